@@ -1,0 +1,28 @@
+# Two set-up commands: `make demo` and `make test`. Both build .venv from scratch if it is missing.
+PY ?= python3.10
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-all lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[lava,dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mskd demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" tests
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check mskd train convert deploy hw_profiles tests scripts
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Hardware profiles (TOML, with a source for every number)."""

@@ -1,0 +1,3 @@
+from mskd.cli import main
+
+main()

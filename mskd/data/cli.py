@@ -1,0 +1,7 @@
+"""``mskd data``: synthesize, inspect and event-encode datasets."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

@@ -1,0 +1,216 @@
+"""Loihi's fixed-point CUBA-LIF neuron step, defined once for every stage.
+
+The specification is lava-nc 0.10.0's bit-accurate process model
+(``lava/proc/lif/models.py``: ``AbstractPyLifModelFixed`` and ``PyLifModelBitAcc``) as
+lava-dl 0.6.0's netx configures it (``lava/lib/dl/netx/hdf5.py``,
+``Network.get_neuron_params``). Per time step, for every neuron::
+
+    u' = wrap24( rtz(u * (4096 - (du + 1)) / 4096) + (a_in << 6) )
+    v' = sat24 ( rtz(v * (4096 - dv) / 4096) + u' + (bias_mant << bias_exp) )
+    s  = v' > (vth << 6)            # strictly greater
+    v' = 0 where s                  # reset to zero, u is not reset
+
+``rtz`` rounds toward zero, ``wrap24`` is Lava's one-shot 24-bit wrap of the current and
+``sat24`` clips the voltage to +-(2**23 - 1). netx maps the HDF5 neuron fields as
+``du = iDecay - 1`` (Lava then adds ``ds_offset = 1``, so the effective current decay is
+``iDecay``), ``dv = vDecay`` (``dm_offset = 0``), ``vth = vThMant`` and ``bias_exp = 6``.
+
+The same functions run on ``int64`` tensors (exact: simulator, exporters, tests) and on
+``float64`` tensors (fixed-point-aware training): every intermediate value is an integer
+below 2**53 in magnitude, so float64 holds it exactly, and the rounding steps carry a
+straight-through gradient. Do not copy this arithmetic elsewhere; import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+
+# Bit widths and alignment shifts, as in AbstractPyLifModelFixed.__init__.
+UV_BITS = 24  # u and v are 24-bit registers
+UV_MAX = 1 << (UV_BITS - 1)  # 2**23, Lava's ``max_uv_val``
+DECAY_SHIFT = 12  # decays are 12-bit fractions of 4096
+DECAY_UNITY = 1 << DECAY_SHIFT  # 4096
+ACT_SHIFT = 6  # synaptic input is MSB-aligned by << 6 before it enters u
+VTH_SHIFT = 6  # the threshold mantissa is MSB-aligned by << 6
+DS_OFFSET = 1  # Loihi 1-bit register added to du (lets the current decay reach 4096)
+DM_OFFSET = 0  # the same for dv; Lava keeps it at 0
+NETX_BIAS_EXP = 6  # netx always sets bias_exp = 6 for CUBA neurons
+
+# Register ranges (Lava's LavaPyType precisions for the LIF variables).
+DECAY_MAX = DECAY_UNITY - 1  # du, dv: unsigned 12 bit
+VTH_MAX = (1 << 17) - 1  # vth: unsigned 17 bit
+BIAS_MANT_MIN, BIAS_MANT_MAX = -(1 << 12), (1 << 12) - 1  # bias_mant: signed 13 bit
+INT32_SPAN = 1 << 32
+
+
+@dataclass(frozen=True)
+class LifParams:
+    """Parameters of one layer of CUBA-LIF neurons, in Lava process units.
+
+    ``du`` and ``dv`` are the Lava LIF process variables (not the HDF5 fields: use
+    :meth:`from_netx`). ``du`` may be -1, which is what netx passes for ``iDecay = 0``.
+
+    >>> LifParams.from_netx(i_decay=1024, v_decay=128, vth_mant=80)
+    LifParams(du=1023, dv=128, vth=80, bias_exp=6)
+    >>> LifParams(du=0, dv=5000, vth=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: dv=5000 outside the 12-bit range 0..4095
+    """
+
+    du: int
+    dv: int
+    vth: int
+    bias_exp: int = NETX_BIAS_EXP
+
+    def __post_init__(self) -> None:
+        if not -1 <= self.du <= DECAY_MAX:
+            raise ValueError(f"du={self.du} outside the 12-bit range 0..{DECAY_MAX} (or -1)")
+        if not 0 <= self.dv <= DECAY_MAX:
+            raise ValueError(f"dv={self.dv} outside the 12-bit range 0..{DECAY_MAX}")
+        if not 0 <= self.vth <= VTH_MAX:
+            raise ValueError(f"vth={self.vth} outside the 17-bit range 0..{VTH_MAX}")
+        if not -8 < self.bias_exp < 8:
+            raise ValueError(f"bias_exp={self.bias_exp} outside -7..7")
+
+    @classmethod
+    def from_netx(cls, i_decay: int, v_decay: int, vth_mant: int) -> LifParams:
+        """Map the HDF5 ``neuron`` fields the way netx does (``du = iDecay - 1``)."""
+        return cls(du=int(i_decay) - 1, dv=int(v_decay), vth=int(vth_mant))
+
+    @property
+    def i_decay(self) -> int:
+        """The HDF5 ``iDecay`` field: the effective current decay ``du + ds_offset``."""
+        return self.du + DS_OFFSET
+
+    @property
+    def v_decay(self) -> int:
+        """The HDF5 ``vDecay`` field."""
+        return self.dv + DM_OFFSET
+
+    @property
+    def vth_eff(self) -> int:
+        """Threshold as compared with v: ``vth << 6``."""
+        return self.vth << VTH_SHIFT
+
+
+class LifState(NamedTuple):
+    """Current ``u`` and voltage ``v`` (24-bit registers held in int64 or float64)."""
+
+    u: torch.Tensor
+    v: torch.Tensor
+
+
+def zero_state(shape: tuple[int, ...], dtype=torch.int64, device=None) -> LifState:
+    """Both registers at zero, as Lava initialises (and LIFReset resets) them."""
+    z = torch.zeros(shape, dtype=dtype, device=device)
+    return LifState(z, z.clone())
+
+
+def _ste(x: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
+    """``exact`` in the forward pass, the gradient of ``x`` in the backward pass."""
+    return x + (exact - x).detach()
+
+
+def decay(x: torch.Tensor, decay_const: int) -> torch.Tensor:
+    """``x * (4096 - decay_const) / 4096``, rounded toward zero.
+
+    Lava promotes to int64, multiplies, and right-shifts the magnitude by 12, putting the
+    sign back: ``sign(p) * (|p| >> 12)``. With |x| < 2**24 and a 12-bit factor the product
+    is below 2**36, exact in int64 and in float64.
+
+    >>> decay(torch.tensor([100, -100, 4095, -1]), 2048)
+    tensor([  50,  -50, 2047,    0])
+    """
+    factor = DECAY_UNITY - decay_const
+    if x.is_floating_point():
+        y = x * (factor / DECAY_UNITY)  # factor/4096 is an exact binary fraction
+        return _ste(y, torch.trunc(y))
+    prod = x * factor  # int64: |prod| < 2**36
+    return torch.sign(prod) * (prod.abs() >> DECAY_SHIFT)
+
+
+def wrap_int32(x: torch.Tensor) -> torch.Tensor:
+    """Two's-complement wrap to int32, as numpy's int32 arithmetic in Lava overflows."""
+    if x.is_floating_point():
+        wrapped = x - INT32_SPAN * torch.floor((x + INT32_SPAN / 2) / INT32_SPAN)
+        return _ste(x, wrapped)
+    return ((x + (1 << 31)) & (INT32_SPAN - 1)) - (1 << 31)
+
+
+def wrap24(x: torch.Tensor) -> torch.Tensor:
+    """Lava's 24-bit current wrap, reproduced exactly, quirks included.
+
+    Lava subtracts 2**24 where ``x > 2**23`` and adds 2**24 where ``x <= -2**23``, once:
+    ``x == 2**23`` stays 2**23 and ``x == -2**23`` becomes +2**23.
+
+    >>> wrap24(torch.tensor([2**23 + 5, 2**23, -2**23, -2**23 - 3, 7]))
+    tensor([-8388603,  8388608,  8388608,  8388605,        7])
+    """
+    span = 2 * UV_MAX
+    down = torch.where(x > UV_MAX, x - span, x)
+    return torch.where(down <= -UV_MAX, x + span, down)
+
+
+def saturate24(x: torch.Tensor) -> torch.Tensor:
+    """Clip the voltage to the signed 24-bit range +-(2**23 - 1)."""
+    return torch.clamp(x, -(UV_MAX - 1), UV_MAX - 1)
+
+
+def effective_bias(bias_mant: torch.Tensor, bias_exp: int = NETX_BIAS_EXP) -> torch.Tensor:
+    """``bias_mant << bias_exp`` (arithmetic ``>>`` for a negative exponent), as Lava."""
+    if bias_exp >= 0:
+        return bias_mant * (1 << bias_exp)
+    if bias_mant.is_floating_point():
+        return _ste(bias_mant / (1 << -bias_exp), torch.floor(bias_mant / (1 << -bias_exp)))
+    return bias_mant >> -bias_exp
+
+
+def heaviside(x: torch.Tensor) -> torch.Tensor:
+    """Exact spike: 1 where ``x > 0`` (strictly), in the dtype of ``x``."""
+    return (x > 0).to(x.dtype)
+
+
+SpikeFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+def lif_step(
+    a_in: torch.Tensor,
+    state: LifState,
+    p: LifParams,
+    bias: torch.Tensor | int = 0,
+    spike_fn: SpikeFn = heaviside,
+) -> tuple[torch.Tensor, LifState]:
+    """One time step of Loihi's CUBA-LIF neuron (``PyLifModelBitAcc.run_spk``).
+
+    ``a_in`` is the synaptic input the neuron receives this step (the Dense/Conv output of
+    the previous step), ``bias`` the already scaled ``bias_mant << bias_exp``
+    (:func:`effective_bias`). Returns the spikes (0/1 in the dtype of ``u``) and the new
+    state. ``spike_fn`` receives ``v' - (vth << 6)``; training passes a surrogate-gradient
+    Heaviside, everything else the exact one.
+
+    Golden trace (du=0 is an effective current decay of 1/4096 per step):
+
+    >>> p = LifParams(du=4095, dv=0, vth=10)        # u forgets at once, v integrates
+    >>> st = zero_state((1,))
+    >>> for a in [5, 5, 5]:
+    ...     s, st = lif_step(torch.tensor([a]), st, p)
+    ...     print(int(s), int(st.u), int(st.v))
+    0 320 320
+    0 320 640
+    1 320 0
+    """
+    # u: decayed (int32 in Lava) plus the input shifted << 6; both additions happen in
+    # int32 in Lava, so they wrap at 32 bits before the 24-bit wrap is applied.
+    u = decay(state.u, p.du + DS_OFFSET)
+    u = wrap_int32(u + wrap_int32(a_in * (1 << ACT_SHIFT)))
+    u = wrap24(u)
+    # v: decayed, plus the new current and the bias, then saturated (no wrap).
+    v = saturate24(decay(state.v, p.dv + DM_OFFSET) + u + bias)
+    s = spike_fn(v - p.vth_eff)  # strictly greater: v > vth << 6
+    v = v * (1 - s) if v.is_floating_point() else torch.where(s.bool(), torch.zeros_like(v), v)
+    return s, LifState(u, v)

@@ -1,0 +1,29 @@
+"""The CLI: sub-commands exist, errors are one line with a non-zero exit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mskd", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_help_lists_every_stage() -> None:
+    out = run_cli("--help")
+    assert out.returncode == 0
+    for command in ["data", "train", "convert", "deploy", "profile", "bench"]:
+        assert command in out.stdout
+
+
+@pytest.mark.parametrize("args", [["data", "info", "/nonexistent/dir"], ["deploy", "run", "/no/such.net"]])
+def test_errors_are_one_line_and_non_zero(args: list[str]) -> None:
+    out = run_cli(*args)
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert lines, "an error must say something"
