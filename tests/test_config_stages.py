@@ -1,0 +1,76 @@
+"""--config files and resumable stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from mskd.config import config_option
+from mskd.errors import MskdError
+from mskd.stages import StageError, StageRunner
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.command()
+    def cmd(config: str = config_option(), epochs: int = 3, batch_size: int = 8) -> None:
+        print(f"epochs={epochs} batch_size={batch_size}")
+
+    return app
+
+
+def test_config_sets_defaults_and_flags_win(tmp_path: Path) -> None:
+    cfg = tmp_path / "run.toml"
+    cfg.write_text("epochs = 7\nbatch-size = 2\n")
+    runner = CliRunner()
+    out = runner.invoke(_app(), ["--config", str(cfg)])
+    assert out.exit_code == 0, out.output
+    assert "epochs=7 batch_size=2" in out.output
+    out = runner.invoke(_app(), ["--config", str(cfg), "--epochs", "1"])
+    assert "epochs=1 batch_size=2" in out.output
+
+
+def test_config_unknown_key_names_file_and_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "run.toml"
+    cfg.write_text("epochz = 7\n")
+    out = CliRunner().invoke(_app(), ["--config", str(cfg)])
+    assert out.exit_code != 0
+    assert isinstance(out.exception, MskdError)
+    assert "epochz" in str(out.exception) and "run.toml" in str(out.exception)
+
+
+def test_stage_skips_when_key_unchanged_and_reruns_when_changed(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def work(d: Path) -> None:
+        calls.append(1)
+        (d / "result.txt").write_text(str(len(calls)))
+
+    runner = StageRunner(tmp_path)
+    runner.run("a", {"x": 1}, work)
+    runner.run("a", {"x": 1}, work)
+    assert len(calls) == 1
+    runner.run("a", {"x": 2}, work)
+    assert len(calls) == 2
+    StageRunner(tmp_path, force=True).run("a", {"x": 2}, work)
+    assert len(calls) == 3
+    assert (tmp_path / "a" / "result.txt").read_text() == "3"
+
+
+def test_failing_stage_keeps_earlier_results_and_no_partial(tmp_path: Path) -> None:
+    runner = StageRunner(tmp_path)
+    runner.run("first", {}, lambda d: (d / "ok").write_text("1"))
+
+    def broken(d: Path) -> None:
+        (d / "half").write_text("x")
+        raise MskdError("boom")
+
+    with pytest.raises(StageError, match="stage 'second' failed: boom"):
+        runner.run("second", {}, broken)
+    assert (tmp_path / "first" / "ok").exists()
+    assert not (tmp_path / "second").exists()
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
