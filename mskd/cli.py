@@ -27,7 +27,7 @@ _state = {"debug": False}
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks, not one-line errors."),
 ) -> None:
     _state["debug"] = debug
 
