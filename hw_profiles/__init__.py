@@ -1,1 +1,99 @@
-"""Hardware profiles (TOML, with a source for every number)."""
+"""Hardware profiles (TOML, with a source for every number).
+
+Shipped profiles: ``loihi1``, ``loihi2`` (neuromorphic) and ``ann-45nm`` (ANN reference
+energies). :func:`load_profile` takes one of those names or the path of a user's own TOML,
+checked against the same schema (:mod:`mskd.hw_profiles.schema`).
+
+>>> p = load_profile("loihi1")
+>>> p.energy["synop"].value, p.energy["synop"].unit
+(23.6, 'pJ')
+>>> p.limit("neurons_per_core")
+1024
+>>> load_profile("loihi2").assumed_keys()[:2]
+['energy.neuron_update_active', 'energy.neuron_update_inactive']
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import tomli
+from mskd.hw_profiles.schema import SCHEMA_VERSION, Quantity, validate
+
+from mskd.errors import ConfigError
+
+SHIPPED = ("loihi1", "loihi2", "ann-45nm")
+KIB_BITS = 1024 * 8  # bits in one KiB (unit conversion, not a hardware figure)
+
+__all__ = ["HwProfile", "Quantity", "SCHEMA_VERSION", "SHIPPED", "load_profile"]
+
+
+@dataclass(frozen=True)
+class HwProfile:
+    """A validated hardware profile. Energies in pJ, times in ns, limits as counted."""
+
+    name: str
+    kind: str
+    description: str
+    source_path: str
+    energy: dict[str, Quantity]
+    time: dict[str, Quantity] = field(default_factory=dict)
+    limits: dict[str, Quantity] = field(default_factory=dict)
+
+    def limit(self, key: str) -> int | None:
+        """An integer limit, or None where the profile does not set it."""
+        q = self.limits.get(key)
+        return None if q is None else int(q.value)
+
+    def synapse_memory_bits(self) -> int | None:
+        """Synaptic memory per core in bits (from the KiB figure), or None."""
+        q = self.limits.get("synapse_memory_per_core")
+        return None if q is None else int(q.value * KIB_BITS)
+
+    def assumed_keys(self) -> list[str]:
+        """``section.key`` of every figure marked ``assumed = true``, sorted."""
+        out = []
+        for sec in ("energy", "time", "limits"):
+            for key, q in getattr(self, sec).items():
+                if q.assumed:
+                    out.append(f"{sec}.{key}")
+        return sorted(out)
+
+    def to_json(self) -> dict:
+        """JSON-ready dict with every quantity's value, unit, source, note and flag."""
+        return asdict(self)
+
+
+def _read_toml(text: str, path: str) -> dict:
+    try:
+        return tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def load_profile(name_or_path: str | Path) -> HwProfile:
+    """Load a shipped profile by name or a user's TOML by path; validate it."""
+    key = str(name_or_path)
+    if key in SHIPPED:
+        res = importlib.resources.files("mskd.hw_profiles").joinpath(f"{key}.toml")
+        text, path = res.read_text(encoding="utf-8"), f"{key}.toml"
+    else:
+        p = Path(key)
+        if not p.is_file():
+            raise ConfigError(
+                f"{key}: no such profile file (shipped profiles: {', '.join(SHIPPED)})"
+            )
+        text, path = p.read_text(encoding="utf-8"), str(p)
+    parts = validate(_read_toml(text, path), path)
+    limits = parts.get("limits", {})
+    if parts["kind"] == "neuromorphic" and not (
+        "synapse_memory_per_core" in limits or "synapses_per_core" in limits
+    ):
+        raise ConfigError(
+            f"{path}: [limits] needs synapse_memory_per_core or synapses_per_core"
+        )
+    if limits and limits["weight_bits_min"].value > limits["weight_bits_max"].value:
+        raise ConfigError(f"{path}: [limits.weight_bits_min] exceeds weight_bits_max")
+    return HwProfile(source_path=path, **parts)  # type: ignore[arg-type]
