@@ -1,0 +1,230 @@
+"""Core mapping: split every neuron layer onto cores within a hardware profile's limits.
+
+Each layer is partitioned on its own (cores are never shared between layers), greedily in
+flat neuron order: a core takes the next neuron while its neuron count, its synapse count
+(memory), its distinct input axons and its output axons stay within the profile's
+per-core limits. Layers are split last to first, because a neuron's output axons depend
+on how the next layer was split. Then the design rules (:mod:`mskd.mapping_rules`) check
+every core; they fire when a single neuron alone exceeds a limit, or for the chip count.
+
+Synapse memory assumption (conservative): Loihi 1 has no weight sharing between cores, so
+a conv layer is stored *dense-expanded* -- every (output neuron, input neuron) pair under
+the kernel is one stored synapse of ``weight_bits`` bits, in the core of its output
+neuron. Shared-kernel storage would need far less memory; we do not assume it. Only the
+weight bits are counted (Loihi's per-synapse index and delay bits are not published per
+format), so this is a lower bound on the bits a real compiler would use.
+
+Fan-in axons of a core = distinct source neurons that reach any of its neurons. Fan-out
+axons of a core = for each of its neurons, the number of distinct cores of the next layer
+it reaches, summed (one output axon per source neuron and destination core).
+
+>>> from mskd.hw_profiles import load_profile
+>>> from mskd.netspec import DenseLayer, LifNeuron, NetSpec, InputLayer
+>>> import numpy as np
+>>> lif = LifNeuron(1024, 128, 80)
+>>> dense = DenseLayer(3000, 10, np.ones((10, 3000), np.int64), lif)
+>>> spec = NetSpec((InputLayer((3000,), lif), dense))
+>>> m = map_network(spec, load_profile("loihi1"))
+>>> [lm.n_cores for lm in m.layers], m.total_cores, m.chips
+([3, 1], 4, 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from mskd.mapping_synapses import kind_of, layer_synapses, n_neurons, weight_bits
+
+__all__ = ["CoreLimits", "CoreLoad", "CoreMapping", "LayerMapping", "map_network"]
+
+
+@dataclass(frozen=True)
+class CoreLimits:
+    """Per-core and per-chip limits taken from a hardware profile (None: unlimited)."""
+
+    neurons: int
+    fan_in_axons: int
+    fan_out_axons: int
+    cores_per_chip: int
+    weight_bits_min: int
+    weight_bits_max: int
+    synapse_memory_bits: int | None
+    synapses: int | None
+    max_chips: int | None = None
+
+    @classmethod
+    def from_profile(cls, profile, max_chips: int | None = None) -> CoreLimits:
+        if profile.kind != "neuromorphic":
+            raise ValueError(f"profile {profile.name} is '{profile.kind}', not neuromorphic")
+        lim = profile.limit
+        return cls(lim("neurons_per_core"), lim("fan_in_axons_per_core"),
+                   lim("fan_out_axons_per_core"), lim("cores_per_chip"),
+                   lim("weight_bits_min"), lim("weight_bits_max"),
+                   profile.synapse_memory_bits(), lim("synapses_per_core"), max_chips)
+
+    def synapse_capacity(self, bits: int) -> int:
+        """Synapses one core holds at ``bits`` per synapse (memory and count limits)."""
+        caps = [c for c in (self.synapses,) if c is not None]
+        if self.synapse_memory_bits is not None:
+            caps.append(self.synapse_memory_bits // max(bits, 1))
+        return min(caps)
+
+
+@dataclass(frozen=True)
+class CoreLoad:
+    """One core: the neuron range ``[start, stop)`` of one layer and what it holds."""
+
+    core: int
+    layer: int
+    start: int
+    stop: int
+    synapses: int
+    synapse_bits: int
+    fan_in_axons: int
+    fan_out_axons: int
+
+    @property
+    def neurons(self) -> int:
+        return self.stop - self.start
+
+
+@dataclass(frozen=True)
+class LayerMapping:
+    """Cores of one neuron layer (``index`` is the layer's position in the NetSpec)."""
+
+    index: int
+    kind: str
+    neurons: int
+    synapses: int
+    weight_bits: int
+    cores: tuple[CoreLoad, ...]
+
+    @property
+    def n_cores(self) -> int:
+        return len(self.cores)
+
+    def core_of_neuron(self) -> np.ndarray:
+        """Local core number (0..n_cores-1) of every neuron of the layer."""
+        return np.repeat(np.arange(self.n_cores), [c.neurons for c in self.cores])
+
+
+@dataclass(frozen=True)
+class CoreMapping:
+    """A whole network on cores. ``to_json()`` gives a JSON-ready dict."""
+
+    profile: str
+    limits: CoreLimits
+    layers: tuple[LayerMapping, ...]
+
+    @property
+    def total_cores(self) -> int:
+        return sum(lm.n_cores for lm in self.layers)
+
+    @property
+    def chips(self) -> int:
+        return -(-self.total_cores // self.limits.cores_per_chip)
+
+    def layer(self, index: int) -> LayerMapping:
+        """The mapping of NetSpec layer ``index``."""
+        for lm in self.layers:
+            if lm.index == index:
+                return lm
+        raise KeyError(f"layer {index} has no neurons on cores")
+
+    def utilisation(self) -> dict[str, float]:
+        """Mean fraction of each per-core budget used, over all cores."""
+        cores = [c for lm in self.layers for c in lm.cores]
+        lim = self.limits
+        out = {"neurons": np.mean([c.neurons / lim.neurons for c in cores]),
+               "fan_in_axons": np.mean([c.fan_in_axons / lim.fan_in_axons for c in cores]),
+               "fan_out_axons": np.mean([c.fan_out_axons / lim.fan_out_axons for c in cores])}
+        if lim.synapse_memory_bits:
+            out["synapse_memory"] = np.mean([c.synapse_bits / lim.synapse_memory_bits
+                                             for c in cores])
+        if lim.synapses:
+            out["synapses"] = np.mean([c.synapses / lim.synapses for c in cores])
+        return {k: float(v) for k, v in out.items()}
+
+    def to_json(self) -> dict:
+        layers = [{**asdict(lm), "n_cores": lm.n_cores} for lm in self.layers]
+        return {"profile": self.profile, "limits": asdict(self.limits), "layers": layers,
+                "total_cores": self.total_cores, "chips": self.chips,
+                "utilisation": self.utilisation()}
+
+
+def _csr(syn, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(syn.out_idx, kind="stable")
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(syn.out_idx, minlength=n_out))])
+    return indptr, syn.in_idx[order]
+
+
+def _partition(syn, n: int, limits: CoreLimits, bits: int,
+               dest: np.ndarray | None) -> list[tuple[int, int, int, int, int]]:
+    """Greedy split into ``(start, stop, synapses, fan_in_axons, fan_out_axons)``.
+
+    ``dest[o]`` is the number of next-layer cores neuron ``o`` reaches (its output axons).
+    A neuron that alone breaks a limit still gets a core, so the design rules report it.
+    """
+    dest = np.zeros(n, np.int64) if dest is None else dest
+    indptr, inputs = _csr(syn, n) if syn is not None else (np.zeros(n + 1, np.int64), None)
+    cap = limits.synapse_capacity(bits) if syn is not None else 0
+    claimed = np.full(0 if syn is None else syn.n_in, -1, dtype=np.int64)
+    no_inputs = np.zeros(0, np.int64)
+    chunks, start, n_syn, n_ax, n_fo = [], 0, 0, 0, 0
+    for o in range(n):
+        src = inputs[indptr[o]:indptr[o + 1]] if syn is not None else no_inputs
+        new = src[claimed[src] != len(chunks)]
+        if o > start and (o - start >= limits.neurons or n_syn + src.size > cap
+                          or n_ax + new.size > limits.fan_in_axons
+                          or n_fo + dest[o] > limits.fan_out_axons):
+            chunks.append((start, o, n_syn, n_ax, n_fo))
+            start, n_syn, n_ax, n_fo, new = o, 0, 0, 0, src
+        claimed[new] = len(chunks)
+        n_syn, n_ax, n_fo = n_syn + src.size, n_ax + new.size, n_fo + int(dest[o])
+    chunks.append((start, n, n_syn, n_ax, n_fo))
+    return chunks
+
+
+def destinations(syn_next, next_layer: LayerMapping | None, n: int) -> np.ndarray | None:
+    """Distinct cores of the next layer that each of ``n`` neurons reaches."""
+    if syn_next is None or next_layer is None:
+        return None
+    dest = next_layer.core_of_neuron()[syn_next.out_idx]
+    pairs = np.unique(syn_next.in_idx * next_layer.n_cores + dest)
+    return np.bincount(pairs // next_layer.n_cores, minlength=n)
+
+
+def _layer(index, layer, syn, limits, dest, first_core=0) -> LayerMapping:
+    n, bits = n_neurons(layer), max(weight_bits(layer), limits.weight_bits_min)
+    cores = tuple(CoreLoad(first_core + k, index, a, b, s, s * bits, ax, fo)
+                  for k, (a, b, s, ax, fo) in enumerate(_partition(syn, n, limits, bits, dest)))
+    return LayerMapping(index, kind_of(layer), n, 0 if syn is None else syn.count,
+                        weight_bits(layer), cores)
+
+
+def map_network(spec, profile, *, max_chips: int | None = None, skip_zero: bool = False,
+                check: bool = True) -> CoreMapping:
+    """Partition ``spec`` onto the cores of ``profile``; with ``check``, raise
+    :class:`~mskd.mapping_rules.DesignRuleError` for the first broken design rule."""
+    limits = CoreLimits.from_profile(profile, max_chips)
+    order = [i for i, layer in enumerate(spec.layers) if n_neurons(layer) > 0]
+    syns = [layer_synapses(spec.layers[i], skip_zero) for i in order]
+    # Last layer first: a layer's fan-out depends only on the next layer's final split, and
+    # re-splitting a layer does not change the fan-in axons of the one after it.
+    final: list[LayerMapping] = []
+    for k in reversed(range(len(order))):
+        nxt = final[0] if final else None
+        dest = destinations(syns[k + 1] if nxt else None, nxt, n_neurons(spec.layers[order[k]]))
+        final.insert(0, _layer(order[k], spec.layers[order[k]], syns[k], limits, dest))
+    first = np.cumsum([0] + [lm.n_cores for lm in final])
+    final = [replace(lm, cores=tuple(replace(c, core=int(first[k]) + j)
+                                     for j, c in enumerate(lm.cores)))
+             for k, lm in enumerate(final)]
+    mapping = CoreMapping(profile.name, limits, tuple(final))
+    if check:
+        from mskd.mapping_rules import raise_on_violation
+
+        raise_on_violation(mapping)
+    return mapping
