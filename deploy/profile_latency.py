@@ -1,0 +1,72 @@
+"""Latency and throughput from the per-core work of each time step.
+
+Cores run in parallel and meet at a barrier every step, so one step takes the slowest
+core's time plus the barrier::
+
+    core time = synops_in_core x time.synop
+              + active x time.neuron_update_active + inactive x time.neuron_update_inactive
+    step time = max over all cores (all layers) of core time + time.barrier_sync
+
+Spike routing (``time.spike_in_tile``) is assumed hidden behind the core work. An inference
+of ``T`` steps takes the sum of its step times; throughput is one inference after another
+(no pipelining of samples). ``input_step_s`` is the input time each step stands for
+(e.g. 33 ms per frame / steps per frame), giving a real-time factor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from mskd.deploy.counts import Counts
+
+NS_PER_S = 1e9  # unit conversion
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Step and inference times in ns; throughput in inferences per second."""
+
+    profile: str
+    steps: int
+    step_ns_mean: float
+    step_ns_max: float
+    inference_ns_mean: float
+    inference_ns_max: float
+    throughput_per_s: float
+    input_step_s: float | None
+    realtime_factor: float | None
+    assumed: tuple[str, ...]
+
+    def throughput_at(self, steps: int) -> float:
+        """Inferences per second if each inference ran ``steps`` steps of mean length."""
+        return NS_PER_S / (steps * self.step_ns_mean)
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__, assumed=list(self.assumed))
+
+
+def step_times_ns(counts: Counts, profile) -> np.ndarray:
+    """``[T, B]`` time of every step of every sample, in ns."""
+    tq = profile.time
+    worst = np.zeros((counts.steps, counts.batch))
+    for lc in counts.layers:
+        neurons = np.asarray(lc.core_neurons)
+        core = (lc.core_synops * tq["synop"].value
+                + lc.core_active * tq["neuron_update_active"].value
+                + (neurons - lc.core_active) * tq["neuron_update_inactive"].value)
+        worst = np.maximum(worst, core.max(-1))
+    return worst + tq["barrier_sync"].value
+
+
+def latency(counts: Counts, profile, input_step_s: float | None = None) -> Latency:
+    """Latency per step and inference, throughput, and real-time factor."""
+    step = step_times_ns(counts, profile)
+    per_inf = step.sum(0)
+    used = {f"time.{k}" for k in ("synop", "neuron_update_active",
+                                  "neuron_update_inactive", "barrier_sync")}
+    mean_inf = float(per_inf.mean())
+    rtf = None if input_step_s is None else input_step_s * NS_PER_S / float(step.mean())
+    return Latency(profile.name, counts.steps, float(step.mean()), float(step.max()),
+                   mean_inf, float(per_inf.max()), NS_PER_S / mean_inf, input_step_s, rtf,
+                   tuple(k for k in profile.assumed_keys() if k in used))
