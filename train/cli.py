@@ -1,21 +1,106 @@
-"""``mskd train`` and ``mskd eval``."""
+"""``mskd train teacher|student`` and ``mskd eval``: thin wrappers over the library.
+
+``--summary`` prints the cost table of the model the options describe and exits without
+training. Multi-process: run the same command under ``torchrun --nproc_per_node N``.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
 
-from mskd.stub import not_built
+from mskd.errors import ConfigError
+
+_DATA = typer.Argument(..., help="SEE-layout dataset folder.")
+_OUT = typer.Option(..., "--out", help="Output folder (checkpoint, logs).")
+
+
+def _ints(text: str | None, name: str) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"{name} {text!r}: expected comma-separated integers") from exc
+
+
+def _run(kind: str, data: str, out: str, summary: bool, progress: bool, **kw) -> None:
+    from mskd.train.loop import train
+    from mskd.train.options import TrainOptions
+    from mskd.train.report import print_summary, print_train_result
+
+    opts = TrainOptions(kind=kind, data=data, out=out, **kw)
+    if summary:
+        print_summary(opts)
+        return
+    path = train(opts, progress=progress)
+    print_train_result(path)
 
 
 def register(app: typer.Typer) -> None:
     train_app = typer.Typer(no_args_is_help=True, help="Train the teacher and MSKD students.")
 
-    @train_app.command("teacher", help="Train the multimodal teacher (not built yet).")
-    def teacher() -> None:
-        not_built("train teacher")
+    @train_app.command("teacher", help="Train the multimodal (frames + events) teacher.")
+    def teacher(
+        data: str = _DATA, out: str = _OUT,
+        epochs: int = typer.Option(8, help="Epochs."),
+        batch_size: int = typer.Option(16, help="Clips per batch (per process)."),
+        lr: float = typer.Option(3e-3, help="Adam learning rate (x0.94 per epoch)."),
+        seed: int = typer.Option(0), clip: str = typer.Option("E4-S3", help="E<n>-S<s>."),
+        size: int = typer.Option(32, help="Input side in pixels."),
+        channels: str = typer.Option(None, help="Conv widths, e.g. 16,32."),
+        hidden: int = typer.Option(None, help="Hidden spiking FC width."),
+        resume: bool = typer.Option(False, help="Continue the checkpoint in --out."),
+        summary: bool = typer.Option(False, help="Print parameters/MACs/synops and exit."),
+        progress: bool = typer.Option(True, help="Show progress bars."),
+    ) -> None:
+        model = {k: v for k, v in {"channels": _ints(channels, "--channels"),
+                                   "hidden": hidden}.items() if v is not None}
+        _run("teacher", data, out, summary, progress, epochs=epochs, batch_size=batch_size,
+             lr=lr, seed=seed, clip=clip, size=size, resume=resume, model=model)
 
-    @train_app.command("student", help="Train a distilled student (not built yet).")
-    def student() -> None:
-        not_built("train student")
+    @train_app.command("student", help="Train a frames-only spiking student (MSKD).")
+    def student(
+        data: str = _DATA, out: str = _OUT,
+        teacher: str = typer.Option(None, "--teacher", help="Teacher checkpoint."),
+        alpha: float = typer.Option(0.5, help="Distillation weight in [0,1]; 0 = no teacher."),
+        tau: float = typer.Option(2.0, help="Softmax temperature of HCKD."),
+        epochs: int = typer.Option(8), batch_size: int = typer.Option(16),
+        lr: float = typer.Option(3e-3), seed: int = typer.Option(0),
+        clip: str = typer.Option("E4-S3"), size: int = typer.Option(32),
+        channels: str = typer.Option(None, help="Conv widths, e.g. 8,16."),
+        hidden: str = typer.Option(None, help="Hidden dense widths, e.g. 64."),
+        steps_per_frame: int = typer.Option(4, help="Steps each frame is held as input."),
+        resume: bool = typer.Option(False), summary: bool = typer.Option(False),
+        progress: bool = typer.Option(True),
+    ) -> None:
+        model = {k: v for k, v in {"channels": _ints(channels, "--channels"),
+                                   "hidden": _ints(hidden, "--hidden"),
+                                   "steps_per_frame": steps_per_frame}.items() if v is not None}
+        _run("student", data, out, summary, progress, teacher=teacher, alpha=alpha, tau=tau,
+             epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, clip=clip, size=size,
+             resume=resume, model=model)
 
     app.add_typer(train_app, name="train")
+
+    @app.command("eval", help="WAR/UAR per lighting and confusion over K clip views.")
+    def eval_cmd(
+        ckpt: str = typer.Argument(..., help="Teacher or student checkpoint."),
+        data: str = _DATA,
+        views: int = typer.Option(5, help="Seeded clip views to average (SEEN: 20)."),
+        split: str = typer.Option("test", help="train or test."),
+        seed: int = typer.Option(0, help="Seed of the view starts."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    ) -> None:
+        from mskd.train.evaluate import evaluate
+        from mskd.train.report import print_eval
+
+        if views < 1:
+            raise ConfigError(f"--views {views} must be >= 1")
+        result = evaluate(Path(ckpt), data, views=views, split=split, seed=seed)
+        if as_json:
+            typer.echo(json.dumps(result, indent=2))
+        else:
+            print_eval(result)

@@ -1,0 +1,157 @@
+"""The training loop for teacher and students: epochs, checkpoints, resume, DDP, logs.
+
+Reproducibility: the model is initialised from ``seed``, batches depend only on
+``(seed, epoch)``, the learning rate is ``lr * gamma**epoch`` (no scheduler state), and the
+checkpoint written after every epoch holds weights, optimizer state and the torch RNG
+state. A run resumed from epoch k's checkpoint therefore ends with exactly the weights of an
+uninterrupted run. A non-finite loss stops training with a clear error; the last written
+checkpoint (the last good epoch) stays as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import torch
+from mskd.train import distributed as D
+from mskd.train.batching import see_dataset, train_loader
+from mskd.train.checkpoint import load_checkpoint, restore_model, restore_optimizer, save_checkpoint
+from mskd.train.losses import cls_loss, mskd_loss
+from mskd.train.models import build_model, load_model
+from mskd.train.options import RESUME_KEYS, TrainOptions
+from mskd.train.progress import EpochBar
+from mskd.train.teacher_cache import TeacherCache
+from torch.nn.parallel import DistributedDataParallel
+
+from mskd.data.clips import ClipSpec
+from mskd.errors import ConfigError, MskdError
+from mskd.fsio import write_text
+
+CKPT_NAME = "checkpoint.safetensors"
+
+
+class NonFiniteLoss(MskdError):
+    """The loss became NaN or infinite."""
+
+
+def _threads(opts: TrainOptions, ctx: D.DistContext) -> None:
+    import os
+
+    n = opts.threads or max(1, (os.cpu_count() or 1) // ctx.world)
+    torch.set_num_threads(n)
+
+
+def _resume(opts: TrainOptions, path: Path, model, optimizer) -> tuple[int, list]:
+    ckpt = load_checkpoint(path, opts.kind)
+    now = json.loads(json.dumps(opts.to_dict()))  # tuples -> lists, as stored
+    for key in RESUME_KEYS:
+        if ckpt.options.get(key) != now[key]:
+            raise ConfigError(f"{path}: cannot resume, option {key!r} was "
+                              f"{ckpt.options.get(key)!r}, now {now[key]!r}")
+    restore_model(ckpt, model)
+    restore_optimizer(ckpt, optimizer)
+    if ckpt.rng is not None:
+        torch.set_rng_state(ckpt.rng)
+    return int(ckpt.state["epoch"]) + 1, list(ckpt.state.get("history", []))
+
+
+def _initial_model(opts: TrainOptions, path: Path) -> torch.nn.Module:
+    """A fresh model, or one with the stored config when resuming (same weight exponents)."""
+    if opts.resume and path.exists():
+        ckpt = load_checkpoint(path, opts.kind)
+        return build_model(opts.kind, ckpt.model_config)
+    cfg = {"size": opts.size, **opts.model}
+    n_frames = ClipSpec.parse(opts.clip).n if opts.kind == "student" else None
+    return build_model(opts.kind, cfg, n_frames)
+
+
+def _step(opts, net, batch, teacher) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    if opts.kind == "teacher":
+        z = net(batch.frames, batch.events)
+        return cls_loss(z, None, batch.labels), z, {}
+    z_t = teacher(batch) if teacher is not None else None
+    z = net(batch.frames)
+    loss, parts = mskd_loss(z, z_t, batch.labels, opts.alpha, opts.tau)
+    return loss, z, parts
+
+
+def run_epoch(opts, net, optimizer, loader, teacher, ctx, epoch, bar) -> dict:
+    """One pass over this rank's shard; returns stats summed over all ranks."""
+    net.train()
+    tic = time.perf_counter()
+    t_teacher = teacher.seconds if teacher is not None else 0.0
+    sums = [0.0, 0.0, 0.0]  # loss x n, correct, n
+    for i, batch in enumerate(loader):
+        loss, z, _ = _step(opts, net, batch, teacher)
+        if not torch.isfinite(loss):
+            raise NonFiniteLoss(f"loss is {float(loss)} at epoch {epoch} batch {i}: stopped; "
+                                f"the last good checkpoint is kept in {opts.out}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        optimizer.step()
+        n = len(batch.labels)
+        sums = [sums[0] + float(loss) * n, sums[1] + float((z.mean(0).argmax(-1)
+                                                            == batch.labels).sum()), sums[2] + n]
+        bar.advance(loss=sums[0] / sums[2], acc=sums[1] / sums[2])
+    loss_sum, correct, count = D.all_sum(ctx, sums)
+    return {"epoch": epoch, "loss": loss_sum / max(count, 1), "acc": correct / max(count, 1),
+            "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - tic,
+            "teacher_seconds": (teacher.seconds - t_teacher) if teacher is not None else 0.0}
+
+
+def _write_logs(out: Path, history: list[dict]) -> None:
+    from mskd.fsio import write_json
+
+    write_json(out / "log.json", history)
+    keys = list(history[0]) if history else []
+    rows = [",".join(keys)] + [",".join(str(h[k]) for k in keys) for h in history]
+    write_text(out / "log.csv", "\n".join(rows) + "\n")
+
+
+def train(opts: TrainOptions, dataset=None, progress: bool = True) -> Path:
+    """Train per ``opts``; returns the checkpoint path. ``dataset`` overrides the SEE loader."""
+    ctx = D.DistContext.from_env()
+    D.init(ctx)
+    try:
+        return _train(opts, dataset, progress, ctx)
+    finally:
+        D.shutdown(ctx)
+
+
+def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> Path:
+    _threads(opts, ctx)
+    out = Path(opts.out)
+    path = out / CKPT_NAME
+    if path.exists() and not opts.resume:
+        raise ConfigError(f"{path} exists: pass --resume to continue it or choose another --out")
+    torch.manual_seed(opts.seed)
+    ds = dataset if dataset is not None else see_dataset(
+        opts.data, "train", opts.clip, opts.size, train=True, seed=opts.seed)
+    model = _initial_model(opts, path)
+    optimizer = torch.optim.Adam(model.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
+    start, history = (_resume(opts, path, model, optimizer) if opts.resume and path.exists()
+                      else (0, []))
+    teacher = None
+    if opts.kind == "student" and opts.alpha > 0:
+        teacher = TeacherCache(load_model(opts.teacher, kind="teacher"))
+    net = DistributedDataParallel(model) if ctx.active else model
+    bar = EpochBar(enabled=progress and ctx.is_main)
+    for epoch in range(start, opts.epochs):
+        for group in optimizer.param_groups:
+            group["lr"] = opts.lr * opts.gamma**epoch
+        loader = train_loader(ds, opts.batch_size, opts.seed, epoch, ctx.rank, ctx.world)
+        bar.start(epoch, opts.epochs, len(loader))
+        stats = run_epoch(opts, net, optimizer, loader, teacher, ctx, epoch, bar)
+        bar.finish(stats)
+        history.append(stats)
+        if ctx.is_main:
+            state = {"epoch": epoch, "history": history}
+            save_checkpoint(path, model, optimizer, state, opts.to_dict())
+            _write_logs(out, history)
+        D.barrier(ctx)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / f"weights.rank{ctx.rank}.sha256", D.weights_digest(model) + "\n")
+    return path

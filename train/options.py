@@ -1,0 +1,53 @@
+"""Training options shared by the teacher and student commands (validated, JSON-able).
+
+>>> TrainOptions(kind="student", data="d", out="o", alpha=1.5)
+Traceback (most recent call last):
+...
+mskd.errors.ConfigError: --alpha 1.5 must be in [0, 1]
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from mskd.errors import ConfigError
+
+# Options that must match to resume a run (anything that changes the trajectory).
+RESUME_KEYS = ("kind", "batch_size", "lr", "seed", "clip", "size", "alpha", "tau", "gamma",
+               "weight_decay", "model")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    kind: str
+    data: str
+    out: str
+    epochs: int = 10
+    batch_size: int = 16
+    lr: float = 3e-3
+    seed: int = 0
+    clip: str = "E4-S3"
+    size: int = 32
+    alpha: float = 0.5
+    tau: float = 2.0
+    gamma: float = 0.94  # learning rate x gamma every epoch (SEEN's StepLR)
+    weight_decay: float = 0.0
+    teacher: str | None = None
+    resume: bool = False
+    model: dict = field(default_factory=dict)  # overrides of the model config (widths)
+    threads: int = 0  # torch threads per process; 0 = cores / processes
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("teacher", "student"):
+            raise ConfigError(f"kind {self.kind!r} must be 'teacher' or 'student'")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise ConfigError(f"--alpha {self.alpha} must be in [0, 1]")
+        if self.tau <= 0:
+            raise ConfigError(f"--tau {self.tau} must be > 0")
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+            raise ConfigError("--epochs and --batch-size must be >= 1 and --lr > 0")
+        if self.kind == "student" and self.alpha > 0 and not self.teacher:
+            raise ConfigError("a distilled student needs --teacher CKPT (or --alpha 0)")
+
+    def to_dict(self) -> dict:
+        return asdict(self)

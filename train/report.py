@@ -1,0 +1,64 @@
+"""Rich tables for the CLI: model summary, training result, evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from mskd.data.clips import ClipSpec
+
+
+def summary_rows(opts) -> list[dict]:
+    """Summaries of the model ``opts`` describes, plus its teacher when one is given."""
+    from mskd.train.models import build_model, load_model
+    from mskd.train.summary import summarize
+
+    n = ClipSpec.parse(opts.clip).n if opts.kind == "student" else None
+    rows = [summarize(build_model(opts.kind, {"size": opts.size, **opts.model}, n))]
+    if opts.kind == "student" and opts.teacher:
+        rows.append(summarize(load_model(opts.teacher, kind="teacher")))
+    return rows
+
+
+def print_summary(opts, console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title="model cost (per time step)")
+    for col in ("model", "params", "ANN MACs", "synops (all spiking)", "notes"):
+        table.add_column(col, justify="right" if col != "notes" else "left")
+    for row in summary_rows(opts):
+        note = (f"{row['steps_per_clip']} steps/clip" if row["kind"] == "student"
+                else f"+{row['spatial_macs_per_clip']:,} spatial MACs/clip")
+        table.add_row(row["kind"], f"{row['params']:,}", f"{row['macs']:,}",
+                      f"{row['synops_max']:,}", note)
+    console.print(table)
+
+
+def print_train_result(path: Path, console: Console | None = None) -> None:
+    from mskd.train.checkpoint import load_checkpoint
+
+    console = console or Console()
+    last = load_checkpoint(path).state["history"][-1]
+    console.print(f"[bold]{path}[/]: epoch {last['epoch'] + 1} loss {last['loss']:.4f} "
+                  f"train acc {last['acc']:.3f} ({last['seconds']:.1f} s/epoch)")
+
+
+def print_eval(result: dict, console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"{result['kind']} on {result['split']} ({result['views']} views)")
+    for col in ("lighting", "clips", "WAR %", "UAR %"):
+        table.add_column(col, justify="right")
+    for light, m in result["per_lighting"].items():
+        table.add_row(light, str(m["n"]), f"{100 * m['war']:.1f}", f"{100 * m['uar']:.1f}")
+    table.add_row("[bold]all[/]", "", f"[bold]{100 * result['war']:.1f}[/]",
+                  f"[bold]{100 * result['uar']:.1f}[/]")
+    console.print(table)
+    conf = Table(title="confusion (rows: true class, summed over views)")
+    conf.add_column("true")
+    n = len(result["confusion"])
+    for j in range(n):
+        conf.add_column(str(j), justify="right")
+    for i, row in enumerate(result["confusion"]):
+        conf.add_row(str(i), *[str(v) for v in row])
+    console.print(conf)

@@ -1,0 +1,96 @@
+"""Configuration of the frames-only spiking student (JSON-serialisable, validated).
+
+>>> cfg = StudentConfig(size=16, channels=(4,), hidden=(8,))
+>>> cfg.geometry()
+[(1, 16, 16), (4, 8, 8), (256,), (8,), (7,)]
+>>> StudentConfig.from_dict(cfg.to_dict()) == cfg
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from mskd.errors import ConfigError
+from mskd.loihi import DECAY_MAX, VTH_MAX
+
+OUT_VTH_MANT = VTH_MAX  # the readout layer's threshold: as high as Loihi allows
+
+
+@dataclass(frozen=True)
+class StudentConfig:
+    """Widths, geometry, neuron constants and timing of the student.
+
+    ``weight_exps`` and ``vth_mants`` (one per synaptic layer) are filled when the model is
+    first built from the initial weight range, then stored so a checkpoint reloads the
+    same integer network.
+    """
+
+    size: int = 32
+    n_frames: int = 4
+    classes: int = 7
+    channels: tuple[int, ...] = (8, 16)
+    kernel: int = 3
+    stride: int = 2
+    padding: int = 1
+    hidden: tuple[int, ...] = (64,)
+    steps_per_frame: int = 4
+    input_gain: int = 160
+    input_vth_mant: int = 128
+    input_v_decay: int = 0
+    i_decay: int = 4096
+    v_decay: int = 1024
+    out_v_decay: int = 2048
+    theta: float = 1.0
+    weight_exps: tuple[int, ...] = ()
+    vth_mants: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.size < 4 or self.n_frames < 1 or self.classes < 2:
+            raise ConfigError(f"student: bad size/n_frames/classes {self.size}/{self.n_frames}")
+        if self.steps_per_frame < 1:
+            raise ConfigError(f"steps_per_frame={self.steps_per_frame} must be >= 1")
+        if not 0 < self.input_gain <= 4095:
+            raise ConfigError(f"input_gain={self.input_gain} outside 1..4095 (13-bit bias)")
+        if not 0 <= self.i_decay <= DECAY_MAX + 1:
+            raise ConfigError(f"i_decay={self.i_decay} outside 0..4096")
+        for name in ("v_decay", "out_v_decay", "input_v_decay"):
+            if not 0 <= getattr(self, name) <= DECAY_MAX:
+                raise ConfigError(f"{name}={getattr(self, name)} outside 0..{DECAY_MAX}")
+        n_syn = len(self.channels) + len(self.hidden) + 1
+        for name in ("weight_exps", "vth_mants"):
+            if getattr(self, name) and len(getattr(self, name)) != n_syn:
+                raise ConfigError(f"{name} needs {n_syn} entries, got {len(getattr(self, name))}")
+        if any(not 0 <= v <= VTH_MAX for v in self.vth_mants):
+            raise ConfigError(f"vth_mants {self.vth_mants} outside 0..{VTH_MAX}")
+
+    @property
+    def n_synaptic(self) -> int:
+        """Synaptic layers (convs + denses): also the pipeline latency in steps."""
+        return len(self.channels) + len(self.hidden) + 1
+
+    def geometry(self) -> list[tuple[int, ...]]:
+        """Neuron-layer shapes, input first, flatten shown as its own entry."""
+        shapes: list[tuple[int, ...]] = [(1, self.size, self.size)]
+        h = self.size
+        for c in self.channels:
+            h = (h + 2 * self.padding - self.kernel) // self.stride + 1
+            if h < 1:
+                raise ConfigError(f"student: size {self.size} too small for {self.channels}")
+            shapes.append((c, h, h))
+        c, h, w = shapes[-1]
+        shapes.append((c * h * w,))
+        shapes += [(n,) for n in self.hidden] + [(self.classes,)]
+        return shapes
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> StudentConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"student config: unknown field(s) {sorted(unknown)}")
+        tuples = {"channels", "hidden", "weight_exps", "vth_mants"}
+        return cls(**{k: tuple(v) if k in tuples else v for k, v in data.items()})
