@@ -1,0 +1,90 @@
+"""Profile a network: simulate, map onto cores, count, and cost energy and latency.
+
+The flow is the deployment chain made visible: NetSpec -> core mapping (design rules) ->
+batched bit-exact simulator (u and v recorded) -> counts -> energy and latency on a
+hardware profile. Everything the ``mskd profile`` command does is :func:`profile_run`
+plus :mod:`mskd.deploy.report`.
+
+Inputs are the simulator's layout (:mod:`mskd.deploy.inputs`); :func:`dataset_inputs`
+turns a dataset's test split into that layout with the encoding the converter stored in
+the ``.net`` file (:mod:`mskd.encoding`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from mskd.deploy.counts import Counts, count_ops, merge_counts
+from mskd.deploy.energy import EnergyBreakdown, energy
+from mskd.deploy.inputs import prepare_inputs
+from mskd.deploy.profile_latency import Latency, latency
+from mskd.deploy.sim import Simulator
+
+from mskd.mapping import CoreMapping, map_network
+
+
+@dataclass(frozen=True)
+class ProfileResult:
+    """Everything a report needs. ``raster[layer]`` is sample 0's spikes ``[T, neurons]``."""
+
+    hw: object
+    mapping: CoreMapping
+    counts: Counts
+    energy: EnergyBreakdown
+    latency: Latency
+    raster: dict[str, np.ndarray]
+    input_step_s: float | None
+
+
+def _batches(x: torch.Tensor, batch_size: int):
+    for start in range(0, x.shape[1], batch_size):
+        yield x[:, start:start + batch_size]
+
+
+def profile_run(spec, inputs, hw, *, steps: int | None = None, input_step_s: float | None = None,
+                batch_size: int = 16, max_chips: int | None = None, skip_zero: bool = False,
+                progress: Callable[[int], None] | None = None) -> ProfileResult:
+    """Simulate ``inputs`` (``[B, T, *shape]`` or ``[B, *shape]`` with ``steps``) on ``spec``
+    in batches and cost the run on ``hw``. ``progress(n)`` is told how many samples are done.
+    """
+    mapping = map_network(spec, hw, max_chips=max_chips, skip_zero=skip_zero)
+    x = prepare_inputs(spec, inputs, steps)  # [T, B, *shape] int64
+    sim = Simulator(spec)
+    parts, raster, done = [], {}, 0
+    for chunk in _batches(x, batch_size):
+        _, rec = sim.run(chunk.transpose(0, 1), record=("u", "v"))
+        ext = None if spec.bias_driven else chunk
+        parts.append(count_ops(spec, rec, mapping, input_spikes=ext, skip_zero=skip_zero))
+        if not raster:
+            raster = {k: s[:, 0].reshape(s.shape[0], -1).numpy() for k, s in rec.spikes.items()}
+        done += chunk.shape[1]
+        if progress:
+            progress(done)
+    counts = merge_counts(parts)
+    return ProfileResult(hw, mapping, counts, energy(counts, hw),
+                         latency(counts, hw, input_step_s), raster, input_step_s)
+
+
+def dataset_inputs(net_path, data_dir, limit: int | None = None) -> tuple[torch.Tensor, object]:
+    """Bias-mantissa inputs ``[B, T, 1, H, W]`` of a dataset's test split, and the encoding.
+
+    Needs the ``mskd_encoding`` attribute the converter writes into the ``.net`` file.
+    """
+    from mskd.data.see import SEEDataset
+    from mskd.encoding import encode_frames, read_encoding
+    from mskd.errors import NetError
+
+    try:
+        enc = read_encoding(net_path)
+    except NetError as exc:
+        raise NetError(f"{exc}; without an encoding pass --input X.npy instead of --data") \
+            from None
+    ds = SEEDataset(data_dir, split="test", clip=enc.clip, size=enc.size, train=False)
+    n = len(ds) if limit is None else min(limit, len(ds))
+    if n == 0:
+        raise NetError(f"{data_dir}: the test split is empty")
+    frames = torch.stack([torch.as_tensor(ds[i][0]) for i in range(n)])
+    return encode_frames(frames, enc), enc

@@ -1,0 +1,145 @@
+"""``mskd profile``: a thin command over :func:`mskd.deploy.profile.profile_run` and the report.
+
+Writes ``report.json``, ``report.md`` and the PNGs of :mod:`mskd.deploy.plots` into
+``--out`` (each file atomically). Mount it with :func:`register_profile`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from mskd.errors import ConfigError
+
+MS_PER_S = 1e3
+
+
+def parse_macs(items: list[str]) -> dict[str, float]:
+    """``["teacher=9e8", "student=1.2e7"]`` -> ``{"teacher": 9e8, "student": 1.2e7}``.
+
+    >>> parse_macs(["teacher=9e8"])
+    {'teacher': 900000000.0}
+    """
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip() or out[name.strip()] < 0:
+            raise ConfigError(f"--macs {item!r}: expected NAME=COUNT with COUNT >= 0")
+    return out
+
+
+def _encoding_or_none(net: Path):
+    from mskd.encoding import read_encoding
+    from mskd.errors import NetError
+
+    try:
+        return read_encoding(net)
+    except NetError:
+        return None
+
+
+def _load_inputs(net: Path, data: Path | None, inputs: Path | None, limit: int | None):
+    from mskd.deploy.profile import dataset_inputs
+
+    if (data is None) == (inputs is None):
+        raise ConfigError("give exactly one of --data DIR or --input X.npy")
+    if data is not None:
+        x, enc = dataset_inputs(net, data, limit)
+        return x, enc, f"{data} (test split, {x.shape[0]} clips)"
+    try:
+        x = np.load(inputs, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{inputs}: cannot read as .npy ({exc})") from None
+    x = x[:limit] if limit else x
+    return x, _encoding_or_none(net), str(inputs)
+
+
+def _progress(total: int):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    bar = Progress("[progress.description]{task.description}", BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+    task = bar.add_task("simulating", total=total)
+    return bar, lambda done: bar.update(task, completed=done)
+
+
+def profile_command(net: Path, data: Path | None = None, inputs: Path | None = None,
+                    profile: str = "loihi2", steps: int | None = None,
+                    steps_per_frame: int | None = None, frame_ms: float = 33.0,
+                    out: Path = Path("profile"), batch_size: int = 16,
+                    limit: int | None = None, max_chips: int | None = None,
+                    macs: list[str] | None = None, ann_profile: str = "ann-45nm",
+                    skip_zero_weights: bool = False) -> dict:
+    """Profile ``net`` and write the report into ``out``; returns the report dict."""
+    from mskd.deploy.plots import write_plots
+    from mskd.deploy.profile import profile_run
+    from mskd.deploy.report import build_report, render_markdown
+    from mskd.hw_profiles import load_profile
+
+    from mskd.fsio import write_json, write_text
+    from mskd.netspec import read_netx
+
+    spec, hw = read_netx(net), load_profile(profile)
+    if hw.kind != "neuromorphic":
+        raise ConfigError(f"--profile {profile}: kind '{hw.kind}' cannot run an SNN "
+                          "(use loihi1, loihi2 or a neuromorphic PATH.toml)")
+    x, enc, described = _load_inputs(net, data, inputs, limit)
+    spf = steps_per_frame or (enc.steps_per_frame if enc is not None else None)
+    input_step_s = None if spf is None else frame_ms / MS_PER_S / spf
+    bar, tick = _progress(int(np.shape(x)[0]))
+    with bar:
+        result = profile_run(spec, x, hw, steps=steps, input_step_s=input_step_s,
+                             batch_size=batch_size, max_chips=max_chips,
+                             skip_zero=skip_zero_weights, progress=tick)
+    rep = build_report(result, network=str(net), inputs=described,
+                       ann_profile=load_profile(ann_profile), macs=parse_macs(macs or []))
+    write_json(out / "report.json", rep)
+    write_text(out / "report.md", render_markdown(rep))
+    write_plots(rep, result.raster, out)
+    _print_summary(rep, out)
+    return rep
+
+
+def _print_summary(rep: dict, out: Path) -> None:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    e, lat = rep["energy"]["total"], rep["latency"]
+    console.print(f"{rep['profile']['name']}: {rep['mapping']['total_cores']} cores, "
+                  f"{e / 1e6:.4g} uJ/inference, {lat['inference_ns_mean'] / 1e6:.4g} ms/inference"
+                  f" -> {out}")
+    if rep["assumptions"]:
+        console.print(f"[yellow]{len(rep['assumptions'])} figures of this profile are "
+                      "assumed (Loihi 1 values); see report.md[/yellow]")
+
+
+def register_profile(app: typer.Typer) -> None:
+    """Add the ``profile`` command to ``app``."""
+
+    @app.command("profile", help="Spike, synop, energy and latency report on a Loihi profile.")
+    def profile(
+        net: Path = typer.Argument(..., help="netx HDF5 network (.net)."),
+        data: Path = typer.Option(None, "--data", help="Dataset root: profile its test split."),
+        inputs: Path = typer.Option(None, "--input", help="Simulator inputs .npy [B,T,*shape]."),
+        hw: str = typer.Option("loihi2", "--profile", help="loihi1, loihi2 or PATH.toml."),
+        steps: int = typer.Option(None, "--steps", help="Steps for [B,*shape] inputs."),
+        steps_per_frame: int = typer.Option(None, "--steps-per-frame",
+                                            help="Steps per frame (default: the encoding's)."),
+        frame_ms: float = typer.Option(33.0, "--frame-ms", help="Input time per frame, ms."),
+        out: Path = typer.Option(..., "--out", help="Report folder."),
+        batch_size: int = typer.Option(16, "--batch-size", min=1),
+        limit: int = typer.Option(None, "--limit", min=1, help="Profile only N samples."),
+        max_chips: int = typer.Option(None, "--max-chips", min=1, help="Fail above N chips."),
+        macs: list[str] = typer.Option(None, "--macs", help="NAME=COUNT ANN MACs (repeat)."),
+        ann: str = typer.Option("ann-45nm", "--ann-profile", help="ANN energy profile."),
+        skip_zero: bool = typer.Option(False, "--skip-zero-weights",
+                                       help="Zero weights store/cost nothing."),
+    ) -> None:
+        profile_command(net, data, inputs, hw, steps, steps_per_frame, frame_ms, out,
+                        batch_size, limit, max_chips, macs, ann, skip_zero)

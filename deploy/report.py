@@ -1,0 +1,151 @@
+"""The profile report: one JSON document (``schema_version``) and its Markdown rendering.
+
+Energies are stored in pJ (as the profiles give them) and shown in uJ; times in ns and
+shown in us/ms. Every figure marked ``assumed`` in the hardware profile is listed under
+``assumptions`` and printed at the top of the Markdown, so a Loihi 2 estimate can never
+be read as a measurement.
+"""
+
+from __future__ import annotations
+
+from mskd.deploy.counts import COUNT_KINDS
+from mskd.deploy.energy import ac_energy, ann_energy
+
+SCHEMA_VERSION = 1
+PJ_PER_UJ = 1e6  # unit conversions
+NS_PER_MS = 1e6
+
+
+def _per_second(result, per_inference: dict[str, float]) -> dict[str, float] | None:
+    if result.input_step_s is None:
+        return None
+    seconds = result.counts.steps * result.input_step_s
+    return {k: v / seconds for k, v in per_inference.items()}
+
+
+def _counts_json(result) -> dict:
+    c = result.counts
+    per_inf = {k: c.per_inference(k) for k in COUNT_KINDS}
+    return {
+        "active_definition": c.active_definition,
+        "per_inference": per_inf,
+        "per_second_of_input": {k: _per_second(result, v) for k, v in per_inf.items()},
+        "per_step_mean": {k: {n: a.tolist() for n, a in c.per_step(k).items()}
+                          for k in ("spikes", "synops", "active")},
+    }
+
+
+def _comparison(result, ann_profile, macs: dict[str, float]) -> dict | None:
+    if ann_profile is None:
+        return None
+    synops = result.counts.total("synops")
+    rows = [{"model": name, "macs": float(n), "ann_energy_pj": ann_energy(n, ann_profile)}
+            for name, n in macs.items()]
+    return {"ann_profile": ann_profile.name, "ann_models": rows,
+            "snn_synops": synops, "snn_as_fp32_accumulates_pj": ac_energy(synops, ann_profile),
+            "snn_on_profile_pj": result.energy.total_pj, "snn_profile": result.hw.name}
+
+
+def build_report(result, *, network: str, ann_profile=None, macs: dict[str, float] | None = None,
+                 inputs: str = "") -> dict:
+    """The JSON-ready report of a :class:`~mskd.deploy.profile.ProfileResult`."""
+    hw = result.hw
+    lat = result.latency
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "network": network,
+        "inputs": inputs,
+        "samples": result.counts.batch,
+        "steps": result.counts.steps,
+        "input_step_s": result.input_step_s,
+        "profile": {"name": hw.name, "description": hw.description, "file": hw.source_path},
+        "assumptions": [{"figure": k, "source": _q(hw, k).source, "note": _q(hw, k).note}
+                        for k in hw.assumed_keys()],
+        "mapping": result.mapping.to_json(),
+        "counts": _counts_json(result),
+        "energy": result.energy.to_json(),
+        "energy_per_second_of_input_pj": (None if result.input_step_s is None else
+                                          result.energy.total_pj
+                                          / (result.counts.steps * result.input_step_s)),
+        "latency": {**lat.to_json(), "throughput_at_steps": lat.throughput_at(lat.steps)},
+        "comparison": _comparison(result, ann_profile, macs or {}),
+    }
+
+
+def _q(hw, key: str):
+    sec, name = key.split(".", 1)
+    return getattr(hw, sec)[name]
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return out + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def _summary_md(rep: dict) -> list[str]:
+    lat, m = rep["latency"], rep["mapping"]
+    rows = [["samples x steps", f"{rep['samples']} x {rep['steps']}"],
+            ["cores / chips", f"{m['total_cores']} / {m['chips']}"],
+            ["energy per inference", f"{rep['energy']['total'] / PJ_PER_UJ:.4g} uJ"],
+            ["latency per step (mean / max)",
+             f"{lat['step_ns_mean'] / 1e3:.4g} / {lat['step_ns_max'] / 1e3:.4g} us"],
+            ["latency per inference", f"{lat['inference_ns_mean'] / NS_PER_MS:.4g} ms"],
+            ["throughput", f"{lat['throughput_per_s']:,.1f} inferences/s"]]
+    if rep["input_step_s"] is not None:
+        rows += [["input time per step", f"{rep['input_step_s'] * 1e3:.4g} ms"],
+                 ["real-time factor", f"{lat['realtime_factor']:.4g}x"],
+                 ["power at real time", f"{rep['energy_per_second_of_input_pj'] / 1e9:.4g} mW"]]
+    return _table(["quantity", "value"], rows)
+
+
+def _layers_md(rep: dict) -> list[str]:
+    per, energy = rep["counts"]["per_inference"], rep["energy"]["by_layer"]
+    cores = {f"{la['index']}:{la['kind']}": la for la in rep["mapping"]["layers"]}
+    rows = []
+    for name in per["spikes"]:
+        la = cores[name]
+        rows.append([name, la["neurons"], la["n_cores"], _fmt(la["synapses"]),
+                     _fmt(per["spikes"][name]), _fmt(per["synops"][name]),
+                     _fmt(per["active"][name]), f"{energy[name] / PJ_PER_UJ:.4g}"])
+    return _table(["layer", "neurons", "cores", "synapses", "spikes/inf", "synops/inf",
+                   "active updates/inf", "energy uJ/inf"], rows)
+
+
+def _comparison_md(cmp: dict | None) -> list[str]:
+    if cmp is None:
+        return ["No ANN comparison (pass MAC counts and an ANN profile)."]
+    rows = [[f"{r['model']} as ANN ({cmp['ann_profile']})", _fmt(r["macs"]) + " MACs",
+             f"{r['ann_energy_pj'] / PJ_PER_UJ:.4g}"] for r in cmp["ann_models"]]
+    rows.append([f"student SNN, synops as fp32 adds ({cmp['ann_profile']})",
+                 _fmt(cmp["snn_synops"]) + " synops",
+                 f"{cmp['snn_as_fp32_accumulates_pj'] / PJ_PER_UJ:.4g}"])
+    rows.append([f"student SNN on {cmp['snn_profile']}", "all ops",
+                 f"{cmp['snn_on_profile_pj'] / PJ_PER_UJ:.4g}"])
+    return _table(["model", "work per inference", "energy uJ/inf"], rows)
+
+
+def render_markdown(rep: dict) -> str:
+    """Markdown tables of a report built by :func:`build_report`."""
+    lines = [f"# Profile of `{rep['network']}` on {rep['profile']['name']}", "",
+             rep["profile"]["description"], ""]
+    if rep["assumptions"]:
+        lines += ["**Assumed figures** (not published for this chip; see the profile file):",
+                  ""] + [f"- `{a['figure']}`: {a['source']}" for a in rep["assumptions"]] + [""]
+    lines += ["## Summary", ""] + _summary_md(rep) + ["", "## Per layer (per inference)", ""]
+    lines += _layers_md(rep) + ["", "## Energy by operation (per inference)", ""]
+    kinds = rep["energy"]["by_kind"]
+    lines += _table(["operation", "energy uJ", "share"],
+                    [[k, f"{v / PJ_PER_UJ:.4g}", f"{v / max(rep['energy']['total'], 1e-30):.1%}"]
+                     for k, v in kinds.items()])
+    lines += ["", "## Comparison with ANNs", ""] + _comparison_md(rep["comparison"])
+    lines += ["", "## Definitions", "",
+              f"- active neuron: {rep['counts']['active_definition']}",
+              "- synop: one spike reaching one synapse (conv geometry, padding and stride "
+              "honoured); spike energy counts one message per destination core, no tile hops",
+              "- latency: slowest core per step (synops, neuron updates) + barrier sync; "
+              "inferences run one after another", ""]
+    return "\n".join(lines)
