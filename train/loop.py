@@ -52,9 +52,7 @@ def _resume(opts: TrainOptions, path: Path, model, optimizer) -> tuple[int, list
                               f"{ckpt.options.get(key)!r}, now {now[key]!r}")
     restore_model(ckpt, model)
     restore_optimizer(ckpt, optimizer)
-    if ckpt.rng is not None:
-        torch.set_rng_state(ckpt.rng)
-    return int(ckpt.state["epoch"]) + 1, list(ckpt.state.get("history", []))
+    return int(ckpt.state["epoch"]) + 1, list(ckpt.state.get("history", [])), ckpt.rng
 
 
 def _initial_model(opts: TrainOptions, path: Path) -> torch.nn.Module:
@@ -132,11 +130,13 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
         opts.data, "train", opts.clip, opts.size, train=True, seed=opts.seed)
     model = _initial_model(opts, path)
     optimizer = torch.optim.Adam(model.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
-    start, history = (_resume(opts, path, model, optimizer) if opts.resume and path.exists()
-                      else (0, []))
+    start, history, rng = (_resume(opts, path, model, optimizer)
+                           if opts.resume and path.exists() else (0, [], None))
     teacher = None
     if opts.kind == "student" and opts.alpha > 0:
         teacher = TeacherCache(load_model(opts.teacher, kind="teacher"))
+    if rng is not None:  # last, after everything that draws from the RNG while building
+        torch.set_rng_state(rng)
     net = DistributedDataParallel(model) if ctx.active else model
     bar = EpochBar(enabled=progress and ctx.is_main)
     for epoch in range(start, opts.epochs):

@@ -1,0 +1,74 @@
+"""MSKD losses: zero at agreement, positive otherwise, finite gradients, HCKD's hit mask."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from mskd.train.losses import LOSSES, cls_loss, hckd, mskd_loss, tckd
+
+from mskd.errors import ConfigError
+
+G = torch.Generator().manual_seed(0)
+LABEL = torch.tensor([0, 3, 6])
+
+
+def _z(steps: int = 4) -> torch.Tensor:
+    return torch.randn(steps, 3, 7, generator=G)
+
+
+@pytest.mark.parametrize("name", ["hckd", "tckd"])
+def test_kd_loss_zero_when_student_equals_teacher(name: str) -> None:
+    z = _z()
+    assert float(LOSSES[name](z, z.clone(), LABEL, 2.0)) == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", ["hckd", "tckd"])
+def test_kd_loss_positive_with_finite_gradient(name: str) -> None:
+    z_t = _z()
+    z_t[:, torch.arange(3), LABEL] += 10.0  # teacher right at every step: HCKD is active
+    z_s = _z().requires_grad_(True)
+    loss = LOSSES[name](z_s, z_t, LABEL, 2.0)
+    loss.backward()
+    assert float(loss) > 0
+    assert torch.isfinite(z_s.grad).all() and float(z_s.grad.abs().sum()) > 0
+
+
+def test_hckd_ignores_steps_where_the_teacher_is_wrong() -> None:
+    z_t, z_s = _z(), _z()
+    z_t[:2, torch.arange(3), LABEL] += 10.0  # right at steps 0, 1
+    z_t[2:, torch.arange(3), (LABEL + 1) % 7] += 10.0  # wrong at steps 2, 3
+    changed = z_s.clone()
+    changed[2:] = torch.randn(2, 3, 7, generator=G) * 5  # only the wrong steps differ
+    assert float(hckd(z_s, z_t, LABEL)) == pytest.approx(float(hckd(changed, z_t, LABEL)))
+    # and the mean runs over hit steps only: duplicating a hit step's KL changes nothing
+    only_hits = hckd(z_s[:2], z_t[:2], LABEL)
+    assert float(hckd(z_s, z_t, LABEL)) == pytest.approx(float(only_hits))
+
+
+def test_hckd_is_zero_when_the_teacher_is_never_right() -> None:
+    z_t = _z()
+    z_t[:, torch.arange(3), (LABEL + 2) % 7] += 20.0
+    assert float(hckd(_z(), z_t, LABEL)) == 0.0
+
+
+def test_tckd_sees_temporal_structure_only() -> None:
+    z = _z()
+    assert float(tckd(3.0 * z, z)) == pytest.approx(0.0, abs=1e-6)  # scale-invariant
+    assert float(tckd(z.flip(0), z)) > 0
+
+
+def test_total_loss_mixes_terms_by_alpha() -> None:
+    z_s, z_t = _z(), _z()
+    z_t[:, torch.arange(3), LABEL] += 10.0
+    base = cls_loss(z_s, None, LABEL)
+    assert float(mskd_loss(z_s, None, LABEL, alpha=0.0)[0]) == pytest.approx(float(base))
+    total, parts = mskd_loss(z_s, z_t, LABEL, alpha=0.3, tau=2.0)
+    expect = 0.7 * base + 0.3 * hckd(z_s, z_t, LABEL, 2.0) + 0.3 * tckd(z_s, z_t)
+    assert float(total) == pytest.approx(float(expect))
+    assert set(parts) == {"cls", "hckd", "tckd"}
+
+
+@pytest.mark.parametrize("alpha", [-0.1, 1.01])
+def test_alpha_outside_unit_interval_is_an_error(alpha: float) -> None:
+    with pytest.raises(ConfigError, match="alpha"):
+        mskd_loss(_z(), _z(), LABEL, alpha=alpha)
