@@ -113,6 +113,16 @@ def _active(record, name: str, spikes: np.ndarray) -> np.ndarray:
     return act
 
 
+def _exact_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Integer matmul through float64 BLAS (numpy's int64 matmul has no BLAS); exact
+    while every sum stays below 2**53; beyond that it falls back to int64."""
+    if a.size and b.size:
+        bound = float(np.abs(a).max(initial=0)) * float(np.abs(b).sum(0).max(initial=0))
+        if bound >= 2.0**53:
+            return a.astype(np.int64) @ b.astype(np.int64)
+    return np.rint(a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64)
+
+
 def _layer_counts(name, index, kind, spikes, active, src, syn: Synapses | None,
                   lm, dest) -> LayerCounts:
     t, b, n = spikes.shape
@@ -122,10 +132,10 @@ def _layer_counts(name, index, kind, spikes, active, src, syn: Synapses | None,
         core_synops = np.zeros((t, b, cores), np.int64)
     else:  # [T*B, n_in] @ [n_in, cores]: each source spike times its synapses per core
         per_core = syn.fan_out_per_core(core_of, cores)
-        core_synops = (src.reshape(t * b, -1) @ per_core).reshape(t, b, cores)
+        core_synops = _exact_matmul(src.reshape(t * b, -1), per_core).reshape(t, b, cores)
     one_hot = np.zeros((n, cores), np.int64)
     one_hot[np.arange(n), core_of] = 1
-    core_active = (active.reshape(t * b, n).astype(np.int64) @ one_hot).reshape(t, b, cores)
+    core_active = _exact_matmul(active.reshape(t * b, n), one_hot).reshape(t, b, cores)
     messages = (spikes * dest).sum(-1)
     return LayerCounts(name, index, kind, n, 0 if syn is None else syn.count,
                        spikes.sum(-1), core_synops.sum(-1), active.sum(-1), messages,

@@ -14,6 +14,11 @@ neuron. Shared-kernel storage would need far less memory; we do not assume it. O
 weight bits are counted (Loihi's per-synapse index and delay bits are not published per
 format), so this is a lower bound on the bits a real compiler would use.
 
+Placement order: a (C, H, W) layer is split in (H, W, C) order -- a core takes a spatial
+patch with all its channels, as conv mappings on Loihi usually do -- so that one source
+pixel reaches few cores and fan-out axons stay low; vectors are split in index order.
+``CoreLoad.start``/``stop`` are positions in that order (``LayerMapping.neurons_of``).
+
 Fan-in axons of a core = distinct source neurons that reach any of its neurons. Fan-out
 axons of a core = for each of its neurons, the number of distinct cores of the next layer
 it reaches, summed (one output axon per source neuron and destination core).
@@ -53,6 +58,7 @@ class CoreLimits:
     synapse_memory_bits: int | None
     synapses: int | None
     max_chips: int | None = None
+    assumed: tuple[str, ...] = ()  # profile keys (``limits.<key>``) marked assumed
 
     @classmethod
     def from_profile(cls, profile, max_chips: int | None = None) -> CoreLimits:
@@ -62,7 +68,8 @@ class CoreLimits:
         return cls(lim("neurons_per_core"), lim("fan_in_axons_per_core"),
                    lim("fan_out_axons_per_core"), lim("cores_per_chip"),
                    lim("weight_bits_min"), lim("weight_bits_max"),
-                   profile.synapse_memory_bits(), lim("synapses_per_core"), max_chips)
+                   profile.synapse_memory_bits(), lim("synapses_per_core"), max_chips,
+                   tuple(k for k in profile.assumed_keys() if k.startswith("limits.")))
 
     def synapse_capacity(self, bits: int) -> int:
         """Synapses one core holds at ``bits`` per synapse (memory and count limits)."""
@@ -99,15 +106,45 @@ class LayerMapping:
     neurons: int
     synapses: int
     weight_bits: int
+    shape: tuple[int, ...]
     cores: tuple[CoreLoad, ...]
 
     @property
     def n_cores(self) -> int:
         return len(self.cores)
 
+    @property
+    def order(self) -> str:
+        """``hwc`` for (C, H, W) maps (a core takes a spatial patch with all its channels,
+        so a source pixel reaches few cores), ``flat`` for vectors."""
+        return "hwc" if len(self.shape) == 3 else "flat"
+
+    def placement(self) -> np.ndarray:
+        """Flat (C, H, W) index of the neuron at each placement position."""
+        return placement(self.shape)
+
+    def neurons_of(self, core: CoreLoad) -> np.ndarray:
+        """Flat indices of the neurons on ``core`` (a core of this layer)."""
+        return self.placement()[core.start:core.stop]
+
     def core_of_neuron(self) -> np.ndarray:
-        """Local core number (0..n_cores-1) of every neuron of the layer."""
-        return np.repeat(np.arange(self.n_cores), [c.neurons for c in self.cores])
+        """Local core number (0..n_cores-1) of every neuron, by flat index."""
+        out = np.empty(self.neurons, np.int64)
+        out[self.placement()] = np.repeat(np.arange(self.n_cores),
+                                          [c.neurons for c in self.cores])
+        return out
+
+
+def placement(shape: tuple[int, ...]) -> np.ndarray:
+    """Placement order of a layer's neurons as flat indices: channels innermost for maps.
+
+    >>> placement((2, 1, 2)).tolist()   # (c, h, w): (0,0,0) (1,0,0) (0,0,1) (1,0,1)
+    [0, 2, 1, 3]
+    """
+    n = int(np.prod(shape))
+    if len(shape) != 3:
+        return np.arange(n)
+    return np.arange(n).reshape(shape).transpose(1, 2, 0).reshape(-1)
 
 
 @dataclass(frozen=True)
@@ -196,12 +233,19 @@ def destinations(syn_next, next_layer: LayerMapping | None, n: int) -> np.ndarra
     return np.bincount(pairs // next_layer.n_cores, minlength=n)
 
 
-def _layer(index, layer, syn, limits, dest, first_core=0) -> LayerMapping:
+def _layer(index, layer, syn, limits, dest) -> LayerMapping:
     n, bits = n_neurons(layer), max(weight_bits(layer), limits.weight_bits_min)
-    cores = tuple(CoreLoad(first_core + k, index, a, b, s, s * bits, ax, fo)
+    shape = tuple(layer.out_shape)
+    perm = placement(shape)
+    if syn is not None:  # number output neurons by placement position
+        position = np.empty(n, np.int64)
+        position[perm] = np.arange(n)
+        syn = replace(syn, out_idx=position[syn.out_idx])
+    dest = None if dest is None else dest[perm]
+    cores = tuple(CoreLoad(k, index, a, b, s, s * bits, ax, fo)
                   for k, (a, b, s, ax, fo) in enumerate(_partition(syn, n, limits, bits, dest)))
     return LayerMapping(index, kind_of(layer), n, 0 if syn is None else syn.count,
-                        weight_bits(layer), cores)
+                        weight_bits(layer), shape, cores)
 
 
 def map_network(spec, profile, *, max_chips: int | None = None, skip_zero: bool = False,

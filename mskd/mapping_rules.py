@@ -83,9 +83,24 @@ def check_rules(mapping) -> list[Violation]:
     return [v for _, rule in DESIGN_RULES for v in rule(mapping)]
 
 
+# The profile figure behind each rule's limit, to say when a failure rests on an assumption.
+RULE_LIMIT_KEYS = {
+    "neurons_per_core": "limits.neurons_per_core",
+    "synapse_memory_per_core": "limits.synapse_memory_per_core",
+    "synapses_per_core": "limits.synapses_per_core",
+    "fan_in_axons": "limits.fan_in_axons_per_core",
+    "fan_out_axons": "limits.fan_out_axons_per_core",
+    "weight_bits": "limits.weight_bits_max",
+}
+
+
 def raise_on_violation(mapping) -> None:
     """Raise :class:`DesignRuleError` for the first violation (and say how many more)."""
     found = check_rules(mapping)
     if found:
+        first = found[0]
         more = f" (and {len(found) - 1} more violation(s))" if len(found) > 1 else ""
-        raise DesignRuleError(f"{mapping.profile}: {found[0].message()}{more}")
+        key = RULE_LIMIT_KEYS.get(first.rule)
+        note = (f"; this limit is an assumed figure ({key}), see the profile"
+                if key in mapping.limits.assumed else "")
+        raise DesignRuleError(f"{mapping.profile}: {first.message()}{more}{note}")

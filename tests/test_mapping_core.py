@@ -76,22 +76,24 @@ def test_every_core_respects_limits_and_greedy_fills_cores(seed, neurons, fan_in
         assert all(a.stop == b.start for a, b in zip(lm.cores, lm.cores[1:], strict=False))
         dest = _dest_cores(spec, m, lm.index)
         for c, nxt in zip(lm.cores, lm.cores[1:] + (None,), strict=True):
-            assert c.fan_out_axons == dest[c.start:c.stop].sum() <= m.limits.fan_out_axons
+            here = lm.neurons_of(c)
+            grown = lm.placement()[c.start:c.stop + 1]  # plus the next neuron, if any
+            assert c.fan_out_axons == dest[here].sum() <= m.limits.fan_out_axons
             if lm.index == 0:
                 assert nxt is None or c.neurons == neurons or (
-                    c.fan_out_axons + dest[c.stop] > m.limits.fan_out_axons)
+                    c.fan_out_axons + dest[grown[-1]] > m.limits.fan_out_axons)
                 continue
             conn = _connectivity(spec, lm.index)
-            block = conn[c.start:c.stop]
+            block = conn[here]
             assert c.synapses == block.sum()
             assert c.fan_in_axons == block.any(0).sum() <= m.limits.fan_in_axons
             assert c.synapse_bits == c.synapses * lm.weight_bits <= cap
             if nxt is not None:  # greedy: one more neuron would break a limit
-                grown = conn[c.start:c.stop + 1]
+                more = conn[grown]
                 assert (c.neurons + 1 > m.limits.neurons
-                        or c.fan_out_axons + dest[c.stop] > m.limits.fan_out_axons
-                        or grown.sum() * lm.weight_bits > cap
-                        or grown.any(0).sum() > m.limits.fan_in_axons)
+                        or c.fan_out_axons + dest[grown[-1]] > m.limits.fan_out_axons
+                        or more.sum() * lm.weight_bits > cap
+                        or more.any(0).sum() > m.limits.fan_in_axons)
 
 
 def test_fan_out_axons_count_destination_cores_per_neuron() -> None:
@@ -100,7 +102,7 @@ def test_fan_out_axons_count_destination_cores_per_neuron() -> None:
     conn = _connectivity(spec, 1)  # conv outputs x input neurons
     dest = m.layer(1).core_of_neuron()
     for c in m.layer(0).cores:
-        expect = sum(len(set(dest[np.flatnonzero(conn[:, i])])) for i in range(c.start, c.stop))
+        expect = sum(len(set(dest[np.flatnonzero(conn[:, i])])) for i in m.layer(0).neurons_of(c))
         assert c.fan_out_axons == expect
     assert all(c.fan_out_axons == 0 for c in m.layer(3).cores)
 
@@ -141,3 +143,13 @@ def test_loihi2_counts_synapses_not_bits() -> None:
     assert m1.layer(1).cores[0].neurons == 65
     # every input neuron reaches all 10 dense cores: 4,096 output axons / 10 = 409 per core
     assert max(c.neurons for c in m1.layer(0).cores) == 409
+
+
+def test_failure_on_an_assumed_limit_says_so() -> None:
+    w = np.ones((2, 5000), np.int64)
+    spec = NetSpec((InputLayer((5000,), LIF), DenseLayer(5000, 2, w, LIF)))
+    with pytest.raises(DesignRuleError, match=r"'fan_in_axons' .* 5000 > limit 4096.*assumed"):
+        map_network(spec, load_profile("loihi2"))
+    with pytest.raises(DesignRuleError, match=r"'fan_in_axons'") as info:
+        map_network(spec, LOIHI1)
+    assert "assumed" not in str(info.value)

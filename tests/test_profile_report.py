@@ -119,3 +119,22 @@ def test_bad_options_are_one_line_errors(files, tmp_path: Path) -> None:
         profile_command(net, inputs=x, profile="ann-45nm", out=tmp_path / "o")
     with pytest.raises(ConfigError, match="NAME=COUNT"):
         parse_macs(["teacher"])
+
+
+def test_data_split_is_encoded_with_the_nets_encoding(tmp_path: Path) -> None:
+    """--data: the test split's clips become bias inputs through the stored encoding."""
+    synth = pytest.importorskip("mskd.data.synth")
+    from mskd.encoding import InputEncoding, write_encoding
+
+    synth.synthesize(tmp_path / "see", subjects=4, seed=0, size=8)
+    net = tmp_path / "enc.net"
+    write_netx(small_net(), net)
+    enc = InputEncoding(input_gain=160, steps_per_frame=2, clip="E2-S1", size=(8, 8),
+                        latency=2, readout_layer="3:dense", readout_scale=64.0,
+                        classes=tuple("abcdefg"))
+    write_encoding(net, enc)
+    rep = profile_command(net, data=tmp_path / "see", profile="loihi1", out=tmp_path / "o",
+                          limit=3)
+    assert rep["samples"] == 3 and rep["steps"] == enc.steps == 6
+    assert rep["input_step_s"] == pytest.approx(0.033 / 2)  # from the encoding
+    assert rep["assumptions"] == []
