@@ -75,7 +75,7 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
                     out: Path = Path("profile"), batch_size: int = 16,
                     limit: int | None = None, max_chips: int | None = None,
                     macs: list[str] | None = None, ann_profile: str = "ann-45nm",
-                    skip_zero_weights: bool = False) -> dict:
+                    skip_zero_weights: bool = False, step_budget: int | None = None) -> dict:
     """Profile ``net`` and write the report into ``out``; returns the report dict."""
     from mskd.deploy.plots import write_plots
     from mskd.deploy.profile import profile_run
@@ -98,7 +98,8 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
                              batch_size=batch_size, max_chips=max_chips,
                              skip_zero=skip_zero_weights, progress=tick)
     rep = build_report(result, network=str(net), inputs=described,
-                       ann_profile=load_profile(ann_profile), macs=parse_macs(macs or []))
+                       ann_profile=load_profile(ann_profile), macs=parse_macs(macs or []),
+                       step_budget=step_budget)
     write_json(out / "report.json", rep)
     write_text(out / "report.md", render_markdown(rep))
     write_plots(rep, result.raster, out)
@@ -140,6 +141,8 @@ def register_profile(app: typer.Typer) -> None:
         ann: str = typer.Option("ann-45nm", "--ann-profile", help="ANN energy profile."),
         skip_zero: bool = typer.Option(False, "--skip-zero-weights",
                                        help="Zero weights store/cost nothing."),
+        step_budget: int = typer.Option(None, "--step-budget", min=1,
+                                        help="Steps per inference for the throughput figure."),
     ) -> None:
         profile_command(net, data, inputs, hw, steps, steps_per_frame, frame_ms, out,
-                        batch_size, limit, max_chips, macs, ann, skip_zero)
+                        batch_size, limit, max_chips, macs, ann, skip_zero, step_budget)

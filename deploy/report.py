@@ -47,10 +47,14 @@ def _comparison(result, ann_profile, macs: dict[str, float]) -> dict | None:
 
 
 def build_report(result, *, network: str, ann_profile=None, macs: dict[str, float] | None = None,
-                 inputs: str = "") -> dict:
-    """The JSON-ready report of a :class:`~mskd.deploy.profile.ProfileResult`."""
+                 inputs: str = "", step_budget: int | None = None) -> dict:
+    """The JSON-ready report of a :class:`~mskd.deploy.profile.ProfileResult`.
+
+    ``step_budget``: steps per inference for the throughput figure (default: as run).
+    """
     hw = result.hw
     lat = result.latency
+    budget = step_budget or lat.steps
     return {
         "schema_version": SCHEMA_VERSION,
         "network": network,
@@ -67,7 +71,8 @@ def build_report(result, *, network: str, ann_profile=None, macs: dict[str, floa
         "energy_per_second_of_input_pj": (None if result.input_step_s is None else
                                           result.energy.total_pj
                                           / (result.counts.steps * result.input_step_s)),
-        "latency": {**lat.to_json(), "throughput_at_steps": lat.throughput_at(lat.steps)},
+        "latency": {**lat.to_json(), "step_budget": budget,
+                    "throughput_at_step_budget": lat.throughput_at(budget)},
         "comparison": _comparison(result, ann_profile, macs or {}),
     }
 
@@ -94,7 +99,9 @@ def _summary_md(rep: dict) -> list[str]:
             ["latency per step (mean / max)",
              f"{lat['step_ns_mean'] / 1e3:.4g} / {lat['step_ns_max'] / 1e3:.4g} us"],
             ["latency per inference", f"{lat['inference_ns_mean'] / NS_PER_MS:.4g} ms"],
-            ["throughput", f"{lat['throughput_per_s']:,.1f} inferences/s"]]
+            ["throughput (as run)", f"{lat['throughput_per_s']:,.1f} inferences/s"],
+            [f"throughput at {lat['step_budget']} steps (mean step time)",
+             f"{lat['throughput_at_step_budget']:,.1f} inferences/s"]]
     if rep["input_step_s"] is not None:
         rows += [["input time per step", f"{rep['input_step_s'] * 1e3:.4g} ms"],
                  ["real-time factor", f"{lat['realtime_factor']:.4g}x"],
@@ -113,6 +120,27 @@ def _layers_md(rep: dict) -> list[str]:
                      _fmt(per["active"][name]), f"{energy[name] / PJ_PER_UJ:.4g}"])
     return _table(["layer", "neurons", "cores", "synapses", "spikes/inf", "synops/inf",
                    "active updates/inf", "energy uJ/inf"], rows)
+
+
+def _mapping_md(rep: dict) -> list[str]:
+    m = rep["mapping"]
+    rows = []
+    for la in m["layers"]:
+        cores = la["cores"]
+        rows.append([f"{la['index']}:{la['kind']}", la["n_cores"],
+                     max(c["stop"] - c["start"] for c in cores),
+                     _fmt(max(c["synapses"] for c in cores)),
+                     max(c["fan_in_axons"] for c in cores),
+                     max(c["fan_out_axons"] for c in cores), la["weight_bits"]])
+    lim = m["limits"]
+    rows.append(["limit per core", "", lim["neurons"],
+                 _fmt(lim["synapses"]) if lim["synapses"] else
+                 f"{lim['synapse_memory_bits']:,} bits",
+                 lim["fan_in_axons"], lim["fan_out_axons"], lim["weight_bits_max"]])
+    util = ", ".join(f"{k} {v:.1%}" for k, v in m["utilisation"].items())
+    return _table(["layer", "cores", "max neurons/core", "max synapses/core",
+                   "max fan-in axons", "max fan-out axons", "weight bits"], rows) + [
+        "", f"Mean utilisation per core: {util}."]
 
 
 def _comparison_md(cmp: dict | None) -> list[str]:
@@ -136,7 +164,8 @@ def render_markdown(rep: dict) -> str:
         lines += ["**Assumed figures** (not published for this chip; see the profile file):",
                   ""] + [f"- `{a['figure']}`: {a['source']}" for a in rep["assumptions"]] + [""]
     lines += ["## Summary", ""] + _summary_md(rep) + ["", "## Per layer (per inference)", ""]
-    lines += _layers_md(rep) + ["", "## Energy by operation (per inference)", ""]
+    lines += _layers_md(rep) + ["", "## Core mapping", ""] + _mapping_md(rep)
+    lines += ["", "## Energy by operation (per inference)", ""]
     kinds = rep["energy"]["by_kind"]
     lines += _table(["operation", "energy uJ", "share"],
                     [[k, f"{v / PJ_PER_UJ:.4g}", f"{v / max(rep['energy']['total'], 1e-30):.1%}"]

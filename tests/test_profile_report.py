@@ -60,7 +60,8 @@ def test_cli_writes_json_markdown_and_pngs(files, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(_app(), ["profile", str(net), "--input", str(x), "--profile",
                                          "loihi2", "--steps-per-frame", "2", "--out", str(out),
-                                         "--macs", "teacher=9e8", "--batch-size", "2"])
+                                         "--macs", "teacher=9e8", "--batch-size", "2",
+                                         "--step-budget", "12"])
     assert result.exit_code == 0, result.output
     rep = json.loads((out / "report.json").read_text())
     assert rep["schema_version"] == 1 and rep["samples"] == 5 and rep["steps"] == 6
@@ -75,6 +76,9 @@ def test_cli_writes_json_markdown_and_pngs(files, tmp_path: Path) -> None:
     for name, v in per_inf.items():
         assert per_s[name] == pytest.approx(v / (6 * 0.033 / 2))
     assert rep["comparison"]["ann_models"][0]["ann_energy_pj"] == pytest.approx(9e8 * 4.6)
+    lat = rep["latency"]  # twice the 6 steps run: half the throughput
+    assert lat["throughput_at_step_budget"] == pytest.approx(lat["throughput_per_s"] / 2)
+    assert "## Core mapping" in md
 
 
 def test_batched_run_equals_one_batch(files) -> None:
