@@ -1,7 +1,82 @@
-"""``mskd data``: synthesize, inspect and event-encode datasets."""
+"""``mskd data``: synthesize, inspect and event-encode datasets (thin layer over the library)."""
 
 from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
 
 import typer
 
 app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("synth", help="Render the synthetic single-eye emotion dataset in the SEE layout.")
+def synth(
+    out: Path = typer.Option(..., "--out", help="Dataset folder to create."),
+    subjects: int = typer.Option(24, "--subjects", help="Number of subjects (split by subject)."),
+    seed: int = typer.Option(0, "--seed", help="Seed: same seed and settings, same bytes."),
+    size: int = typer.Option(48, "--size", help="Image side in pixels on disk."),
+    takes: int = typer.Option(1, "--takes", help="Takes per (emotion, lighting)."),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers",
+                                help="Processes (output does not depend on it)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out."),
+) -> None:
+    from mskd.data.synth import synthesize
+
+    start = time.time()
+    synthesize(out, subjects, seed, size, takes=takes, workers=workers, overwrite=overwrite,
+               progress=True)
+    typer.echo(f"wrote {out} in {time.time() - start:.1f} s")
+
+
+@app.command("events", help="Synthesize event frames (and events.npz) for a folder of frames.")
+def events(
+    frames_dir: Path = typer.Argument(..., help="Folder with 00000.jpg, 00001.jpg, ..."),
+    out: Path = typer.Option(..., "--out", help="Folder to create for the event frames."),
+    fps: float = typer.Option(30.0, "--fps", help="Frame rate of FRAMES_DIR."),
+    seed: int = typer.Option(0, "--seed", help="Seed of threshold mismatch and noise."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out."),
+) -> None:
+    from mskd.data.eventize import eventize
+
+    stream = eventize(frames_dir, out, fps=fps, seed=seed, overwrite=overwrite)
+    typer.echo(f"wrote {out}: {len(stream)} events")
+
+
+@app.command("info", help="Class counts per split and lighting, sequence lengths, image size.")
+def info(
+    root: Path = typer.Argument(..., help="Dataset folder in the SEE layout."),
+    split_file: Path = typer.Option(None, "--split", help="Split JSON (default ROOT/split.json)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    from mskd.data.info import summarize
+
+    summary = summarize(root, split_file)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    _print_table(summary)
+
+
+def _print_table(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from mskd.data.info import table_rows
+    from mskd.data.naming import EMOTIONS
+
+    table = Table(title=f"{summary['root']}")
+    for column in ["split", "lighting", *EMOTIONS, "total"]:
+        table.add_column(column, justify="left" if column in ("split", "lighting") else "right")
+    for row in table_rows(summary):
+        table.add_row(*row)
+    console = Console(width=max(Console().width, 120))
+    console.print(table)
+    length = summary["length"]
+    console.print(f"sequences {summary['sequences']}, frames {summary['frames']}, "
+                  f"length min/mean/max {length['min']}/{length['mean']}/{length['max']}, "
+                  f"image size {summary['image_size']}")
+    for path, reason in summary["skipped"]:
+        console.print(f"skipped {path}: {reason}")

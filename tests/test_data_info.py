@@ -1,0 +1,62 @@
+"""``mskd data info``: counts per split and lighting, lengths, image size; table and JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from test_data_see import SIZE, make_tree
+
+from mskd.data.info import summarize
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mskd", "data", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_summary_counts(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "see", {"neutral": 7})
+    summary = summarize(root)
+    assert summary["sequences"] == 6 and summary["frames"] == 4 * 20 + 2 * 7
+    assert summary["length"] == {"min": 7, "mean": round(94 / 6, 2), "max": 20}
+    assert summary["image_size"] == [SIZE, SIZE]
+    assert summary["splits"]["train"]["normal"]["happiness"] == 1
+    assert summary["splits"]["test"]["low-light"]["neutral"] == 1
+    assert summary["splits"]["test"]["HDR"]["anger"] == 0
+
+
+def test_cli_json_and_table(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "see")
+    out = run_cli("info", str(root), "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["sequences"] == 6
+    table = run_cli("info", str(root))
+    assert table.returncode == 0 and "happiness" in table.stdout and "low-light" in table.stdout
+    assert "length min/mean/max 20/20.0/20" in table.stdout
+
+
+def test_cli_bad_dir_is_one_line_and_non_zero(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "see")
+    (root / "frame" / "boredom").mkdir()
+    out = run_cli("info", str(root))
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "boredom" in lines[0] and lines[0].startswith("error:")
+    debug = subprocess.run([sys.executable, "-m", "mskd", "--debug", "data", "info", str(root)],
+                           capture_output=True, text=True, timeout=120)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_cli_synth_writes_a_dataset_info_can_read(tmp_path: Path) -> None:
+    out = tmp_path / "syn"
+    made = run_cli("synth", "--out", str(out), "--subjects", "2", "--size", "16", "--seed", "1",
+                   "--workers", "1")
+    assert made.returncode == 0, made.stderr
+    info = json.loads(run_cli("info", str(out), "--json").stdout)
+    assert info["sequences"] == 2 * 7 * 4 and info["image_size"] == [16, 16]
+    assert 18 <= info["length"]["min"] <= info["length"]["max"] <= 40
+    again = run_cli("synth", "--out", str(out), "--subjects", "2", "--size", "16")
+    assert again.returncode != 0 and "already exists" in again.stderr
