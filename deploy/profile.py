@@ -12,7 +12,7 @@ the ``.net`` file (:mod:`mskd.encoding`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +23,7 @@ from mskd.deploy.inputs import prepare_inputs
 from mskd.deploy.profile_latency import Latency, latency
 from mskd.deploy.sim import Simulator
 
+from mskd.errors import NetError
 from mskd.mapping import CoreMapping, map_network
 
 
@@ -39,22 +40,28 @@ class ProfileResult:
     input_step_s: float | None
 
 
-def _batches(x: torch.Tensor, batch_size: int):
-    for start in range(0, x.shape[1], batch_size):
-        yield x[:, start:start + batch_size]
+def _batches(spec, inputs, batch_size: int, steps: int | None) -> Iterator[torch.Tensor]:
+    """``[T, b, *shape]`` int64 batches from one array or from an iterable of arrays."""
+    if isinstance(inputs, (np.ndarray, torch.Tensor)):
+        array = inputs
+        inputs = (array[i:i + batch_size] for i in range(0, len(array), batch_size))
+    for batch in inputs:
+        yield prepare_inputs(spec, batch, steps)
 
 
 def profile_run(spec, inputs, hw, *, steps: int | None = None, input_step_s: float | None = None,
                 batch_size: int = 16, max_chips: int | None = None, skip_zero: bool = False,
                 progress: Callable[[int], None] | None = None) -> ProfileResult:
-    """Simulate ``inputs`` (``[B, T, *shape]`` or ``[B, *shape]`` with ``steps``) on ``spec``
-    in batches and cost the run on ``hw``. ``progress(n)`` is told how many samples are done.
+    """Simulate ``inputs`` on ``spec`` and cost the run on ``hw``.
+
+    ``inputs``: ``[B, T, *shape]`` (or ``[B, *shape]`` with ``steps``), split into batches
+    of ``batch_size``; or an iterable of such batches (streamed, e.g. a dataset).
+    ``progress(n)`` is told how many samples are done.
     """
     mapping = map_network(spec, hw, max_chips=max_chips, skip_zero=skip_zero)
-    x = prepare_inputs(spec, inputs, steps)  # [T, B, *shape] int64
     sim = Simulator(spec)
     parts, raster, done = [], {}, 0
-    for chunk in _batches(x, batch_size):
+    for chunk in _batches(spec, inputs, batch_size, steps):
         _, rec = sim.run(chunk.transpose(0, 1), record=("u", "v"))
         ext = None if spec.bias_driven else chunk
         parts.append(count_ops(spec, rec, mapping, input_spikes=ext, skip_zero=skip_zero))
@@ -63,19 +70,20 @@ def profile_run(spec, inputs, hw, *, steps: int | None = None, input_step_s: flo
         done += chunk.shape[1]
         if progress:
             progress(done)
+    if not parts:
+        raise NetError("no input samples to profile")
     counts = merge_counts(parts)
     return ProfileResult(hw, mapping, counts, energy(counts, hw),
                          latency(counts, hw, input_step_s), raster, input_step_s)
 
 
-def dataset_inputs(net_path, data_dir, limit: int | None = None) -> tuple[torch.Tensor, object]:
-    """Bias-mantissa inputs ``[B, T, 1, H, W]`` of a dataset's test split, and the encoding.
-
-    Needs the ``mskd_encoding`` attribute the converter writes into the ``.net`` file.
+def dataset_inputs(net_path, data_dir, batch_size: int = 16, limit: int | None = None):
+    """``(batches, n, encoding)``: an iterator of bias-mantissa batches ``[b, T, 1, H, W]``
+    over the first ``n`` clips of a dataset's test split, encoded as the ``.net`` file's
+    ``mskd_encoding`` attribute (written by the converter) says.
     """
     from mskd.data.see import SEEDataset
     from mskd.encoding import encode_frames, read_encoding
-    from mskd.errors import NetError
 
     try:
         enc = read_encoding(net_path)
@@ -86,5 +94,10 @@ def dataset_inputs(net_path, data_dir, limit: int | None = None) -> tuple[torch.
     n = len(ds) if limit is None else min(limit, len(ds))
     if n == 0:
         raise NetError(f"{data_dir}: the test split is empty")
-    frames = torch.stack([torch.as_tensor(ds[i][0]) for i in range(n)])
-    return encode_frames(frames, enc), enc
+
+    def batches() -> Iterator[torch.Tensor]:
+        for start in range(0, n, batch_size):
+            idx = range(start, min(start + batch_size, n))
+            yield encode_frames(torch.stack([torch.as_tensor(ds[i][0]) for i in idx]), enc)
+
+    return batches(), n, enc

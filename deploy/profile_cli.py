@@ -44,20 +44,22 @@ def _encoding_or_none(net: Path):
         return None
 
 
-def _load_inputs(net: Path, data: Path | None, inputs: Path | None, limit: int | None):
+def _load_inputs(net: Path, data: Path | None, inputs: Path | None, limit: int | None,
+                 batch_size: int):
+    """``(inputs, n, encoding or None, description)``."""
     from mskd.deploy.profile import dataset_inputs
 
     if (data is None) == (inputs is None):
         raise ConfigError("give exactly one of --data DIR or --input X.npy")
     if data is not None:
-        x, enc = dataset_inputs(net, data, limit)
-        return x, enc, f"{data} (test split, {x.shape[0]} clips)"
+        batches, n, enc = dataset_inputs(net, data, batch_size, limit)
+        return batches, n, enc, f"{data} (test split, {n} clips)"
     try:
         x = np.load(inputs, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{inputs}: cannot read as .npy ({exc})") from None
     x = x[:limit] if limit else x
-    return x, _encoding_or_none(net), str(inputs)
+    return x, len(x), _encoding_or_none(net), str(inputs)
 
 
 def _progress(total: int):
@@ -89,10 +91,10 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
     if hw.kind != "neuromorphic":
         raise ConfigError(f"--profile {profile}: kind '{hw.kind}' cannot run an SNN "
                           "(use loihi1, loihi2 or a neuromorphic PATH.toml)")
-    x, enc, described = _load_inputs(net, data, inputs, limit)
+    x, n, enc, described = _load_inputs(net, data, inputs, limit, batch_size)
     spf = steps_per_frame or (enc.steps_per_frame if enc is not None else None)
     input_step_s = None if spf is None else frame_ms / MS_PER_S / spf
-    bar, tick = _progress(int(np.shape(x)[0]))
+    bar, tick = _progress(n)
     with bar:
         result = profile_run(spec, x, hw, steps=steps, input_step_s=input_step_s,
                              batch_size=batch_size, max_chips=max_chips,
