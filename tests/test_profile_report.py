@@ -128,7 +128,8 @@ def test_bad_options_are_one_line_errors(files, tmp_path: Path) -> None:
 def test_data_split_is_encoded_with_the_nets_encoding(tmp_path: Path) -> None:
     """--data: the test split's clips become bias inputs through the stored encoding."""
     synth = pytest.importorskip("mskd.data.synth")
-    from mskd.encoding import InputEncoding, write_encoding
+    encoding = pytest.importorskip("mskd.encoding")
+    InputEncoding, write_encoding = encoding.InputEncoding, encoding.write_encoding
 
     synth.synthesize(tmp_path / "see", subjects=4, seed=0, size=8)
     net = tmp_path / "enc.net"
@@ -142,3 +143,18 @@ def test_data_split_is_encoded_with_the_nets_encoding(tmp_path: Path) -> None:
     assert rep["samples"] == 3 and rep["steps"] == enc.steps == 6
     assert rep["input_step_s"] == pytest.approx(0.033 / 2)  # from the encoding
     assert rep["assumptions"] == []
+
+
+def test_user_profile_path_is_used(files, tmp_path: Path) -> None:
+    """--profile PATH.toml: a user's profile (here Loihi 1 with synops at twice the energy)."""
+    net, x = files
+    shipped = Path(__file__).resolve().parent.parent / "hw_profiles" / "loihi1.toml"
+    text = shipped.read_text().replace("value = 23.6", "value = 47.2", 1)
+    mine = tmp_path / "mine.toml"
+    mine.write_text(text)
+    base = profile_command(net, inputs=x, profile="loihi1", out=tmp_path / "a")
+    user = profile_command(net, inputs=x, profile=str(mine), out=tmp_path / "b")
+    assert user["profile"]["file"] == str(mine)
+    assert user["energy"]["by_kind"]["synop"] == pytest.approx(
+        2 * base["energy"]["by_kind"]["synop"])
+    assert user["energy"]["by_kind"]["spike"] == pytest.approx(base["energy"]["by_kind"]["spike"])
