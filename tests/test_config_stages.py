@@ -74,3 +74,19 @@ def test_failing_stage_keeps_earlier_results_and_no_partial(tmp_path: Path) -> N
     assert (tmp_path / "first" / "ok").exists()
     assert not (tmp_path / "second").exists()
     assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+
+
+def test_atomic_writes_get_the_usual_mode(tmp_path: Path) -> None:
+    import os
+
+    from mskd.fsio import atomic_dir, write_text
+
+    mask = os.umask(0o022)
+    try:
+        f = write_text(tmp_path / "a.txt", "x")
+        with atomic_dir(tmp_path / "d") as d:
+            (d / "f").write_text("y")
+    finally:
+        os.umask(mask)
+    assert oct(f.stat().st_mode & 0o777) == oct(0o644)
+    assert oct((tmp_path / "d").stat().st_mode & 0o777) == oct(0o755)
