@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mskd.train.quant import quantize_weight, round_ste
-from mskd.train.student import Student
+from mskd.train.student import Student, normalize_frames
 from mskd.train.student_config import OUT_VTH_MANT, StudentConfig
 
 from mskd.errors import ConfigError
@@ -42,12 +42,13 @@ def _reference(net: Student, frames: torch.Tensor) -> torch.Tensor:
     layers = [lay for lay in q.layers if lay.kind != "flatten"]
     params = [LifParams.from_netx(lay.i_decay, lay.v_decay, lay.vth_mant) for lay in layers]
     batch, n = frames.shape[:2]
+    frames = normalize_frames(frames, q.input_norm)
     states = [zero_state((batch, *lay.out_shape)) for lay in layers]
     spikes = [torch.zeros((batch, *lay.out_shape), dtype=torch.int64) for lay in layers]
     out = []
     for t in range(q.steps):
         frame = frames[:, min(t // q.steps_per_frame, n - 1)]
-        bias = effective_bias(torch.round(frame.double() * q.input_gain).to(torch.int64))
+        bias = effective_bias(torch.round(frame * q.input_gain).to(torch.int64))
         new = [lif_step(torch.zeros_like(bias), states[0], params[0], bias)]
         for i, lay in enumerate(layers[1:], start=1):
             pre = spikes[i - 1].double()  # delivered one step late: previous step's spikes
@@ -63,8 +64,9 @@ def _reference(net: Student, frames: torch.Tensor) -> torch.Tensor:
     return torch.stack(out)
 
 
-def test_quantized_description_reproduces_the_fixed_forward() -> None:
-    net = _net(3)
+@pytest.mark.parametrize("norm", ["none", "minmax"])
+def test_quantized_description_reproduces_the_fixed_forward(norm: str) -> None:
+    net = _net(3, input_norm=norm)
     frames = torch.rand(3, 2, 1, 12, 12, generator=torch.Generator().manual_seed(2))
     assert torch.equal(_reference(net, frames), net.forward_fixed(frames).readout_v)
 

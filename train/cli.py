@@ -55,11 +55,13 @@ def register(app: typer.Typer) -> None:
         resume: bool = typer.Option(False, help="Continue the checkpoint in --out."),
         summary: bool = typer.Option(False, help="Print parameters/MACs/synops and exit."),
         progress: bool = typer.Option(True, help="Show progress bars."),
+        threads: int = typer.Option(1, help="torch threads per process (0: cores/processes)."),
     ) -> None:
         model = {k: v for k, v in {"channels": _ints(channels, "--channels"),
                                    "hidden": hidden}.items() if v is not None}
         _run("teacher", data, out, summary, progress, epochs=epochs, batch_size=batch_size,
-             lr=lr, seed=seed, clip=clip, size=size, resume=resume, model=model)
+             lr=lr, seed=seed, clip=clip, size=size, resume=resume, model=model,
+             threads=threads)
 
     @train_app.command("student", help="Train a frames-only spiking student (MSKD).")
     def student(
@@ -74,14 +76,14 @@ def register(app: typer.Typer) -> None:
         hidden: str = typer.Option(None, help="Hidden dense widths, e.g. 64."),
         steps_per_frame: int = typer.Option(4, help="Steps each frame is held as input."),
         resume: bool = typer.Option(False), summary: bool = typer.Option(False),
-        progress: bool = typer.Option(True),
+        progress: bool = typer.Option(True), threads: int = typer.Option(1),
     ) -> None:
         model = {k: v for k, v in {"channels": _ints(channels, "--channels"),
                                    "hidden": _ints(hidden, "--hidden"),
                                    "steps_per_frame": steps_per_frame}.items() if v is not None}
         _run("student", data, out, summary, progress, teacher=teacher, alpha=alpha, tau=tau,
              epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, clip=clip, size=size,
-             resume=resume, model=model)
+             resume=resume, model=model, threads=threads)
 
     app.add_typer(train_app, name="train")
 
@@ -93,8 +95,12 @@ def register(app: typer.Typer) -> None:
         split: str = typer.Option("test", help="train or test."),
         seed: int = typer.Option(0, help="Seed of the view starts."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+        threads: int = typer.Option(1, help="torch threads."),
     ) -> None:
+        import torch
         from mskd.train.evaluate import evaluate
+
+        torch.set_num_threads(max(1, threads))
         from mskd.train.report import print_eval
 
         if views < 1:

@@ -37,10 +37,10 @@ class NonFiniteLoss(MskdError):
 
 
 def _threads(opts: TrainOptions, ctx: D.DistContext) -> None:
+    """``threads`` per process; 0 shares the cores among the processes."""
     import os
 
-    n = opts.threads or max(1, (os.cpu_count() or 1) // ctx.world)
-    torch.set_num_threads(n)
+    torch.set_num_threads(opts.threads or max(1, (os.cpu_count() or 1) // ctx.world))
 
 
 def _resume(opts: TrainOptions, path: Path, model, optimizer) -> tuple[int, list]:
@@ -135,6 +135,7 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
     teacher = None
     if opts.kind == "student" and opts.alpha > 0:
         teacher = TeacherCache(load_model(opts.teacher, kind="teacher"))
+        teacher.warm(ds)
     if rng is not None:  # last, after everything that draws from the RNG while building
         torch.set_rng_state(rng)
     net = DistributedDataParallel(model) if ctx.active else model

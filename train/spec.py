@@ -7,7 +7,9 @@ Layer kinds and fields:
 
 - ``input``: CUBA-LIF neurons with no synapses, driven by ``bias_mant = round(pixel *
   input_gain)`` (torch.round of the float64 product, half to even; <= 4095), which Lava
-  applies as ``bias_mant << 6``. ``weight`` and ``bias`` are None (the bias is the frame).
+  applies as ``bias_mant << 6``; ``pixel`` is first scaled on the host by
+  :func:`mskd.train.student.normalize_frames` with ``input_norm``. ``weight`` and
+  ``bias`` are None (the bias is the frame).
 - ``conv``: ``weight`` int64 ``[out, in, kh, kw]``, ``stride``/``padding`` as (h, w), no
   dilation, one group.
 - ``flatten``: no neurons; reshapes ``[C, H, W]`` to ``C*H*W`` in C, H, W (row-major) order.
@@ -76,6 +78,7 @@ class QuantizedStudent:
     latency: int
     readout_scale: float
     classes: int
+    input_norm: str = "none"  # host-side frame scaling, see student.normalize_frames
     notes: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -40,6 +40,24 @@ from torch import nn
 from mskd.loihi import LifParams, effective_bias, heaviside, lif_step, zero_state
 
 
+def normalize_frames(frames: torch.Tensor, mode: str) -> torch.Tensor:
+    """Host-side input scaling in float64, applied before ``round(x * input_gain)``.
+
+    ``none``: the pixel as is. ``minmax``: per clip (per batch item, over all its frames)
+    ``(x - min) / (max - min)``, or 0 for a constant clip: undoes global lighting changes.
+
+    >>> normalize_frames(torch.tensor([[0.25, 0.5, 0.75]]), "minmax").tolist()
+    [[0.0, 0.5, 1.0]]
+    """
+    x = frames.detach().double()
+    if mode == "none":
+        return x
+    flat = x.reshape(x.shape[0], -1)
+    lo = flat.min(1).values.reshape(-1, *[1] * (x.dim() - 1))
+    span = flat.max(1).values.reshape(-1, *[1] * (x.dim() - 1)) - lo
+    return torch.where(span > 0, (x - lo) / span.clamp(min=1e-12), torch.zeros_like(x))
+
+
 class FixedRun(NamedTuple):
     """Record of one simulation. Lists run over neuron layers: input, convs, denses."""
 
@@ -100,8 +118,9 @@ class Student(nn.Module):
         return 64.0 * 2.0 ** self.config.weight_exps[-1]
 
     def input_bias(self, frames: torch.Tensor, exact: bool) -> torch.Tensor:
-        """``round(pixel * input_gain) << 6`` per pixel, [B, n, 1, H, W]."""
-        mant = torch.round(frames.detach().double() * self.config.input_gain)
+        """``round(norm(pixel) * input_gain) << 6`` per pixel, [B, n, 1, H, W]."""
+        x = normalize_frames(frames, self.config.input_norm)
+        mant = torch.round(x * self.config.input_gain)
         return effective_bias(mant.to(torch.int64) if exact else mant)
 
     # -- simulation ----------------------------------------------------------------------
@@ -172,7 +191,7 @@ class Student(nn.Module):
             src = i if i < nc else i + 1  # shapes[] has the flatten entry at nc + 1
             layers.append(self._qlayer("conv" if i < nc else "dense", src, src + 1, w, ps[i + 1]))
         return QuantizedStudent(tuple(layers), c.input_gain, c.steps_per_frame, c.n_frames,
-                                c.n_synaptic, self.readout_scale, c.classes,
+                                c.n_synaptic, self.readout_scale, c.classes, c.input_norm,
                                 notes={"readout": "mean output v over the window / scale"})
 
     def _qlayer(self, kind, src, dst, w, p: LifParams) -> QuantLayer:

@@ -36,6 +36,7 @@ class StudentConfig:
     hidden: tuple[int, ...] = (64,)
     steps_per_frame: int = 4
     input_gain: int = 160
+    input_norm: str = "none"  # "none" or "minmax" (per clip, on the host)
     input_vth_mant: int = 128
     input_v_decay: int = 0
     i_decay: int = 4096
@@ -52,6 +53,8 @@ class StudentConfig:
             raise ConfigError(f"steps_per_frame={self.steps_per_frame} must be >= 1")
         if not 0 < self.input_gain <= 4095:
             raise ConfigError(f"input_gain={self.input_gain} outside 1..4095 (13-bit bias)")
+        if self.input_norm not in ("none", "minmax"):
+            raise ConfigError(f"input_norm={self.input_norm!r}: expected 'none' or 'minmax'")
         if not 0 <= self.i_decay <= DECAY_MAX + 1:
             raise ConfigError(f"i_decay={self.i_decay} outside 0..4096")
         for name in ("v_decay", "out_v_decay", "input_v_decay"):

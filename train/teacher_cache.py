@@ -3,10 +3,12 @@
 Design: a clip is fully determined by ``(sequence, start)`` (the loader has no other
 augmentation), so the frozen teacher's per-step logits are cached in memory under that key.
 Training starts are random per epoch, but a sequence of length L has only
-``L - span + 1`` possible starts, so after a few epochs nearly every clip is a hit; the
-cache is at most sequences x starts x n x classes floats (about 30 MB for all of SEE).
-Misses are computed one clip at a time, so a cached value never depends on which other
-clips shared its batch: a resumed run gets bit-identical teacher targets.
+``L - span + 1`` possible starts, so :meth:`TeacherCache.warm` runs the teacher once, before
+the first epoch, on every start of every training sequence (one batch per sequence), and
+every epoch after that is all hits: a distillation epoch costs a plain epoch plus the KD
+terms. The cache holds sequences x starts x n x classes floats (a few MB for all of SEE).
+Values never depend on the training batches (warm batches are fixed per sequence; a miss
+outside the warm pool runs alone), so a resumed run gets bit-identical teacher targets.
 
 >>> from mskd.train.teacher import Teacher, TeacherConfig
 >>> from mskd.train.batching import collate
@@ -33,6 +35,30 @@ class TeacherCache:
         self.store: dict[tuple[str, int], torch.Tensor] = {}
         self.hits = self.misses = 0
         self.seconds = 0.0
+        self.warm_seconds = 0.0
+
+    @torch.no_grad()
+    def warm(self, ds) -> int:
+        """Precompute every start of every sequence of a SEE-style dataset; returns the count.
+
+        Needs ``records`` (with ``length``), ``clip`` and ``start_of`` (SEEDataset's API);
+        other datasets are left to the lazy path.
+        """
+        if not all(hasattr(ds, a) for a in ("records", "clip", "start_of")):
+            return 0
+        from mskd.train.batching import collate
+
+        tic = time.perf_counter()
+        before = len(self.store)
+        for index, record in enumerate(ds.records):
+            starts = range(ds.clip.max_start(record.length) + 1)
+            batch = collate([_item_at(ds, index, s) for s in starts])
+            z = self.teacher(batch.frames, batch.events)
+            for j, meta in enumerate(batch.meta):
+                self.store.setdefault((str(meta["sequence"]), int(meta["start"])),
+                                      z[:, j].clone())
+        self.warm_seconds = time.perf_counter() - tic
+        return len(self.store) - before
 
     @torch.no_grad()
     def __call__(self, batch) -> torch.Tensor:
@@ -49,3 +75,16 @@ class TeacherCache:
             out.append(self.store[key])
         self.seconds += time.perf_counter() - tic
         return torch.stack(out, dim=1)
+
+
+def _item_at(ds, index: int, start: int):
+    """``ds[index]`` with the clip start forced to ``start``.
+
+    SEEDataset has no public "item at start" call, so the instance's ``start_of`` is
+    shadowed for the duration of one ``__getitem__`` and then removed again.
+    """
+    ds.start_of = lambda _index: start
+    try:
+        return ds[index]
+    finally:
+        del ds.start_of
