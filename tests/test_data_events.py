@@ -135,3 +135,6 @@ def test_events_cli_writes_event_frames_and_stream(tmp_path: Path) -> None:
     assert first.max() < 40 and moved[0].max() > 100 and moved[1].max() > 100
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert again.returncode != 0 and "already exists" in again.stderr
+    bad = subprocess.run(cmd[:-2] + ["--overwrite", "--threshold", "0"], capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode != 0 and "pos_threshold" in bad.stderr and "Traceback" not in bad.stderr

@@ -136,6 +136,11 @@ def _break_unknown_emotion(root: Path) -> Path:
     return root / "frame" / "boredom"
 
 
+def _break_duplicate_emotion_folder(root: Path) -> Path:
+    (root / "frame" / "Happy").mkdir()
+    return root / "frame" / "happiness"  # named as the first of the two (sorted order)
+
+
 def _break_empty_sequence(root: Path) -> Path:
     seq = _first_sequence(root)
     for f in seq.iterdir():
@@ -164,8 +169,8 @@ def _break_sequence_name(root: Path) -> Path:
 
 
 BREAKERS = [_break_missing_event_folder, _break_truncated_jpg, _break_unknown_emotion,
-            _break_empty_sequence, _break_split_names_absent, _break_count_mismatch,
-            _break_sequence_name]
+            _break_duplicate_emotion_folder, _break_empty_sequence, _break_split_names_absent,
+            _break_count_mismatch, _break_sequence_name]
 
 
 @pytest.mark.parametrize("breaker", BREAKERS, ids=lambda f: f.__name__[len("_break_"):])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from mskd.data import synth
 from mskd.data.expressions import PATTERNS, expression
@@ -104,3 +106,29 @@ def test_lightings_change_brightness_as_named() -> None:
     assert mean["low-light"] < 0.5 * mean["normal"] < mean["overexposure"]
     hdr = light(video, Lighting.sample("HDR", rng), rng)
     assert hdr.std() > video.std()
+
+
+
+def test_event_frame_k_covers_the_exposure_of_frame_k(monkeypatch) -> None:
+    """A lid closing at a known instant shows in event frame k and intensity frame k alike.
+
+    Frame k averages sub-frames ``SUB (k + 1) + 1 .. SUB (k + 2)`` (two frames of pre-roll);
+    closing at sub-frame ``SUB * 3 + 4`` falls inside the exposure of frame 2 (normal lighting,
+    where sensor noise is smallest).
+    """
+    def closing(_emotion, n, _rate, _rng):
+        traj = {k: np.zeros(n) for k in ("cheek", "brow", "tilt", "gaze_x", "gaze_y")}
+        traj["lid"] = np.where(np.arange(n) >= synth.SUB * 3 + 4, 0.0, 1.0)
+        return traj
+
+    monkeypatch.setattr(synth, "expression", closing)
+    settings = synth.SynthSettings(subjects=2, size=16, min_length=6, max_length=6)
+    sequences = synth._subject_sequences(settings, 0)
+    for _emotion, _name, frames, events in [s for s in sequences if "_normal_" in s[1]]:
+        f = np.stack([np.asarray(Image.open(io.BytesIO(b)), float) for b in frames])
+        e = np.stack([np.asarray(Image.open(io.BytesIO(b)), float) for b in events])
+        activity = e[..., [0, 2]].mean(axis=(1, 2, 3))
+        assert int(activity.argmax()) == 2, activity
+        change = np.abs(np.diff(f, axis=0)).mean(axis=(1, 2))  # change into frames 1..5
+        # 5/8 of frame 2's exposure and 3/8 of frame 3's see the lid move; frames 1, 4, 5 none
+        assert change[1] > change[2] > max(change[0], change[3], change[4]), change

@@ -37,11 +37,22 @@ def events(
     out: Path = typer.Option(..., "--out", help="Folder to create for the event frames."),
     fps: float = typer.Option(30.0, "--fps", help="Frame rate of FRAMES_DIR."),
     seed: int = typer.Option(0, "--seed", help="Seed of threshold mismatch and noise."),
+    threshold: float = typer.Option(0.2, "--threshold", help="Contrast thresholds C+ = C- (log)."),
+    sigma: float = typer.Option(0.03, "--sigma", help="Per-pixel threshold mismatch (std)."),
+    refractory_us: float = typer.Option(500.0, "--refractory-us", help="Refractory period."),
+    leak_hz: float = typer.Option(0.0, "--leak-hz", help="Leak event rate per pixel."),
+    shot_noise_hz: float = typer.Option(0.0, "--shot-noise-hz", help="Shot noise rate per pixel."),
+    upsample_hz: float = typer.Option(1000.0, "--upsample-hz", help="Internal sub-step rate."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out."),
 ) -> None:
     from mskd.data.eventize import eventize
+    from mskd.data.events import EventCameraConfig
 
-    stream = eventize(frames_dir, out, fps=fps, seed=seed, overwrite=overwrite)
+    config = EventCameraConfig(pos_threshold=threshold, neg_threshold=threshold,
+                               threshold_sigma=sigma, refractory_us=refractory_us,
+                               leak_rate_hz=leak_hz, shot_noise_rate_hz=shot_noise_hz,
+                               upsample_rate_hz=upsample_hz)
+    stream = eventize(frames_dir, out, fps=fps, seed=seed, config=config, overwrite=overwrite)
     typer.echo(f"wrote {out}: {len(stream)} events")
 
 

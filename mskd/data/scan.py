@@ -60,12 +60,16 @@ def _emotion_folders(modality_dir: Path, skip_bad: bool, skipped: list) -> dict[
     subdirs = [p for p in modality_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
     for path in sorted(subdirs):
         try:
-            folders[canonical_emotion(path.name)] = path
+            emotion = canonical_emotion(path.name)
         except ValueError as exc:
             error = DataError(f"{path}: unknown emotion folder name ({exc})")
             if not skip_bad:
                 raise error from exc
             skipped.append((str(path), str(error)))
+            continue
+        if emotion in folders:
+            raise DataError(f"{path}: second folder for {emotion!r} (first: {folders[emotion]})")
+        folders[emotion] = path
     return folders
 
 
