@@ -96,10 +96,9 @@ def _evaluate(model, test: SEEDataset, clip: ClipSpec, modality: str, args):
     preds, trues = [], []
     if clip.n == 1:  # single frame: every frame of every test sequence
         for start in range(max(r.length for r in test.records)):
-            test.start_of = lambda _index, s=start: s  # noqa: B023 - one fixed frame per pass
             keep = [i for i, r in enumerate(test.records) if r.length > start]
             for i in range(0, len(keep), 256):
-                items = [test[j] for j in keep[i:i + 256]]
+                items = [test.item_at(j, start) for j in keep[i:i + 256]]
                 frames = torch.stack([it[0] for it in items])
                 events = torch.stack([it[1] for it in items])
                 preds += model(_inputs(frames, events, modality)).argmax(1).tolist()

@@ -105,6 +105,14 @@ def test_train_starts_depend_on_seed_epoch_and_index_only(tree: Path) -> None:
     assert len(set(by_epoch)) > 3  # fresh starts across epochs
 
 
+def test_item_at_gives_any_start_and_rejects_out_of_range(tree: Path) -> None:
+    ds = SEEDataset(tree, "train", "E2-S2", size=SIZE, train=True)
+    frames, _, _, meta = ds.item_at(0, 5)
+    assert meta["start"] == 5 and decoded_indices(frames) == [5, 8]
+    with pytest.raises(IndexError):
+        ds.item_at(0, 20)
+
+
 def test_short_sequence_is_padded_with_its_last_frame(tree: Path) -> None:
     ds = SEEDataset(tree, "train", "E4-S3", size=SIZE, train=True)
     frames, events, _, meta = ds[2]  # neutral has 7 frames < span 13
@@ -187,9 +195,8 @@ def test_truncated_jpg_without_cache_fails_when_read(tmp_path: Path) -> None:
     root = make_tree(tmp_path / "see")
     path = _break_truncated_jpg(root)  # frame 3 of the first happiness sequence
     ds = SEEDataset(root, "train", "E1-S0", size=SIZE, train=False, cache=False)
-    ds.start_of = lambda _index: 3  # names and counts passed; decoding frame 3 must fail
-    with pytest.raises(DataError, match=str(path)):
-        ds[0]
+    with pytest.raises(DataError, match=str(path)):  # names and counts passed; decoding fails
+        ds.item_at(0, 3)
 
 
 @pytest.mark.parametrize("breaker", [_break_truncated_jpg, _break_empty_sequence,

@@ -120,8 +120,16 @@ class SEEDataset(Dataset):
         return len(self.records)
 
     def __getitem__(self, index: int):
+        return self.item_at(index, self.start_of(index))
+
+    def item_at(self, index: int, start: int):
+        """The clip of sequence ``index`` whose first frame is ``start`` (any sampling aside).
+
+        Useful to enumerate every clip of a sequence, e.g. ``range(clip.max_start(length) + 1)``.
+        """
         record = self.records[index]
-        start = self.start_of(index)
+        if not 0 <= start < record.length:
+            raise IndexError(f"start {start} outside 0..{record.length - 1} of {record.key}")
         indices = self.clip.indices(start, record.length)
         if self._cache is not None:
             frames_all, events_all = self._cache[index]
