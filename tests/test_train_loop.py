@@ -134,6 +134,13 @@ def test_teacher_cache_runs_the_teacher_once_per_clip(data, teacher, tmp_path) -
     assert cache.misses == 6 and cache.hits == 6 and torch.equal(first, again)
     direct = load_model(teacher)(batch.frames, batch.events)
     assert torch.allclose(first, direct, atol=1e-5)
+    warmed = TeacherCache(load_model(teacher))
+    assert warmed.warm(ds) == sum(ds.clip.max_start(r.length) + 1 for r in ds.records)
+    for epoch in range(3):  # every training clip of any epoch is then a hit
+        ds.set_epoch(epoch)
+        assert torch.allclose(warmed(collate([ds[i] for i in range(len(ds))])), warmed(
+            collate([ds[i] for i in range(len(ds))])))
+    assert warmed.misses == 0
 
 
 def test_evaluate_reports_war_uar_per_lighting(data, teacher) -> None:

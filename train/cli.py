@@ -69,6 +69,7 @@ def register(app: typer.Typer) -> None:
         teacher: str = typer.Option(None, "--teacher", help="Teacher checkpoint."),
         alpha: float = typer.Option(0.5, help="Distillation weight in [0,1]; 0 = no teacher."),
         tau: float = typer.Option(2.0, help="Softmax temperature of HCKD."),
+        kd: str = typer.Option("hckd,tckd", help="Distillation terms (hckd, tckd)."),
         epochs: int = typer.Option(8), batch_size: int = typer.Option(16),
         lr: float = typer.Option(3e-3), seed: int = typer.Option(0),
         clip: str = typer.Option("E4-S3"), size: int = typer.Option(32),
@@ -81,7 +82,9 @@ def register(app: typer.Typer) -> None:
         model = {k: v for k, v in {"channels": _ints(channels, "--channels"),
                                    "hidden": _ints(hidden, "--hidden"),
                                    "steps_per_frame": steps_per_frame}.items() if v is not None}
+        kd_terms = tuple(k.strip() for k in kd.split(",") if k.strip())
         _run("student", data, out, summary, progress, teacher=teacher, alpha=alpha, tau=tau,
+             kd_terms=kd_terms,
              epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, clip=clip, size=size,
              resume=resume, model=model, threads=threads)
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import torch
 from mskd.train import distributed as D
-from mskd.train.batching import see_dataset, train_loader
+from mskd.train.batching import collate, see_dataset, train_loader
+from mskd.train.calibrate import calibrate_thresholds
 from mskd.train.checkpoint import load_checkpoint, restore_model, restore_optimizer, save_checkpoint
 from mskd.train.losses import cls_loss, mskd_loss
 from mskd.train.models import build_model, load_model
@@ -65,13 +66,23 @@ def _initial_model(opts: TrainOptions, path: Path) -> torch.nn.Module:
     return build_model(opts.kind, cfg, n_frames)
 
 
+def _calibrated(model, ds, opts: TrainOptions):
+    """A fresh student's thresholds set on the first 32 clips of epoch 0 (deterministic)."""
+    if model.kind != "student" or model.config.target_rate <= 0:
+        return model
+    if hasattr(ds, "set_epoch"):
+        ds.set_epoch(0)
+    frames = collate([ds[i] for i in range(min(32, len(ds)))]).frames
+    return calibrate_thresholds(model, frames, model.config.target_rate)
+
+
 def _step(opts, net, batch, teacher) -> tuple[torch.Tensor, torch.Tensor, dict]:
     if opts.kind == "teacher":
         z = net(batch.frames, batch.events)
         return cls_loss(z, None, batch.labels), z, {}
     z_t = teacher(batch) if teacher is not None else None
     z = net(batch.frames)
-    loss, parts = mskd_loss(z, z_t, batch.labels, opts.alpha, opts.tau)
+    loss, parts = mskd_loss(z, z_t, batch.labels, opts.alpha, opts.tau, opts.kd_terms)
     return loss, z, parts
 
 
@@ -129,6 +140,8 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
     ds = dataset if dataset is not None else see_dataset(
         opts.data, "train", opts.clip, opts.size, train=True, seed=opts.seed)
     model = _initial_model(opts, path)
+    if not (opts.resume and path.exists()):
+        model = _calibrated(model, ds, opts)
     optimizer = torch.optim.Adam(model.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     start, history, rng = (_resume(opts, path, model, optimizer)
                            if opts.resume and path.exists() else (0, [], None))

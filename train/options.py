@@ -14,7 +14,7 @@ from mskd.errors import ConfigError
 
 # Options that must match to resume a run (anything that changes the trajectory).
 RESUME_KEYS = ("kind", "batch_size", "lr", "seed", "clip", "size", "alpha", "tau", "gamma",
-               "weight_decay", "model")
+               "weight_decay", "model", "kd_terms")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class TrainOptions:
     gamma: float = 0.94  # learning rate x gamma every epoch (SEEN's StepLR)
     weight_decay: float = 0.0
     teacher: str | None = None
+    kd_terms: tuple[str, ...] = ("hckd", "tckd")  # names in mskd.train.losses.LOSSES
     resume: bool = False
     model: dict = field(default_factory=dict)  # overrides of the model config (widths)
     # torch intra-op threads per process. 1 by default: the per-step tensors are small, and
@@ -48,6 +49,11 @@ class TrainOptions:
             raise ConfigError(f"--tau {self.tau} must be > 0")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ConfigError("--epochs and --batch-size must be >= 1 and --lr > 0")
+        from mskd.train.losses import LOSSES
+
+        unknown = [k for k in self.kd_terms if k not in LOSSES or k == "cls"]
+        if unknown:
+            raise ConfigError(f"--kd {unknown}: known terms are hckd, tckd")
         if self.kind == "student" and self.alpha > 0 and not self.teacher:
             raise ConfigError("a distilled student needs --teacher CKPT (or --alpha 0)")
 

@@ -19,6 +19,9 @@ def summary_rows(opts) -> list[dict]:
     rows = [summarize(build_model(opts.kind, {"size": opts.size, **opts.model}, n))]
     if opts.kind == "student" and opts.teacher:
         rows.append(summarize(load_model(opts.teacher, kind="teacher")))
+    elif opts.kind == "teacher":  # the default student at the same input size, to compare
+        rows.append(summarize(build_model("student", {"size": opts.size},
+                                          ClipSpec.parse(opts.clip).n)))
     return rows
 
 

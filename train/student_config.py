@@ -43,6 +43,7 @@ class StudentConfig:
     v_decay: int = 1024
     out_v_decay: int = 2048
     theta: float = 1.0
+    target_rate: float = 0.1  # hidden spike rate the thresholds are calibrated to; 0 = off
     weight_exps: tuple[int, ...] = ()
     vth_mants: tuple[int, ...] = ()
 

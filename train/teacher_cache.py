@@ -41,10 +41,10 @@ class TeacherCache:
     def warm(self, ds) -> int:
         """Precompute every start of every sequence of a SEE-style dataset; returns the count.
 
-        Needs ``records`` (with ``length``), ``clip`` and ``start_of`` (SEEDataset's API);
+        Needs ``records`` (with ``length``), ``clip`` and ``item_at`` (SEEDataset's API);
         other datasets are left to the lazy path.
         """
-        if not all(hasattr(ds, a) for a in ("records", "clip", "start_of")):
+        if not all(hasattr(ds, a) for a in ("records", "clip", "item_at")):
             return 0
         from mskd.train.batching import collate
 
@@ -52,7 +52,7 @@ class TeacherCache:
         before = len(self.store)
         for index, record in enumerate(ds.records):
             starts = range(ds.clip.max_start(record.length) + 1)
-            batch = collate([_item_at(ds, index, s) for s in starts])
+            batch = collate([ds.item_at(index, s) for s in starts])
             z = self.teacher(batch.frames, batch.events)
             for j, meta in enumerate(batch.meta):
                 self.store.setdefault((str(meta["sequence"]), int(meta["start"])),
@@ -76,15 +76,3 @@ class TeacherCache:
         self.seconds += time.perf_counter() - tic
         return torch.stack(out, dim=1)
 
-
-def _item_at(ds, index: int, start: int):
-    """``ds[index]`` with the clip start forced to ``start``.
-
-    SEEDataset has no public "item at start" call, so the instance's ``start_of`` is
-    shadowed for the duration of one ``__getitem__`` and then removed again.
-    """
-    ds.start_of = lambda _index: start
-    try:
-        return ds[index]
-    finally:
-        del ds.start_of
