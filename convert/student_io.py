@@ -1,0 +1,81 @@
+"""Load a trained student checkpoint and describe how its network is fed and read.
+
+A checkpoint of any other kind (e.g. the teacher) is a :class:`~mskd.errors.CheckpointError`
+naming the field; a non-finite float weight is a :class:`~mskd.errors.NetError` naming the
+layer, raised before anything is quantized or written.
+
+>>> import torch
+>>> from mskd.train.student import Student
+>>> from mskd.train.student_config import StudentConfig
+>>> torch.manual_seed(0) and None
+>>> s = Student(StudentConfig(size=8, channels=(2,), hidden=(4,), steps_per_frame=2,
+...                           n_frames=2))
+>>> enc = student_encoding(s, clip="E2-S3")
+>>> enc.steps, enc.latency, enc.readout_layer, enc.classes[0]
+(7, 3, '4:dense', 'happiness')
+>>> student_encoding(s, clip="E4-S3")
+Traceback (most recent call last):
+...
+mskd.errors.CheckpointError: student: clip E4-S3 has 4 frames but the student was built for 2
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from mskd.encoding import InputEncoding
+from mskd.errors import CheckpointError, NetError
+
+DEFAULT_CLIP_SKIP = 3  # E<n>-S3, the SEE protocol, when the checkpoint records no clip
+
+
+def load_student(path: str | Path):
+    """The :class:`mskd.train.student.Student` in ``path`` (eval mode), weights checked."""
+    from mskd.train.models import load_model
+
+    model = load_model(path, kind="student")
+    check_finite(model)
+    return model
+
+
+def checkpoint_clip(path: str | Path) -> str | None:
+    """The clip spec the student was trained with, if the checkpoint records it."""
+    from mskd.train.checkpoint import load_checkpoint
+
+    return load_checkpoint(path).options.get("clip")
+
+
+def check_finite(student) -> None:
+    """NetError naming the first synaptic layer whose float weights hold NaN or inf."""
+    kinds = ["conv"] * len(student.config.channels) + ["dense"] * (
+        len(student.config.hidden) + 1)
+    for i, (w, k) in enumerate(zip(student.weights, kinds, strict=True)):
+        if not torch.isfinite(w).all():
+            raise NetError(f"student synaptic layer {i} ({k}): field 'weight' contains "
+                           f"{int((~torch.isfinite(w)).sum())} NaN/inf value(s)")
+
+
+def class_names(n: int) -> tuple[str, ...]:
+    """SEE's seven emotions when there are seven classes, else ``class0..``."""
+    from mskd.data.naming import EMOTIONS
+
+    return tuple(EMOTIONS) if n == len(EMOTIONS) else tuple(f"class{i}" for i in range(n))
+
+
+def student_encoding(student, clip: str | None = None) -> InputEncoding:
+    """The :class:`InputEncoding` of ``student``'s fixed-point network."""
+    c = student.config
+    clip = clip or f"E{c.n_frames}-S{DEFAULT_CLIP_SKIP}"
+    from mskd.data.clips import ClipSpec
+
+    if ClipSpec.parse(clip).n != c.n_frames:
+        raise CheckpointError(f"student: clip {clip} has {ClipSpec.parse(clip).n} frames but "
+                              f"the student was built for {c.n_frames}")
+    n_layers = 1 + len(c.channels) + 1 + len(c.hidden) + 1  # input, convs, flatten, denses
+    return InputEncoding(input_gain=c.input_gain, steps_per_frame=c.steps_per_frame, clip=clip,
+                         size=(c.size, c.size), latency=c.n_synaptic,
+                         readout_layer=f"{n_layers - 1}:dense",
+                         readout_scale=float(student.readout_scale),
+                         classes=class_names(c.classes))

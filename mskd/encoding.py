@@ -1,0 +1,170 @@
+"""How frames become input and readout becomes logits: metadata stored with a netx network.
+
+A converted ``.net`` file carries an :class:`InputEncoding` as the root HDF5 attribute
+``mskd_encoding`` (a JSON string); lava-dl's ``netx.hdf5.Network`` ignores root attributes,
+so the file still loads in Lava. The encoding is what a backend needs to run a clip:
+
+* ``kind="bias"``: the input layer's neurons are driven by ``bias_mant = round(pixel *
+  input_gain)`` (``torch.round`` of the float64 product: half to even), which Lava applies as
+  ``bias_mant << 6`` (:func:`bias_mantissa`; the student's fixed-point forward feeds exactly
+  this, see ``tests/test_convert_encoding.py``).
+* Frame ``k`` is held for ``steps_per_frame`` steps; the last frame is held for ``latency``
+  more steps (one step per synaptic layer): ``steps = n_frames * steps_per_frame + latency``.
+* ``readout="mean_v"``: logits = mean of ``readout_layer``'s ``v`` over steps ``latency ..
+  steps - 1``, divided by ``readout_scale``.
+
+>>> enc = InputEncoding(input_gain=160, steps_per_frame=2, clip="E2-S1", size=(2, 2),
+...                     latency=1, readout_layer="2:dense", readout_scale=64.0,
+...                     classes=("a", "b"))
+>>> enc.n_frames, enc.steps
+(2, 5)
+>>> x = encode_frames(torch.tensor([[[[[0.0, 1.0], [0.5, 0.25]]], [[[1.0] * 2] * 2]]]), enc)
+>>> x.shape, x.dtype                  # [B, T, C, H, W]
+(torch.Size([1, 5, 1, 2, 2]), torch.int64)
+>>> x[0, :, 0, 0, 1].tolist()
+[160, 160, 160, 160, 160]
+>>> x[0, :, 0, 1, 1].tolist()         # 0.25 * 160 = 40 for two steps, then frame 2
+[40, 40, 160, 160, 160]
+>>> InputEncoding.from_json(enc.to_json()) == enc
+True
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mskd.errors import NetError
+from mskd.loihi import BIAS_MANT_MAX
+
+ATTR = "mskd_encoding"
+KINDS = ("bias",)
+READOUTS = ("mean_v",)
+
+
+@dataclass(frozen=True)
+class InputEncoding:
+    """Input encoding and readout of a converted network (validated; JSON round trip)."""
+
+    input_gain: int
+    steps_per_frame: int
+    clip: str
+    size: tuple[int, int]
+    latency: int
+    readout_layer: str
+    readout_scale: float
+    classes: tuple[str, ...]
+    kind: str = "bias"
+    readout: str = "mean_v"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", tuple(int(s) for s in self.size))
+        object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
+        if self.kind not in KINDS or self.readout not in READOUTS:
+            raise ValueError(f"encoding kind/readout {self.kind}/{self.readout} not in "
+                             f"{KINDS}/{READOUTS}")
+        if not 0 < int(self.input_gain) <= BIAS_MANT_MAX:
+            raise ValueError(f"input_gain={self.input_gain} outside 1..{BIAS_MANT_MAX}")
+        if self.steps_per_frame < 1 or self.latency < 0:
+            raise ValueError(f"steps_per_frame={self.steps_per_frame} must be >= 1 and "
+                             f"latency={self.latency} >= 0")
+        if len(self.size) != 2 or min(self.size) < 1:
+            raise ValueError(f"size {self.size} must be (H, W) >= 1")
+        if not (self.readout_scale > 0 and np.isfinite(self.readout_scale)):
+            raise ValueError(f"readout_scale={self.readout_scale} must be finite and > 0")
+        if len(self.classes) < 2 or ":" not in self.readout_layer:
+            raise ValueError(f"need >= 2 classes and a '<index>:<type>' readout layer, got "
+                             f"{len(self.classes)} / {self.readout_layer!r}")
+        from mskd.data.clips import ClipSpec
+
+        object.__setattr__(self, "clip", str(ClipSpec.parse(self.clip)))
+
+    @property
+    def n_frames(self) -> int:
+        """Frames per clip (the ``n`` of ``E<n>-S<s>``)."""
+        from mskd.data.clips import ClipSpec
+
+        return ClipSpec.parse(self.clip).n
+
+    @property
+    def steps(self) -> int:
+        """Steps to run one clip: frames x steps per frame + pipeline latency."""
+        return self.n_frames * self.steps_per_frame + self.latency
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> InputEncoding:
+        data = json.loads(text)
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"encoding: unknown field(s) {sorted(unknown)}")
+        return cls(**data)
+
+
+def bias_mantissa(frames: torch.Tensor, input_gain: int) -> torch.Tensor:
+    """``round(pixel * input_gain)`` as int64 (float64 product, half to even)."""
+    if not torch.isfinite(frames).all():
+        raise ValueError("input frames contain NaN or inf")
+    if frames.numel() and (frames.min() < 0 or frames.max() > 1):
+        raise ValueError("input frames must be in [0, 1]")
+    return torch.round(frames.detach().double() * int(input_gain)).to(torch.int64)
+
+
+def encode_frames(frames: torch.Tensor, enc: InputEncoding) -> torch.Tensor:
+    """Frames ``[B, n, 1, H, W]`` in [0, 1] -> bias mantissas ``[B, T, 1, H, W]`` int64."""
+    if frames.dim() != 5 or tuple(frames.shape[1:2]) != (enc.n_frames,) or \
+            tuple(frames.shape[3:]) != enc.size:
+        raise ValueError(f"frames shape {tuple(frames.shape)} is not [B, {enc.n_frames}, C, "
+                         f"{enc.size[0]}, {enc.size[1]}]")
+    mant = bias_mantissa(frames, enc.input_gain)
+    idx = torch.arange(enc.steps) // enc.steps_per_frame
+    return mant[:, idx.clamp(max=enc.n_frames - 1)]
+
+
+def readout_window(v: torch.Tensor, enc: InputEncoding) -> torch.Tensor:
+    """The readout steps ``latency .. steps - 1`` of a ``[T, B, C]`` voltage trace."""
+    if v.shape[0] != enc.steps:
+        raise ValueError(f"readout has {v.shape[0]} steps, the encoding runs {enc.steps}")
+    return v[enc.latency:]
+
+
+def decode_readout(record_or_v, enc: InputEncoding) -> torch.Tensor:
+    """Logits ``[B, classes]`` (float64) from a Record (with ``v``) or a ``[T, B, C]`` v."""
+    v = record_or_v
+    if not isinstance(v, torch.Tensor):
+        if v.v is None or enc.readout_layer not in v.v:
+            raise ValueError(f"record has no v of readout layer {enc.readout_layer} "
+                             "(run with record=('v',))")
+        v = v.v[enc.readout_layer]
+    return readout_window(v, enc).double().mean(0) / enc.readout_scale
+
+
+def write_encoding(path: str | Path, enc: InputEncoding) -> None:
+    """Set the root attribute on an existing HDF5 file (use inside ``atomic_path``)."""
+    import h5py
+
+    with h5py.File(path, "a") as f:
+        f.attrs[ATTR] = enc.to_json()
+
+
+def read_encoding(path: str | Path) -> InputEncoding:
+    """The :class:`InputEncoding` stored in a ``.net`` file; NetError if absent or bad."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            raw = f.attrs.get(ATTR)
+    except OSError as exc:
+        raise NetError(f"{path}: cannot read HDF5 ({' '.join(str(exc).split())})") from None
+    if raw is None:
+        raise NetError(f"{path}: no '{ATTR}' attribute (not written by mskd convert)")
+    try:
+        return InputEncoding.from_json(raw.decode() if isinstance(raw, bytes) else str(raw))
+    except (ValueError, TypeError) as exc:
+        raise NetError(f"{path}: attribute '{ATTR}': {exc}") from None

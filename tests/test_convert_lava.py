@@ -1,0 +1,72 @@
+"""Lava itself on a converted file equals the student's fixed-point forward, bit for bit.
+
+The harness drives lava-dl's own ``netx.hdf5.Network`` directly (input neurons' ``bias_mant``
+set per step, a sink per layer, u/v read after every step), independent of the deploy
+stage's backend. The first step's bias goes in through ``Var.init``: in this environment
+``Var.set`` before the first ``run`` blocks forever.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from mskd.convert.student_net import convert_student
+from mskd.train.student import Student
+from mskd.train.student_config import StudentConfig
+
+from mskd.encoding import encode_frames
+
+pytestmark = pytest.mark.lava
+
+
+def _lava_order(a: np.ndarray) -> np.ndarray:
+    return a.transpose(2, 1, 0) if a.ndim == 3 else a
+
+
+def lava_trace(path, x: np.ndarray) -> list[dict[str, np.ndarray]]:
+    """Run one sample ``x`` [T, C, H, W] of bias mantissas; per layer spikes/u/v [T, ...]."""
+    from lava.lib.dl import netx
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+    from lava.proc.io.sink import RingBuffer as Sink
+
+    steps = x.shape[0]
+    lnet = netx.hdf5.Network(net_config=str(path))
+    blocks, sinks = list(lnet.layers), []
+    for b in blocks:
+        sinks.append(Sink(shape=b.out.shape, buffer=steps))
+        b.out.connect(sinks[-1].a_in)
+    cfg, u, v = Loihi2SimCfg(select_tag="fixed_pt"), [], []
+    try:
+        for t in range(steps):
+            bias = _lava_order(x[t]).astype(np.float64)
+            if t == 0:
+                blocks[0].neuron.bias_mant.init = bias
+            else:
+                blocks[0].neuron.bias_mant.set(bias)
+            lnet.run(condition=RunSteps(num_steps=1), run_cfg=cfg)
+            u.append([_lava_order(b.neuron.u.get()) for b in blocks])
+            v.append([_lava_order(b.neuron.v.get()) for b in blocks])
+        spikes = [np.moveaxis(s.data.get(), -1, 0) for s in sinks]
+    finally:
+        lnet.stop()
+    return [{"s": np.stack([_lava_order(a) for a in spikes[k]]),
+             "u": np.stack([u[t][k] for t in range(steps)]),
+             "v": np.stack([v[t][k] for t in range(steps)])} for k in range(len(blocks))]
+
+
+def test_lava_equals_student_fixed_forward(tmp_path):
+    pytest.importorskip("lava.lib.dl.netx")
+    torch.manual_seed(0)
+    s = Student(StudentConfig(size=6, channels=(2,), hidden=(3,), steps_per_frame=3,
+                              n_frames=1, input_gain=400, theta=0.3)).eval()
+    net = convert_student(s, tmp_path / "s.net", clip="E1-S3")
+    frames = torch.rand(1, 1, 1, 6, 6, generator=torch.Generator().manual_seed(1))
+    trace = lava_trace(net.path, encode_frames(frames, net.encoding)[0].numpy())
+    fixed = s.forward_fixed(frames)
+    assert int(fixed.spikes[2].sum()) > 0 and np.any(trace[-1]["v"])
+    for k, layer in enumerate(trace):
+        assert np.array_equal(layer["s"], fixed.spikes[k][:, 0].numpy()), k
+        assert np.array_equal(layer["u"], fixed.u[k][:, 0].numpy()), k
+        assert np.array_equal(layer["v"], fixed.v[k][:, 0].numpy()), k
