@@ -1,0 +1,89 @@
+"""The float student: the same network as the deployed one without any rounding.
+
+The training code exposes only the fixed-point forward (float64 with straight-through
+rounding, or int64), so the float reference lives here. It runs the student's own float
+parameters through the same graph, timing and units as :mod:`mskd.train.student`, with:
+
+* weights ``w * 2**e`` (no rounding to the 8-bit mantissa, no clamp to -128..127);
+* input bias ``pixel * input_gain * 2**6`` (no rounding);
+* neurons ``u' = u (1 - iDecay/4096) + 64 a``, ``v' = v (1 - vDecay/4096) + u' + bias``,
+  spike when ``v' > vth * 64``, then ``v' = 0`` -- the CUBA-LIF of :mod:`mskd.loihi` with
+  exact products instead of round-toward-zero, and no 24-bit wrap or saturation;
+* the same one-step synaptic delay, frame holding and mean-``v`` readout.
+
+Everything is float64. Differences from the deployed network therefore come only from
+quantization (weights, input, decays) and register limits, which is what the report needs.
+
+>>> import torch
+>>> from mskd.train.student import Student
+>>> from mskd.train.student_config import StudentConfig
+>>> torch.manual_seed(0) and None
+>>> s = Student(StudentConfig(size=8, channels=(2,), hidden=(4,), steps_per_frame=2,
+...                           n_frames=2))
+>>> run = float_forward(s, torch.rand(3, 2, 1, 8, 8))
+>>> run.logits.shape, len(run.spikes), run.spikes[1].shape
+(torch.Size([3, 7]), 4, torch.Size([7, 3, 2, 4, 4]))
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+from mskd.loihi import ACT_SHIFT, DECAY_UNITY, VTH_SHIFT
+
+
+class FloatRun(NamedTuple):
+    """Logits ``[B, classes]`` and per neuron layer spikes ``[T, B, *shape]`` (float64)."""
+
+    logits: torch.Tensor
+    spikes: list[torch.Tensor]
+
+
+def float_weights(student) -> list[torch.Tensor]:
+    """``w * 2**e`` per synaptic layer: the unrounded weights in mantissa units."""
+    return [w.detach().double() * 2.0 ** e
+            for w, e in zip(student.weights, student.config.weight_exps, strict=True)]
+
+
+def _lif(a_in, u, v, p, bias):
+    u = u * (1 - p.i_decay / DECAY_UNITY) + a_in * (1 << ACT_SHIFT)
+    v = v * (1 - p.v_decay / DECAY_UNITY) + u + bias
+    s = (v > p.vth << VTH_SHIFT).double()
+    return s, u, v * (1 - s)
+
+
+def _synapse(student, i: int, spikes: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    c = student.config
+    if i < len(c.channels):
+        return F.conv2d(spikes, w, stride=c.stride, padding=c.padding)
+    return F.linear(spikes.flatten(1), w)
+
+
+@torch.no_grad()
+def float_forward(student, frames: torch.Tensor) -> FloatRun:
+    """Run the float student on frames ``[B, n, 1, H, W]`` (see the module docstring)."""
+    c, ps, ws = student.config, student.neuron_params(), float_weights(student)
+    batch, n = frames.shape[:2]
+    bias = frames.double() * c.input_gain * (1 << 6)
+    nshapes = [s for i, s in enumerate(student.shapes) if i != len(c.channels) + 1]
+    u = [torch.zeros((batch, *s), dtype=torch.float64) for s in nshapes]
+    v = [x.clone() for x in u]
+    prev = [x.clone() for x in u]
+    steps = n * c.steps_per_frame + c.n_synaptic
+    rec, out_v = [], []
+    for t in range(steps):
+        k = min(t // c.steps_per_frame, n - 1)
+        spikes = []
+        for j in range(len(ps)):
+            a_in = 0.0 if j == 0 else _synapse(student, j - 1, prev[j - 1], ws[j - 1])
+            s, u[j], v[j] = _lif(a_in, u[j], v[j], ps[j], bias[:, k] if j == 0 else 0.0)
+            spikes.append(s)
+        prev = spikes
+        rec.append(spikes)
+        if t >= c.n_synaptic:
+            out_v.append(v[-1])
+    logits = torch.stack(out_v).mean(0) / student.readout_scale
+    return FloatRun(logits, [torch.stack([r[j] for r in rec]) for j in range(len(ps))])
