@@ -1,13 +1,85 @@
-"""``mskd convert``."""
+"""``mskd convert``: a thin layer over :mod:`mskd.convert.pipeline` and the importers.
+
+The source file's kind picks the converter (:data:`SOURCES`, by suffix):
+
+* ``*.safetensors``: a trained student checkpoint (:func:`convert_checkpoint`);
+* ``*.nir``: a NIR graph (:func:`mskd.convert.nir_import.convert_nir`);
+* ``*.net`` / ``*.h5`` / ``*.hdf5``: a netx file from lava-dl (e.g. slayer's
+  ``export_hdf5``), checked and re-written with an encoding
+  (:func:`mskd.convert.netx_import.convert_netx`).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from mskd.stub import not_built
+from mskd.errors import ConfigError
+
+
+def _student(src: Path, out: Path, o: dict) -> dict:
+    from mskd.convert.pipeline import ConvertOptions, convert_checkpoint
+
+    return convert_checkpoint(src, out, ConvertOptions(**o))
+
+
+def _nir(src: Path, out: Path, o: dict) -> dict:
+    from mskd.convert.nir_import import convert_nir
+
+    return convert_nir(src, out, dt=o["extra"]["dt"], profiles=o["profiles"],
+                       report=o["report"])
+
+
+def _netx(src: Path, out: Path, o: dict) -> dict:
+    from mskd.convert.netx_import import convert_netx
+
+    return convert_netx(src, out, profiles=o["profiles"], report=o["report"])
+
+
+SOURCES = {".safetensors": _student, ".nir": _nir, ".net": _netx, ".h5": _netx,
+           ".hdf5": _netx}
+
+
+def _summary(report: dict) -> str:
+    lines = [f"wrote {report['out']} ({len(report['network'])} layers)"]
+    for prof, m in report.get("mapping", {}).items():
+        lines.append(f"{prof}: {m['total_cores']} cores, {m['chips']} chip(s)")
+    for key in ("calibration", "evaluation"):
+        if key in report:
+            c = report[key]
+            lines.append(f"{key}: WAR float {100 * c['float']['war']:.2f} -> deployed "
+                         f"{100 * c['deployed']['war']:.2f} (drop {c['war_drop_points']:.2f} "
+                         f"points); first divergence: {c['first_divergence'] or 'none'}")
+    lines += [f"{c['check']}: {c['result']}" for c in report.get("checks", [])]
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("convert", help="Quantize a student and write netx HDF5 (not built yet).")
-    def convert() -> None:
-        not_built("convert")
+    @app.command("convert", help="Quantize a student (or import NIR / netx) into Loihi fixed "
+                                 "point; write netx HDF5, optionally ONNX, NIR and a report.")
+    def convert(
+        src: Path = typer.Argument(..., help="Student .safetensors, .nir graph or netx .net/.h5."),
+        out: Path = typer.Option(..., "--out", help="netx HDF5 file to write."),
+        clip: str = typer.Option(None, "--clip", help="Clip spec (default: the checkpoint's)."),
+        profile: list[str] = typer.Option(["loihi1", "loihi2"], "--profile",
+                                          help="Hardware profile(s) to map onto."),
+        calib: str = typer.Option(None, "--calib", help="Dataset: per-layer report (train)."),
+        eval_data: str = typer.Option(None, "--eval", help="Dataset: WAR/UAR (test split)."),
+        views: int = typer.Option(1, "--views", help="Seeded clip views per sequence."),
+        batch_size: int = typer.Option(32, "--batch-size"),
+        report: Path = typer.Option(None, "--report", help="Folder for JSON/Markdown reports."),
+        onnx: Path = typer.Option(None, "--onnx", help="Folder for ONNX exports + checks."),
+        nir: Path = typer.Option(None, "--nir", help="Also export the student as NIR here."),
+        dt: float = typer.Option(1e-3, "--dt", help="NIR import: time step in seconds."),
+    ) -> None:
+        fn = SOURCES.get(src.suffix.lower())
+        if fn is None:
+            raise ConfigError(f"{src}: unknown source kind '{src.suffix}' (expected one of "
+                              f"{', '.join(SOURCES)})")
+        opts = dict(clip=clip, profiles=tuple(profile), calib=calib, eval=eval_data,
+                    views=views, batch_size=batch_size,
+                    report=None if report is None else str(report),
+                    onnx=None if onnx is None else str(onnx),
+                    nir=None if nir is None else str(nir), extra={"dt": dt})
+        typer.echo(_summary(fn(src, out, opts)))

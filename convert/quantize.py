@@ -55,11 +55,11 @@ def _np_int(t, name: str, where: str) -> np.ndarray | None:
     return a.astype(np.int64)
 
 
-def check_representable(w: np.ndarray, where: str) -> None:
+def check_representable(w: np.ndarray, where: str, lo: int = W_MIN, hi: int = W_MAX) -> None:
     """Raise unless netx + Lava run ``w`` exactly (effective ``w_eff >> -exp == w``)."""
-    if w.min() < W_MIN or w.max() > W_MAX:
+    if w.min() < lo or w.max() > hi:
         raise NetError(f"{where}: field 'weight' range {w.min()}..{w.max()} is outside the "
-                       f"8-bit mantissa {W_MIN}..{W_MAX}")
+                       f"mantissa range {lo}..{hi}")
     if not w.any():
         raise NetError(f"{where}: field 'weight' is all zero (netx cannot map it)")
     eff, exp = netx_weights(w)

@@ -1,0 +1,46 @@
+"""Accept a netx file written by someone else (e.g. lava-dl slayer's ``export_hdf5``).
+
+The file goes through :func:`mskd.netspec.read_netx` (types, shapes, neuron fields; pool,
+convT, recurrent and other layers Loihi's netx path cannot run are refused there), then
+every synaptic layer's weights must survive netx's rescaling and Lava's truncation
+unchanged (:func:`mskd.convert.quantize.check_representable`, netx's -256..255 range),
+then the design rules of each profile. The network is re-written atomically with an
+optional :class:`~mskd.encoding.InputEncoding`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from mskd.convert.mapping_check import PROFILES, map_profiles
+from mskd.convert.netx_writer import write_net
+from mskd.convert.quantize import check_representable
+from mskd.convert.report import network_rows, write_reports
+
+from mskd.encoding import InputEncoding
+from mskd.netspec import SYNAPSE_LAYERS, WEIGHT_MAX, WEIGHT_MIN, NetSpec, kind, read_netx
+
+
+def check_netspec(spec: NetSpec, source: str = "") -> NetSpec:
+    """NetError naming the layer whose weights netx/Lava would not run exactly."""
+    for i, layer in enumerate(spec.layers):
+        if isinstance(layer, SYNAPSE_LAYERS):
+            check_representable(layer.weight, f"{source}layer {i} ({kind(layer)})",
+                                WEIGHT_MIN, WEIGHT_MAX)
+    return spec
+
+
+def convert_netx(src: str | Path, out: str | Path, encoding: InputEncoding | None = None,
+                 profiles: Sequence[str] = PROFILES, report: str | None = None) -> dict:
+    """Read, check, map and re-write a netx file; return the report dict."""
+    spec = check_netspec(read_netx(src), f"{src}: ")
+    mapping = map_profiles(spec, profiles)
+    write_net(spec, encoding, out)
+    result = {"source": str(src), "out": str(out), "network": network_rows(spec),
+              "mapping": mapping}
+    if encoding is not None:
+        result["encoding"] = encoding.to_json()
+    if report:
+        write_reports(report, result)
+    return result

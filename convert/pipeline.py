@@ -1,0 +1,78 @@
+"""``mskd convert CKPT``: every step of the convert stage as one library call.
+
+Order (each step can fail with a one-line error; nothing is written before the checks):
+load the student (kind and finiteness checked) -> fold into a NetSpec (representability
+checked) -> map onto each hardware profile (design rules checked) -> write the ``.net``
+file atomically -> optionally compare float vs deployed on data, export ONNX and NIR, and
+write the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mskd.convert.calibrate import compare_on_data, dataset_batches, weight_report
+from mskd.convert.mapping_check import PROFILES, map_profiles
+from mskd.convert.netx_writer import write_net
+from mskd.convert.report import network_rows, write_reports
+from mskd.convert.student_io import checkpoint_clip, load_student
+from mskd.convert.student_net import student_netspec
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """What ``mskd convert`` does beyond writing the ``.net`` file."""
+
+    clip: str | None = None
+    profiles: tuple[str, ...] = PROFILES
+    calib: str | None = None
+    eval: str | None = None
+    views: int = 1
+    batch_size: int = 32
+    report: str | None = None
+    onnx: str | None = None
+    nir: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _compare(student, net, root: str, split: str, opts: ConvertOptions) -> dict:
+    batches = dataset_batches(root, net.encoding, split, opts.views, opts.batch_size)
+    return {"data": str(root), "split": split,
+            **compare_on_data(student, net.spec, net.encoding, batches)}
+
+
+def _exports(student, net, opts: ConvertOptions) -> list[dict]:
+    checks = []
+    if opts.onnx:
+        from mskd.convert.onnx_export import export_all
+
+        checks += export_all(student, net, opts.onnx)
+    if opts.nir:
+        from mskd.convert.nir_export import export_student_nir
+
+        export_student_nir(student, opts.nir)
+        checks.append({"check": "nir written", "result": str(opts.nir)})
+    return checks
+
+
+def convert_checkpoint(ckpt: str | Path, out: str | Path,
+                       opts: ConvertOptions = ConvertOptions()) -> dict:
+    """Convert the student checkpoint ``ckpt`` to ``out``; return the report dict."""
+    student = load_student(ckpt)
+    net = student_netspec(student, opts.clip or checkpoint_clip(ckpt))
+    mapping = map_profiles(net.spec, opts.profiles)
+    write_net(net.spec, net.encoding, out)
+    report = {"checkpoint": str(ckpt), "out": str(out), "network": network_rows(net.spec),
+              "encoding": net.encoding.to_json(), "weights": weight_report(student, net.spec),
+              "mapping": mapping}
+    if opts.calib:
+        report["calibration"] = _compare(student, net, opts.calib, "train", opts)
+    if opts.eval:
+        report["evaluation"] = _compare(student, net, opts.eval, "test", opts)
+    checks = _exports(student, net, opts)
+    if checks:
+        report["checks"] = checks
+    if opts.report:
+        write_reports(opts.report, report)
+    return report

@@ -1,0 +1,108 @@
+"""The convert report: one JSON document and the same facts as Markdown tables.
+
+``report`` dict keys (all optional except ``network``): ``network`` (layer rows),
+``encoding``, ``weights`` (:func:`mskd.convert.calibrate.weight_report`), ``calibration``
+and ``evaluation`` (:func:`mskd.convert.calibrate.compare_on_data`), ``mapping``
+(:func:`mskd.convert.mapping_check.map_profiles`), ``checks`` (e.g. ONNX results).
+Both files are written atomically (:mod:`mskd.fsio`).
+
+>>> md = to_markdown({"network": [{"index": 0, "kind": "input", "shape": [1, 2, 2],
+...                                "neurons": 4}]})
+>>> print(md.splitlines()[4])
+| 0 | input | [1, 2, 2] | 4 |
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from mskd.fsio import write_json, write_text
+from mskd.netspec import NetSpec, kind
+
+JSON_NAME, MD_NAME = "convert_report.json", "convert_report.md"
+
+
+def network_rows(spec: NetSpec) -> list[dict]:
+    """One row per layer: index, netx kind, output shape, neurons (0 for flatten)."""
+    rows = []
+    for i, layer in enumerate(spec.layers):
+        neurons = 0 if kind(layer) == "flatten" else math.prod(layer.out_shape)
+        rows.append({"index": i, "kind": kind(layer), "shape": list(layer.out_shape),
+                     "neurons": neurons})
+    return rows
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return "inf" if math.isinf(v) else f"{v:.4g}"
+    return str(v)
+
+
+def _table(rows: list[dict], cols: list[str]) -> list[str]:
+    if not rows:
+        return ["(none)"]
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    out += ["| " + " | ".join(_fmt(r.get(c, "")) for c in cols) + " |" for r in rows]
+    return out
+
+
+def _accuracy(name: str, cmp: dict) -> list[str]:
+    lines = [f"## {name}", "", f"{cmp['clips']} clips; first divergence (agreement < "
+             f"{1 - cmp['divergence_tol']:.2f}): {cmp['first_divergence'] or 'none'}", ""]
+    acc = [{"network": k, "WAR": cmp[k]["war"], "UAR": cmp[k]["uar"]}
+           for k in ("float", "fixed", "deployed") if k in cmp]
+    lines += _table(acc, ["network", "WAR", "UAR"])
+    lines += ["", f"WAR drop float -> deployed: {cmp['war_drop_points']:.2f} points; "
+              f"UAR drop: {cmp['uar_drop_points']:.2f} points", ""]
+    return lines + _table(cmp["layers"], ["layer", "spike_agreement", "float_rate",
+                                          "deployed_rate"]) + [""]
+
+
+def _mapping(mapping: dict) -> list[str]:
+    lines = ["## Core mapping", ""]
+    for prof, m in mapping.items():
+        lines += [f"### {prof}: {m['total_cores']} cores on {m['chips']} chip(s)", ""]
+        rows = [{k: lm[k] for k in ("index", "kind", "neurons", "synapses", "weight_bits",
+                                    "n_cores")} for lm in m["layers"]]
+        lines += _table(rows, ["index", "kind", "neurons", "synapses", "weight_bits",
+                               "n_cores"]) + [""]
+    return lines
+
+
+def to_markdown(report: dict) -> str:
+    """The report as Markdown (sections only for the keys present)."""
+    lines = ["# Convert report", "", "## Network", ""]
+    lines += _table(report["network"], ["index", "kind", "shape", "neurons"]) + [""]
+    if "encoding" in report:
+        lines += ["## Input encoding", "", "```json", str(report["encoding"]), "```", ""]
+    if "weights" in report:
+        lines += ["## Weight quantization", ""]
+        lines += _table(report["weights"], ["layer", "exponent", "float_min", "float_max",
+                                            "int_min", "int_max", "clipped_fraction",
+                                            "sqnr_db"]) + [""]
+    for key, title in (("calibration", "Calibration data"), ("evaluation", "Evaluation data")):
+        if key in report:
+            lines += _accuracy(title, report[key])
+    if "mapping" in report:
+        lines += _mapping(report["mapping"])
+    if "checks" in report:
+        lines += ["## Checks", ""] + _table(report["checks"], ["check", "result"]) + [""]
+    return "\n".join(lines)
+
+
+def _json_safe(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    return x
+
+
+def write_reports(report_dir: str | Path, report: dict) -> tuple[Path, Path]:
+    """Write ``convert_report.json`` and ``convert_report.md`` into ``report_dir``."""
+    d = Path(report_dir)
+    return (write_json(d / JSON_NAME, _json_safe(report)),
+            write_text(d / MD_NAME, to_markdown(report) + "\n"))
