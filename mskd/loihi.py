@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 # Bit widths and alignment shifts, as in AbstractPyLifModelFixed.__init__.
@@ -214,3 +215,100 @@ def lif_step(
     s = spike_fn(v - p.vth_eff)  # strictly greater: v > vth << 6
     v = v * (1 - s) if v.is_floating_point() else torch.where(s.bool(), torch.zeros_like(v), v)
     return s, LifState(u, v)
+
+
+# --------------------------------------------------------------------------------------
+# Synapse side: what netx and Lava's bit-accurate Dense/DelayDense/Conv models do to the
+# weights and the accumulated input before it reaches ``lif_step``.
+#
+# Synaptic delay: every Dense/DelayDense/Conv process sends its buffer *before* it reads
+# this step's spikes (``run_spk``: ``a_out.send(a_buff)`` then ``s_in.recv()``), so input
+# accumulated from spikes of step t reaches the neurons at step t + 1. A DelayDense synapse
+# of delay d delivers at step t + 1 + d.
+
+def netx_weights(weight_int) -> tuple[np.ndarray, int]:
+    """Effective integer weights and ``weight_exp`` of a netx Dense layer, as Lava runs them.
+
+    Reproduces ``lava.lib.dl.netx.utils.optimize_weight_bits`` (scale to use the 8-bit
+    range: ``w << scale_bits``; ``weight_exp = -scale_bits``; ``num_weight_bits`` from the
+    trailing zero bits) followed by ``PyDenseModelBitAcc``'s ``clip_weights`` (8 bits, by
+    sign mode; an inhibitory -256 becomes -255) and ``truncate_weights`` (drop
+    ``8 - num_weight_bits + mixed`` low bits; magnitudes for inhibitory, floor for mixed).
+    Input: an integer array in -256..255, not all zero (netx cannot map all-zero weights).
+
+    >>> w, e = netx_weights(np.array([[1, 0], [1, 1]]))
+    >>> w.tolist(), e
+    ([[128, 0], [128, 128]], -7)
+    >>> w, e = netx_weights(np.array([[-3, 100], [255, 0]]))    # mixed, 255 clipped to 254
+    >>> w.tolist(), e
+    ([[-3, 100], [254, 0]], 0)
+    """
+    w = np.asarray(weight_int).astype(np.int64)
+    # optimize_weight_bits: clip mixed-sign matrices that cannot be scaled (warns in netx).
+    if (w.max() > 254 and w.min() < 0) or (w.min() < -256 and w.max() > 0):
+        w = np.clip(w, -256, 254)
+    wmax, wmin = int(w.max()), int(w.min())
+    is_signed = int(wmin < 0 <= wmax)  # netx's MIXED: includes max == 0 (Lava's does not)
+    if wmax < 0:
+        scale = -256 / wmin  # INHIBITORY
+    elif wmin >= 0:
+        scale = 255 / wmax  # EXCITATORY
+    else:
+        scale = min(127 / wmax if wmax else np.inf, -128 / wmin)
+    scale_bits = int(np.floor(np.log2(scale))) + is_signed
+    n = 8  # largest n <= 8 with every weight a multiple of 2**n
+    while n > 0 and np.any(w % (1 << n)):
+        n -= 1
+    num_weight_bits = 8 - scale_bits - (n - is_signed)
+    w = np.left_shift(w.astype(np.int32), scale_bits)  # int32, as netx
+    # PyDenseModelBitAcc: determine_sign_mode on the shifted weights (netx does not pass its
+    # own sign mode): EXCITATORY if min >= 0, else INHIBITORY if max <= 0, else MIXED.
+    inhibitory = w.min() < 0 and w.max() <= 0
+    mixed = int(w.min() < 0 < w.max())
+    sign = -1 if inhibitory else 1  # clip and truncate work on magnitudes when inhibitory
+    m = np.clip(w * sign, -256 * mixed, 255).astype(np.int32)  # clip_weights(num_bits=8)
+    k = 8 - num_weight_bits + mixed  # truncate_weights: low bits dropped
+    # int32 numpy shifts as Lava's (k can be -1 for an all-non-positive matrix with -256
+    # and odd weights: numpy's shift by a negative count is then reproduced, not guessed).
+    m = (m >> k) << k  # arithmetic shift: floor for negative (mixed) weights
+    return (m * sign).astype(np.int64), -scale_bits
+
+
+def synaptic_input(accumulated: torch.Tensor, weight_exp: int) -> torch.Tensor:
+    """Scale an accumulated weight sum by ``2**weight_exp`` as Lava's Dense does.
+
+    ``np.left_shift`` for a positive exponent, arithmetic ``np.right_shift`` (floor, also
+    for negative sums) otherwise.
+
+    >>> synaptic_input(torch.tensor([256, -129, 127]), -7)
+    tensor([ 2, -2,  0])
+    """
+    if weight_exp > 0:
+        return accumulated * (1 << weight_exp)
+    return accumulated >> -weight_exp
+
+
+def clamp_signed(x: torch.Tensor, bits: int) -> torch.Tensor:
+    """Two's-complement wrap to ``bits`` (``lava.proc.conv.utils.signed_clamp``).
+
+    Lava's fixed-point Conv wraps its output to 24 bits with this before sending it.
+
+    >>> clamp_signed(torch.tensor([2**23, -2**23 - 1, 5]), 24)
+    tensor([-8388608,  8388607,        5])
+    """
+    base = 1 << bits
+    return torch.remainder(x + base // 2, base) - base // 2
+
+
+def reset_due(time_step: int, reset_interval: int | None, reset_offset: int) -> bool:
+    """True when ``PyLifResetModelBitAcc`` zeroes u and v at the start of ``time_step``.
+
+    Lava time steps start at 1; the check happens after ``a_in`` is received and before the
+    state update, so this step's input still integrates into the zeroed state.
+
+    >>> [reset_due(t, 4, 2) for t in range(1, 7)]
+    [False, True, False, False, False, True]
+    """
+    if reset_interval is None:
+        return False
+    return time_step % reset_interval == reset_offset % reset_interval

@@ -1,0 +1,67 @@
+"""Input layouts shared by every backend, checked once.
+
+* Bias-driven network (the first layer is a netx Input layer with neurons): ``X`` holds
+  integer ``bias_mant`` values (signed 13 bit, -4096..4095), one per input neuron and
+  step: ``[B, T, *input_shape]`` in (C, H, W) order, or ``[B, *input_shape]`` held
+  constant for ``steps`` steps. Step ``t`` of ``X`` is what Lava's Input neurons use at
+  time step ``t + 1`` (set with ``bias_mant.set`` before that step).
+* Spike-driven network (the first layer is a Conv/Dense synapse): ``X`` holds binary
+  spikes ``[B, T, *input_shape]`` (or ``[B, *shape]`` repeated for ``steps`` steps).
+
+:func:`prepare_inputs` returns an ``int64`` tensor ``[T, B, *shape]`` (time first, as the
+simulator iterates) or raises a one-line :class:`~mskd.errors.NetError`.
+
+>>> import torch
+>>> from mskd.netspec import InputLayer, LifNeuron, NetSpec
+>>> spec = NetSpec((InputLayer((2,), LifNeuron(4096, 0, 10)),))
+>>> prepare_inputs(spec, torch.tensor([[3, -4]]), steps=3).shape
+torch.Size([3, 1, 2])
+>>> prepare_inputs(spec, torch.zeros(1, 3), steps=1)
+Traceback (most recent call last):
+...
+mskd.errors.NetError: input shape (1, 3) does not match [B, T, 2] or [B, 2] (bias mantissas)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from mskd.errors import NetError
+from mskd.loihi import BIAS_MANT_MAX, BIAS_MANT_MIN
+from mskd.netspec import NetSpec
+
+
+def _shape_str(shape) -> str:
+    return ", ".join(str(s) for s in shape)
+
+
+def prepare_inputs(spec: NetSpec, x, steps: int | None = None) -> torch.Tensor:
+    """Validate ``x`` against ``spec`` and return it as int64 ``[T, B, *shape]``."""
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+    shape = tuple(spec.input_shape)
+    what = "bias mantissas" if spec.bias_driven else "spikes"
+    if x.is_floating_point():
+        if not torch.equal(x, torch.round(x)):
+            raise NetError(f"input holds non-integer values; expected integer {what}")
+    elif x.dtype == torch.bool:
+        x = x.to(torch.int64)
+    x = x.to(torch.int64)
+    if tuple(x.shape[1:]) == shape and x.dim() == len(shape) + 1:
+        if steps is None:
+            raise NetError(f"input is [B, {_shape_str(shape)}] without a time axis: "
+                           "give --steps T")
+        x = x.unsqueeze(1).expand(x.shape[0], steps, *shape)
+    elif x.dim() == len(shape) + 2 and tuple(x.shape[2:]) == shape:
+        if steps is not None and steps != x.shape[1]:
+            raise NetError(f"input has {x.shape[1]} steps but steps={steps} was given")
+    else:
+        raise NetError(f"input shape {tuple(x.shape)} does not match [B, T, "
+                       f"{_shape_str(shape)}] or [B, {_shape_str(shape)}] ({what})")
+    if x.shape[0] < 1 or x.shape[1] < 1:
+        raise NetError(f"input shape {tuple(x.shape)} has no samples or no steps")
+    lo, hi = (BIAS_MANT_MIN, BIAS_MANT_MAX) if spec.bias_driven else (0, 1)
+    if x.numel() and (int(x.min()) < lo or int(x.max()) > hi):
+        raise NetError(f"input values {int(x.min())}..{int(x.max())} outside {lo}..{hi} "
+                       f"({what})")
+    return x.transpose(0, 1).contiguous()
