@@ -1,18 +1,121 @@
-"""``mskd deploy`` and ``mskd profile``."""
+"""``mskd deploy run|verify`` and the ``mskd profile`` placeholder: thin layers over the library.
+
+Input layout (``--input X.npy``): for a network whose first layer is a netx Input layer
+with neurons, X holds integer bias mantissas (-4096..4095) ``[B, T, C, H, W]`` (or
+``[B, T, N]``), or ``[B, C, H, W]`` held for ``--steps T``; for a network whose first
+layer is a synapse, X holds binary spikes ``[B, T, *in_shape]``. Outputs (``--out``,
+npz): ``output`` ``[T, B, *shape]`` uint8 spikes of the last layer, ``spikes/<layer>``
+for every neuron layer, and ``u/<layer>``, ``v/<layer>`` (int32) with ``--record u,v``.
+"""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
+import numpy as np
 import typer
 
+from mskd.errors import ConfigError, NetError
 from mskd.stub import not_built
+
+INPUT_HELP = ("Input .npy: bias mantissas [B, T, *shape] (or [B, *shape] with --steps) for a "
+              "bias-driven input layer, binary spikes [B, T, *shape] otherwise; (C, H, W) "
+              "order.")
+
+
+def _load_input(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise NetError(f"{path}: cannot read input array ({exc})") from None
+
+
+def _record_fields(text: str) -> tuple[str, ...]:
+    fields = tuple(f for f in (t.strip() for t in text.split(",")) if f)
+    for f in fields:
+        if f not in ("u", "v"):
+            raise ConfigError(f"--record {text}: choose from u, v")
+    return fields
+
+
+def _progress_runner(label: str, total: int):
+    """A rich progress bar as a ``progress(done)`` callback, plus the context to show it."""
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    task = bar.add_task(label, total=total)
+    return bar, (lambda done: bar.update(task, completed=done))
+
+
+def run_backend(backend: str, net, x, record, steps, device):
+    """Dispatch to one backend; the CLI's ``run`` and ``verify`` both go through it."""
+    from mskd.netspec import NetSpec
+
+    n_layers = sum(1 for la in net.layers if not type(la).__name__ == "FlattenLayer") \
+        if isinstance(net, NetSpec) else 1
+    if backend == "sim":
+        from mskd.deploy import sim
+
+        bar, cb = _progress_runner("sim layers", n_layers)
+        with bar:
+            return sim.run(net, x, record, steps=steps, device=device, progress=cb)
+    if backend in ("lava", "loihi2"):
+        from mskd.deploy import lava_backend
+
+        bar, cb = _progress_runner(f"{backend} samples", int(np.asarray(x).shape[0]))
+        with bar:
+            return lava_backend.run(net, x, record, steps=steps, backend=backend, progress=cb)
+    raise ConfigError(f"--backend {backend}: choose from sim, lava, loihi2")
+
+
+def _save_npz(out: Path, outputs, rec) -> None:
+    from mskd.fsio import write_bytes
+
+    arrays = {"output": outputs.cpu().numpy(), **rec.to_npz_dict()}
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    write_bytes(out, buf.getvalue())
 
 
 def register(app: typer.Typer) -> None:
     deploy_app = typer.Typer(no_args_is_help=True, help="Run and verify netx HDF5 networks.")
 
-    @deploy_app.command("run", help="Run a network on a backend (not built yet).")
-    def run() -> None:
-        not_built("deploy run")
+    @deploy_app.command("run", help="Run a netx network on a backend. " + INPUT_HELP)
+    def run(
+        net: Path = typer.Argument(..., help="netx HDF5 network."),
+        input: Path = typer.Option(..., "--input", help=INPUT_HELP),
+        out: Path = typer.Option(..., "--out", help="Output .npz (spikes, u, v)."),
+        backend: str = typer.Option("sim", help="sim | lava | loihi2"),
+        record: str = typer.Option("", help="Registers to record: u,v"),
+        steps: int = typer.Option(None, help="Hold a [B, *shape] input for T steps."),
+        device: str = typer.Option("cpu", help="cpu | cuda (simulator only)"),
+    ) -> None:
+        from mskd.netspec import read_netx
+
+        spec = read_netx(net)
+        x = _load_input(input)
+        outputs, rec = run_backend(backend, spec, x, _record_fields(record), steps, device)
+        _save_npz(out, outputs, rec)
+        typer.echo(f"{out}: {rec.batch} samples x {rec.steps} steps, "
+                   f"{rec.total_spikes()} spikes over {len(rec.layers)} layers")
+
+    @deploy_app.command("verify", help="Run the simulator and Lava side by side; "
+                        "exit non-zero at the first divergence. " + INPUT_HELP)
+    def verify(
+        net: Path = typer.Argument(..., help="netx HDF5 network."),
+        samples: int = typer.Option(2, help="Random samples when no --input is given."),
+        input: Path = typer.Option(None, "--input", help=INPUT_HELP),
+        steps: int = typer.Option(8, help="Steps of random input (or hold for [B, *shape])."),
+        seed: int = typer.Option(0, help="Seed of the random inputs."),
+    ) -> None:
+        from mskd.deploy.verify import verify_net
+
+        message, ok = verify_net(net, samples=samples, input=input and _load_input(input),
+                                 steps=steps, seed=seed)
+        typer.echo(message)
+        if not ok:
+            raise typer.Exit(1)
 
     app.add_typer(deploy_app, name="deploy")
 
