@@ -153,7 +153,8 @@ def test_evaluate_reports_war_uar_per_lighting(data, teacher) -> None:
 
 def test_summary_synops_count_conv_geometry() -> None:
     torch.manual_seed(0)
-    net = build_model("student", {"size": 6, "channels": [2], "hidden": [3]}, n_frames=1)
+    net = build_model("student", {"size": 6, "channels": [2], "hidden": [3], "input_history": 1},
+                      n_frames=1)
     s = summarize(net, torch.rand(2, 1, 1, 6, 6))
     # brute force: every (input pixel, output pixel) pair inside a 3x3 stride-2 pad-1 window
     pairs = sum(1 for oy in range(3) for ox in range(3) for ky in range(3) for kx in range(3)

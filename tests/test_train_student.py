@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mskd.train.quant import quantize_weight, round_ste
-from mskd.train.student import Student, normalize_frames
+from mskd.train.student import Student, normalize_frames, stack_history
 from mskd.train.student_config import OUT_VTH_MANT, StudentConfig
 
 from mskd.errors import ConfigError
@@ -42,7 +42,7 @@ def _reference(net: Student, frames: torch.Tensor) -> torch.Tensor:
     layers = [lay for lay in q.layers if lay.kind != "flatten"]
     params = [LifParams.from_netx(lay.i_decay, lay.v_decay, lay.vth_mant) for lay in layers]
     batch, n = frames.shape[:2]
-    frames = normalize_frames(frames, q.input_norm)
+    frames = stack_history(normalize_frames(frames, q.input_norm), q.input_history)
     states = [zero_state((batch, *lay.out_shape)) for lay in layers]
     spikes = [torch.zeros((batch, *lay.out_shape), dtype=torch.int64) for lay in layers]
     out = []
@@ -64,9 +64,9 @@ def _reference(net: Student, frames: torch.Tensor) -> torch.Tensor:
     return torch.stack(out)
 
 
-@pytest.mark.parametrize("norm", ["none", "minmax"])
-def test_quantized_description_reproduces_the_fixed_forward(norm: str) -> None:
-    net = _net(3, input_norm=norm)
+@pytest.mark.parametrize("norm, history", [("none", 1), ("minmax", 2)])
+def test_quantized_description_reproduces_the_fixed_forward(norm: str, history: int) -> None:
+    net = _net(3, input_norm=norm, input_history=history)
     frames = torch.rand(3, 2, 1, 12, 12, generator=torch.Generator().manual_seed(2))
     assert torch.equal(_reference(net, frames), net.forward_fixed(frames).readout_v)
 
@@ -76,7 +76,8 @@ def test_quantized_layout() -> None:
     kinds = [lay.kind for lay in q.layers]
     assert kinds == ["input", "conv", "flatten", "dense", "dense"]
     conv, dense = q.layers[1], q.layers[3]
-    assert conv.weight.shape == (3, 1, 3, 3) and conv.weight.dtype == torch.int64
+    assert conv.weight.shape == (3, 2, 3, 3) and conv.weight.dtype == torch.int64
+    assert q.layers[0].out_shape == (2, 12, 12) and q.input_history == 2
     assert conv.out_shape == (3, 6, 6) and conv.stride == (2, 2) and conv.padding == (1, 1)
     assert dense.weight.shape == (6, 108) and q.layers[2].out_shape == (108,)
     assert q.layers[-1].vth_mant == OUT_VTH_MANT

@@ -8,7 +8,7 @@ model with the same weights; the thresholds live in its config and hence the che
 
 >>> from mskd.train.student import Student, StudentConfig
 >>> torch.manual_seed(0) and None
->>> net = Student(StudentConfig(size=8, channels=(2,), hidden=(4,), n_frames=2))
+>>> net = Student(StudentConfig(size=8, channels=(2,), hidden=(4,), n_frames=2, input_history=1))
 >>> frames = torch.rand(4, 2, 1, 8, 8)
 >>> cal = calibrate_thresholds(net, frames, target=0.2)
 >>> [abs(r - 0.2) < 0.05 for r in spike_rates(cal, frames)[1:-1]]

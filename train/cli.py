@@ -27,6 +27,7 @@ def _ints(text: str | None, name: str) -> list[int] | None:
 
 
 def _run(kind: str, data: str, out: str, summary: bool, progress: bool, **kw) -> None:
+    from mskd.train.distributed import DistContext
     from mskd.train.loop import train
     from mskd.train.options import TrainOptions
     from mskd.train.report import print_summary, print_train_result
@@ -36,7 +37,8 @@ def _run(kind: str, data: str, out: str, summary: bool, progress: bool, **kw) ->
         print_summary(opts)
         return
     path = train(opts, progress=progress)
-    print_train_result(path)
+    if DistContext.from_env().is_main:
+        print_train_result(path)
 
 
 def register(app: typer.Typer) -> None:
@@ -70,7 +72,7 @@ def register(app: typer.Typer) -> None:
         alpha: float = typer.Option(0.5, help="Distillation weight in [0,1]; 0 = no teacher."),
         tau: float = typer.Option(2.0, help="Softmax temperature of HCKD."),
         kd: str = typer.Option("hckd,tckd", help="Distillation terms (hckd, tckd)."),
-        epochs: int = typer.Option(8), batch_size: int = typer.Option(16),
+        epochs: int = typer.Option(15), batch_size: int = typer.Option(16),
         lr: float = typer.Option(3e-3), seed: int = typer.Option(0),
         clip: str = typer.Option("E4-S3"), size: int = typer.Option(32),
         channels: str = typer.Option(None, help="Conv widths, e.g. 8,16."),

@@ -44,7 +44,7 @@ def _threads(opts: TrainOptions, ctx: D.DistContext) -> None:
     torch.set_num_threads(opts.threads or max(1, (os.cpu_count() or 1) // ctx.world))
 
 
-def _resume(opts: TrainOptions, path: Path, model, optimizer) -> tuple[int, list]:
+def _resume(opts: TrainOptions, path: Path, model, optimizer) -> tuple[int, list, object]:
     ckpt = load_checkpoint(path, opts.kind)
     now = json.loads(json.dumps(opts.to_dict()))  # tuples -> lists, as stored
     for key in RESUME_KEYS:
@@ -99,7 +99,11 @@ def run_epoch(opts, net, optimizer, loader, teacher, ctx, epoch, bar) -> dict:
                                 f"the last good checkpoint is kept in {opts.out}")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        # spikes stop a NaN in the forward pass, so NaN gradients are checked as well
+        norm = torch.nn.utils.clip_grad_norm_(net.parameters(), opts.grad_clip or float("inf"))
+        if not torch.isfinite(norm):
+            raise NonFiniteLoss(f"gradient norm is {float(norm)} at epoch {epoch} batch {i}: "
+                                f"stopped; the last good checkpoint is kept in {opts.out}")
         optimizer.step()
         n = len(batch.labels)
         sums = [sums[0] + float(loss) * n, sums[1] + float((z.mean(0).argmax(-1)
@@ -159,6 +163,8 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
         loader = train_loader(ds, opts.batch_size, opts.seed, epoch, ctx.rank, ctx.world)
         bar.start(epoch, opts.epochs, len(loader))
         stats = run_epoch(opts, net, optimizer, loader, teacher, ctx, epoch, bar)
+        # one-time cost of warming the teacher cache, booked on this process's first epoch
+        stats["teacher_warm_seconds"] = teacher.warm_seconds if teacher and epoch == start else 0.0
         bar.finish(stats)
         history.append(stats)
         if ctx.is_main:

@@ -14,7 +14,7 @@ from mskd.errors import ConfigError
 
 # Options that must match to resume a run (anything that changes the trajectory).
 RESUME_KEYS = ("kind", "batch_size", "lr", "seed", "clip", "size", "alpha", "tau", "gamma",
-               "weight_decay", "model", "kd_terms")
+               "weight_decay", "model", "kd_terms", "grad_clip")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class TrainOptions:
     tau: float = 2.0
     gamma: float = 0.94  # learning rate x gamma every epoch (SEEN's StepLR)
     weight_decay: float = 0.0
+    grad_clip: float = 0.0  # max gradient norm; 0 = no clipping
     teacher: str | None = None
     kd_terms: tuple[str, ...] = ("hckd", "tckd")  # names in mskd.train.losses.LOSSES
     resume: bool = False

@@ -79,6 +79,7 @@ class QuantizedStudent:
     readout_scale: float
     classes: int
     input_norm: str = "none"  # host-side frame scaling, see student.normalize_frames
+    input_history: int = 1  # input channel j at frame slot k = frame k - j (student.stack_history)
     notes: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -16,6 +16,12 @@ the pipeline latency. The readout window is steps ``L .. L + n r - 1`` (what the
 showed at steps ``0 .. n r - 1``). Per-frame logits = mean of the output ``v`` over that
 frame's r-step window, divided by ``readout_scale``; the prediction is their mean.
 
+Thresholds: built from the weight scale (``theta * 2**e``); training then recalibrates the
+hidden layers' ``vThMant`` to a target spike rate on real clips
+(:mod:`mskd.train.calibrate`) before the first epoch. The readout layer keeps
+``vThMant = 131071``; note Lava clips v at ``2**23 - 1 > 131071 << 6``, so a readout
+within 63 of saturation would still spike (both forwards agree on that, they share lif_step).
+
 >>> cfg = StudentConfig(size=8, channels=(2,), hidden=(4,), steps_per_frame=2, n_frames=2)
 >>> torch.manual_seed(0) and None
 >>> net = Student(cfg)
@@ -58,6 +64,20 @@ def normalize_frames(frames: torch.Tensor, mode: str) -> torch.Tensor:
     return torch.where(span > 0, (x - lo) / span.clamp(min=1e-12), torch.zeros_like(x))
 
 
+def stack_history(frames: torch.Tensor, history: int) -> torch.Tensor:
+    """``[B, n, 1, H, W] -> [B, n, history, H, W]``: channel j of slot k is frame k - j.
+
+    Frames before the clip repeat frame 0. With ``history = 2`` the first conv can take
+    frame differences, which is where motion lives in a frames-only clip.
+
+    >>> stack_history(torch.arange(3.0).reshape(1, 3, 1, 1, 1), 2).flatten().tolist()
+    [0.0, 0.0, 1.0, 0.0, 2.0, 1.0]
+    """
+    n = frames.shape[1]
+    chans = [frames[:, [max(k - j, 0) for k in range(n)], 0] for j in range(history)]
+    return torch.stack(chans, dim=2)
+
+
 class FixedRun(NamedTuple):
     """Record of one simulation. Lists run over neuron layers: input, convs, denses."""
 
@@ -77,7 +97,7 @@ class Student(nn.Module):
         shapes = config.geometry()
         self.weights = nn.ParameterList()
         fan_ins = []
-        in_c = 1
+        in_c = config.input_history
         for c in config.channels:
             fan_ins.append(in_c * config.kernel**2)
             self.weights.append(nn.Parameter(torch.empty(c, in_c, config.kernel, config.kernel)))
@@ -119,7 +139,8 @@ class Student(nn.Module):
 
     def input_bias(self, frames: torch.Tensor, exact: bool) -> torch.Tensor:
         """``round(norm(pixel) * input_gain) << 6`` per pixel, [B, n, 1, H, W]."""
-        x = normalize_frames(frames, self.config.input_norm)
+        x = stack_history(normalize_frames(frames, self.config.input_norm),
+                          self.config.input_history)
         mant = torch.round(x * self.config.input_gain)
         return effective_bias(mant.to(torch.int64) if exact else mant)
 
@@ -192,6 +213,7 @@ class Student(nn.Module):
             layers.append(self._qlayer("conv" if i < nc else "dense", src, src + 1, w, ps[i + 1]))
         return QuantizedStudent(tuple(layers), c.input_gain, c.steps_per_frame, c.n_frames,
                                 c.n_synaptic, self.readout_scale, c.classes, c.input_norm,
+                                c.input_history,
                                 notes={"readout": "mean output v over the window / scale"})
 
     def _qlayer(self, kind, src, dst, w, p: LifParams) -> QuantLayer:

@@ -2,7 +2,7 @@
 
 >>> cfg = StudentConfig(size=16, channels=(4,), hidden=(8,))
 >>> cfg.geometry()
-[(1, 16, 16), (4, 8, 8), (256,), (8,), (7,)]
+[(2, 16, 16), (4, 8, 8), (256,), (8,), (7,)]
 >>> StudentConfig.from_dict(cfg.to_dict()) == cfg
 True
 """
@@ -37,6 +37,7 @@ class StudentConfig:
     steps_per_frame: int = 4
     input_gain: int = 160
     input_norm: str = "none"  # "none" or "minmax" (per clip, on the host)
+    input_history: int = 2  # input channels: frame k, k-1, ... (clamped at frame 0)
     input_vth_mant: int = 128
     input_v_decay: int = 0
     i_decay: int = 4096
@@ -50,6 +51,8 @@ class StudentConfig:
     def __post_init__(self) -> None:
         if self.size < 4 or self.n_frames < 1 or self.classes < 2:
             raise ConfigError(f"student: bad size/n_frames/classes {self.size}/{self.n_frames}")
+        if self.input_history < 1:
+            raise ConfigError(f"input_history={self.input_history} must be >= 1")
         if self.steps_per_frame < 1:
             raise ConfigError(f"steps_per_frame={self.steps_per_frame} must be >= 1")
         if not 0 < self.input_gain <= 4095:
@@ -75,7 +78,7 @@ class StudentConfig:
 
     def geometry(self) -> list[tuple[int, ...]]:
         """Neuron-layer shapes, input first, flatten shown as its own entry."""
-        shapes: list[tuple[int, ...]] = [(1, self.size, self.size)]
+        shapes: list[tuple[int, ...]] = [(self.input_history, self.size, self.size)]
         h = self.size
         for c in self.channels:
             h = (h + 2 * self.padding - self.kernel) // self.stride + 1
