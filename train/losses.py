@@ -64,7 +64,8 @@ def tckd(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor | None = None
 
     The cosine divides by ``max(|z^i|, 1) max(|z^j|, 1)``: with a plain cosine the gradient
     grows as ``1 / |z|`` for the near-zero logits a fresh student produces, dominated Adam's
-    update and stalled the classification loss (measured: 17% vs 25% test WAR, synthetic).
+    update and stalled the classification loss (measured on the synthetic default, one
+    seed, 3 views: 17% test WAR with the plain cosine, 22% with the damped one).
     """
     steps = z_s.shape[0]
     diff = _gram(z_s) - _gram(z_t.detach())
