@@ -5,7 +5,8 @@ rounding, or int64), so the float reference lives here. It runs the student's ow
 parameters through the same graph, timing and units as :mod:`mskd.train.student`, with:
 
 * weights ``w * 2**e`` (no rounding to the 8-bit mantissa, no clamp to -128..127);
-* input bias ``pixel * input_gain * 2**6`` (no rounding);
+* input bias ``x * input_gain * 2**6`` (no rounding; ``x`` = the student's own host-side
+  ``stack_history(normalize_frames(frames))``, as in :mod:`mskd.encoding`);
 * neurons ``u' = u (1 - iDecay/4096) + 64 a``, ``v' = v (1 - vDecay/4096) + u' + bias``,
   spike when ``v' > vth * 64``, then ``v' = 0`` -- the CUBA-LIF of :mod:`mskd.loihi` with
   exact products instead of round-toward-zero, and no 24-bit wrap or saturation;
@@ -67,7 +68,10 @@ def float_forward(student, frames: torch.Tensor) -> FloatRun:
     """Run the float student on frames ``[B, n, 1, H, W]`` (see the module docstring)."""
     c, ps, ws = student.config, student.neuron_params(), float_weights(student)
     batch, n = frames.shape[:2]
-    bias = frames.double() * c.input_gain * (1 << 6)
+    from mskd.train.student import normalize_frames, stack_history
+
+    x = stack_history(normalize_frames(frames, c.input_norm), c.input_history)
+    bias = x.double() * c.input_gain * (1 << 6)
     nshapes = [s for i, s in enumerate(student.shapes) if i != len(c.channels) + 1]
     u = [torch.zeros((batch, *s), dtype=torch.float64) for s in nshapes]
     v = [x.clone() for x in u]

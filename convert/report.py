@@ -8,7 +8,7 @@ Both files are written atomically (:mod:`mskd.fsio`).
 
 >>> md = to_markdown({"network": [{"index": 0, "kind": "input", "shape": [1, 2, 2],
 ...                                "neurons": 4}]})
->>> print(md.splitlines()[4])
+>>> print(md.splitlines()[6])
 | 0 | input | [1, 2, 2] | 4 |
 """
 

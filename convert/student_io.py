@@ -78,4 +78,5 @@ def student_encoding(student, clip: str | None = None) -> InputEncoding:
                          size=(c.size, c.size), latency=c.n_synaptic,
                          readout_layer=f"{n_layers - 1}:dense",
                          readout_scale=float(student.readout_scale),
-                         classes=class_names(c.classes))
+                         classes=class_names(c.classes), input_norm=c.input_norm,
+                         input_history=c.input_history)

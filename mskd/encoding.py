@@ -4,10 +4,13 @@ A converted ``.net`` file carries an :class:`InputEncoding` as the root HDF5 att
 ``mskd_encoding`` (a JSON string); lava-dl's ``netx.hdf5.Network`` ignores root attributes,
 so the file still loads in Lava. The encoding is what a backend needs to run a clip:
 
-* ``kind="bias"``: the input layer's neurons are driven by ``bias_mant = round(pixel *
+* ``kind="bias"``: the input layer's neurons are driven by ``bias_mant = round(x *
   input_gain)`` (``torch.round`` of the float64 product: half to even), which Lava applies as
-  ``bias_mant << 6`` (:func:`bias_mantissa`; the student's fixed-point forward feeds exactly
-  this, see ``tests/test_convert_encoding.py``).
+  ``bias_mant << 6`` (:func:`bias_mantissa`). ``x`` is the frame after the student's own
+  host-side steps, imported from :mod:`mskd.train.student` so they cannot drift:
+  ``normalize_frames(frames, input_norm)`` then ``stack_history(x, input_history)``
+  (channel j of frame slot k is frame k - j). ``tests/test_convert_exact.py`` checks that
+  this equals what the student's fixed-point forward feeds its input layer.
 * Frame ``k`` is held for ``steps_per_frame`` steps; the last frame is held for ``latency``
   more steps (one step per synaptic layer): ``steps = n_frames * steps_per_frame + latency``.
 * ``readout="mean_v"``: logits = mean of ``readout_layer``'s ``v`` over steps ``latency ..
@@ -60,6 +63,8 @@ class InputEncoding:
     classes: tuple[str, ...]
     kind: str = "bias"
     readout: str = "mean_v"
+    input_norm: str = "none"
+    input_history: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "size", tuple(int(s) for s in self.size))
@@ -69,6 +74,9 @@ class InputEncoding:
                              f"{KINDS}/{READOUTS}")
         if not 0 < int(self.input_gain) <= BIAS_MANT_MAX:
             raise ValueError(f"input_gain={self.input_gain} outside 1..{BIAS_MANT_MAX}")
+        if self.input_norm not in ("none", "minmax") or self.input_history < 1:
+            raise ValueError(f"input_norm={self.input_norm!r} must be none/minmax and "
+                             f"input_history={self.input_history} >= 1")
         if self.steps_per_frame < 1 or self.latency < 0:
             raise ValueError(f"steps_per_frame={self.steps_per_frame} must be >= 1 and "
                              f"latency={self.latency} >= 0")
@@ -107,22 +115,25 @@ class InputEncoding:
         return cls(**data)
 
 
-def bias_mantissa(frames: torch.Tensor, input_gain: int) -> torch.Tensor:
-    """``round(pixel * input_gain)`` as int64 (float64 product, half to even)."""
+def bias_mantissa(frames: torch.Tensor, enc: InputEncoding) -> torch.Tensor:
+    """``round(x * input_gain)`` int64 ``[B, n, history, H, W]`` (see the module docstring)."""
+    from mskd.train.student import normalize_frames, stack_history
+
     if not torch.isfinite(frames).all():
         raise ValueError("input frames contain NaN or inf")
     if frames.numel() and (frames.min() < 0 or frames.max() > 1):
         raise ValueError("input frames must be in [0, 1]")
-    return torch.round(frames.detach().double() * int(input_gain)).to(torch.int64)
+    x = stack_history(normalize_frames(frames, enc.input_norm), enc.input_history)
+    return torch.round(x * int(enc.input_gain)).to(torch.int64)
 
 
 def encode_frames(frames: torch.Tensor, enc: InputEncoding) -> torch.Tensor:
-    """Frames ``[B, n, 1, H, W]`` in [0, 1] -> bias mantissas ``[B, T, 1, H, W]`` int64."""
+    """Frames ``[B, n, 1, H, W]`` in [0, 1] -> bias mantissas ``[B, T, history, H, W]``."""
     if frames.dim() != 5 or tuple(frames.shape[1:2]) != (enc.n_frames,) or \
             tuple(frames.shape[3:]) != enc.size:
         raise ValueError(f"frames shape {tuple(frames.shape)} is not [B, {enc.n_frames}, C, "
                          f"{enc.size[0]}, {enc.size[1]}]")
-    mant = bias_mantissa(frames, enc.input_gain)
+    mant = bias_mantissa(frames, enc)
     idx = torch.arange(enc.steps) // enc.steps_per_frame
     return mant[:, idx.clamp(max=enc.n_frames - 1)]
 

@@ -31,7 +31,8 @@ def _assert_same(fixed, rec) -> None:
         assert torch.equal(fixed.v[k], rec.v[name].to(torch.int64)), name
 
 
-@pytest.mark.parametrize("kw", [{}, {"channels": (2, 3), "hidden": (5, 4), "stride": 1}])
+@pytest.mark.parametrize("kw", [{}, {"channels": (2, 3), "hidden": (5, 4), "stride": 1},
+                                {"input_norm": "minmax", "input_history": 3, "n_frames": 3}])
 def test_student_equals_simulator_on_written_file(tmp_path, kw):
     from mskd.deploy.sim import run
 
@@ -50,11 +51,16 @@ def test_student_equals_simulator_on_written_file(tmp_path, kw):
     assert torch.equal(logits.argmax(-1), want.argmax(-1))
 
 
-def test_encoding_matches_student_input_bias():
+@pytest.mark.parametrize("kw", [{"input_history": 1}, {"input_history": 2},
+                                {"input_norm": "minmax", "input_history": 2}])
+def test_encoding_matches_student_input_bias(kw):
+    from mskd.convert.student_io import student_encoding
+
     from mskd.encoding import bias_mantissa
     from mskd.loihi import effective_bias
 
-    s = _student()
+    s = _student(**kw)
     frames = _frames(2, 2, 8)
     frames[0, 0, 0, 0, :4] = torch.tensor([0.5 / 400, 1.5 / 400, 2.5 / 400, 1.0])  # ties
-    assert torch.equal(effective_bias(bias_mantissa(frames, 400)), s.input_bias(frames, True))
+    enc = student_encoding(s, clip="E2-S3")
+    assert torch.equal(effective_bias(bias_mantissa(frames, enc)), s.input_bias(frames, True))

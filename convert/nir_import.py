@@ -1,0 +1,133 @@
+"""Import a NIR graph into Loihi fixed point and write netx HDF5.
+
+Accepted: a chain Input -> (synapse -> [Flatten] -> neuron)* -> Output, where a synapse is
+``Affine``, ``Linear`` or ``Conv2d`` and a neuron ``CubaLIF``, ``LIF``, ``IF``, or, as the
+last layer only, a never-spiking ``LI``/``CubaLI`` readout. The graph input is binary
+spikes (netx Input layer without neurons).
+
+Discretisation with step ``dt`` (forward Euler, NIR's equations), per layer:
+``dv = round(4096 dt / tau_mem)``, ``iDecay = round(4096 dt / tau_syn)`` (4096, i.e. no
+current memory, for LIF/IF/LI), ``dv = 0`` for IF. The input gain of the neuron
+(``R dt / tau_mem``, times ``w_in dt / tau_syn`` for Cuba, ``R dt`` for IF) is folded into
+the weights ``gW``; the layer's power-of-two scale ``2**e`` is the largest with
+``max|gW| 2**e <= 127`` and ``threshold 2**e <= 2**17 - 1``; then ``w = round(gW 2**e)``,
+``vThMant = round(threshold 2**e)``, ``bias = round(g b 2**e)``. Loihi adds the new current
+to v in the same step (``v' = .. + u'``) where Euler uses the old one: a Cuba layer runs
+one step earlier than its NIR reference. Readout: ``v / (64 2**e)`` of the last layer.
+
+Refused, each with a NetError naming the node (Loihi/netx cannot hold it):
+
+* ``SumPool2d``, ``AvgPool2d``, ``Delay``, ``Threshold``, ``Scale``, ``I``, ``Conv1d``,
+  nested graphs, branches, merges and recurrent edges (netx runs chains of conv/dense);
+* time constants with ``dt / tau > 1`` (decays beyond 12 bits: ``vDecay`` <= 4095,
+  ``iDecay`` <= 4096) and per-neuron time constants, thresholds or gains that differ
+  within a layer (netx stores one neuron config per layer);
+* ``v_leak != 0`` and ``v_reset != 0`` (Loihi leaks to 0 and resets to 0);
+* a threshold <= 0 or one that scales below 1 (``vThMant`` is unsigned 17-bit);
+* weights that are all zero after scaling, or biases beyond 13 bits after scaling; a
+  non-zero bias on a Cuba layer (Loihi's bias enters v, not the current);
+* a neuron without a synapse before it, two synapses in a row, a readout (LI) that is not
+  last, a Conv2d with dilation or groups other than 1 on a non-(C, H, W) input.
+
+norse 1.1's ``to_nir`` writes ``tau = dt * tau_true`` (``dt / tau_inv``); pass
+``norse11_taus=True`` to undo that (``tau / dt``) before discretising.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from mskd.convert.nir_graph import chain, resolve_none
+from mskd.convert.nir_layers import SYNAPSES, fix_norse11_taus, quantize_pair
+
+from mskd.errors import NetError
+from mskd.netspec import FlattenLayer, InputLayer, NetSpec
+
+
+@dataclass(frozen=True)
+class NirImport:
+    """The imported network, its readout scale and the NIR node behind each layer."""
+
+    spec: NetSpec
+    readout_scale: float
+    sources: tuple[str, ...]
+
+
+def _input_shape(graph) -> tuple[int, ...]:
+    import nir
+
+    node = next(n for n in graph.nodes.values() if isinstance(n, nir.Input))
+    shape = tuple(int(s) for s in np.asarray(node.input_type["input"]).reshape(-1))
+    return shape[1:] if len(shape) in (2, 4) and shape[0] == 1 else shape
+
+
+def _layers(nodes, shape, dt: float):
+    layers, sources, pending, scale = [InputLayer(shape)], ["input"], None, None
+    for i, (name, node) in enumerate(nodes):
+        node = resolve_none(nodes, i, shape) if node is None else node
+        kind = type(node).__name__
+        if scale is not None:
+            raise NetError(f"NIR node '{name}': the readout ({sources[-1]}) must be last")
+        if kind == "Flatten":
+            if pending is not None:
+                raise NetError(f"NIR node '{name}': flatten between a synapse and its neuron")
+            layers.append(FlattenLayer(shape, (int(np.prod(shape)),)))
+        elif kind in SYNAPSES:
+            if pending is not None:
+                raise NetError(f"NIR node '{name}': two synapses in a row ({pending[0]})")
+            pending = (name, node)
+            continue
+        elif pending is None:
+            raise NetError(f"NIR node '{name}': a {kind} neuron needs a synapse before it")
+        else:
+            layer, scale = quantize_pair(pending, (name, node), shape, dt)
+            layers.append(layer)
+            pending = None
+        shape = layers[-1].out_shape
+        sources.append(name)
+    if pending is not None:
+        raise NetError(f"NIR node '{pending[0]}': synapse without a neuron after it")
+    return layers, sources, scale
+
+
+def nir_to_netspec(graph, dt: float, norse11_taus: bool = False) -> NirImport:
+    """Quantize a NIR graph (see the module docstring) into a :class:`NetSpec`."""
+    if not (dt > 0 and math.isfinite(dt)):
+        raise NetError(f"NIR import: dt={dt} must be a positive number of seconds")
+    nodes = chain(graph)
+    if norse11_taus:
+        nodes = [(n, node if node is None else fix_norse11_taus(node, dt)) for n, node in nodes]
+    layers, sources, scale = _layers(nodes, _input_shape(graph), dt)
+    try:
+        spec = NetSpec(tuple(layers))
+    except ValueError as exc:
+        raise NetError(f"NIR graph: {exc}") from None
+    return NirImport(spec, float(scale or 1.0), tuple(sources))
+
+
+def convert_nir(src: str | Path, out: str | Path, dt: float = 1e-3,
+                profiles: Sequence[str] = ("loihi1", "loihi2"), report: str | None = None,
+                norse11_taus: bool = False) -> dict:
+    """Read ``src`` (``nir.read``), import, map, and write ``out`` atomically."""
+    import nir
+    from mskd.convert.mapping_check import map_profiles
+    from mskd.convert.netx_writer import write_net
+    from mskd.convert.report import network_rows, write_reports
+
+    try:
+        graph = nir.read(str(src))
+    except (OSError, KeyError, ValueError) as exc:
+        raise NetError(f"{src}: not a readable NIR file ({exc})") from None
+    imp = nir_to_netspec(graph, dt, norse11_taus)
+    mapping = map_profiles(imp.spec, profiles)
+    write_net(imp.spec, None, out)
+    result = {"source": str(src), "out": str(out), "network": network_rows(imp.spec),
+              "mapping": mapping, "readout_scale": imp.readout_scale,
+              "nir_nodes": list(imp.sources)}
+    if report:
+        write_reports(report, result)
+    return result

@@ -1,0 +1,132 @@
+"""NIR: import norse's own export, refuse what Loihi cannot hold, export a student."""
+
+from __future__ import annotations
+
+import nir
+import numpy as np
+import pytest
+import torch
+from mskd.convert.nir_export import export_student_nir
+from mskd.convert.nir_import import convert_nir, nir_to_netspec
+from mskd.convert.quantize import fold_student
+
+from mskd.errors import NetError
+from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, read_netx
+
+DT = 1e-3
+
+
+def _norse_graph():
+    snn = pytest.importorskip("norse.torch")
+    torch.manual_seed(0)
+    model = snn.SequentialState(
+        torch.nn.Conv2d(1, 2, 3, stride=2, padding=1), snn.LIFCell(), torch.nn.Flatten(),
+        torch.nn.Linear(32, 5, bias=False), snn.LIFBoxCell(),
+        torch.nn.Linear(5, 3, bias=False), snn.LIBoxCell())
+    with torch.no_grad():
+        model[0].bias.zero_()
+    return model, snn.to_nir(model, torch.rand(1, 1, 8, 8), dt=DT)
+
+
+def test_norse_export_imports_with_loihi_decays(tmp_path):
+    model, graph = _norse_graph()
+    imp = nir_to_netspec(graph, DT, norse11_taus=True)
+    kinds = [type(la).__name__ for la in imp.spec.layers]
+    assert kinds == ["InputLayer", "ConvLayer", "FlattenLayer", "DenseLayer", "DenseLayer"]
+    conv, dense, out = imp.spec.layers[1], imp.spec.layers[3], imp.spec.layers[4]
+    # LIFCell defaults: tau_syn_inv 200, tau_mem_inv 100 -> dt/tau 0.2 and 0.1 of 4096
+    assert (conv.neuron.i_decay, conv.neuron.v_decay) == (819, 410)
+    assert (dense.neuron.i_decay, dense.neuron.v_decay) == (4096, 410)
+    assert out.neuron.vth_mant == 2**17 - 1  # LI readout never spikes
+    # weights: gain-folded, scaled by a power of two, rounded
+    g = 0.1 * 0.2
+    w = model[0].weight.detach().double().numpy()
+    scale = conv.neuron.vth_mant  # threshold 1.0 -> vth = 2**e
+    assert np.abs(conv.weight - g * w * scale).max() <= 0.5
+    assert np.abs(conv.weight).max() <= 127 and np.abs(conv.weight).max() > 63
+    from mskd.convert.netx_writer import write_net
+
+    write_net(imp.spec, None, tmp_path / "g.net")  # (norse 1.1's graph is not nir.write-able)
+    assert imp.sources == ("input", "1", "2", "4", "6")
+    assert len(read_netx(tmp_path / "g.net").layers) == 5
+
+
+def test_norse_taus_without_the_fix_are_refused():
+    _, graph = _norse_graph()
+    with pytest.raises(NetError, match="NIR node '1': tau_syn=.* > 1"):
+        nir_to_netspec(graph, DT)
+
+
+def _chain(*mid, shape=(4,)):
+    nodes = {"input": nir.Input(np.array(shape))}
+    names = ["input"]
+    for i, n in enumerate(mid):
+        nodes[f"n{i}"] = n
+        names.append(f"n{i}")
+    nodes["output"] = nir.Output(np.array([2]))
+    names.append("output")
+    return nir.NIRGraph(nodes=nodes, edges=list(zip(names[:-1], names[1:], strict=True)),
+                        type_check=False)
+
+
+def _lif(**kw):
+    p = dict(tau=np.ones(2) * 0.01, r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2))
+    return nir.LIF(**{**p, **kw})
+
+
+W = np.array([[0.5, -1.0, 0.25, 2.0], [1.0, 0.5, -0.5, 0.1]])
+
+
+@pytest.mark.parametrize("graph, match", [
+    (_chain(nir.SumPool2d(np.array([2, 2]), np.array([2, 2]), np.array([0, 0])),
+            shape=(1, 4, 4)), "NIR node 'n0': type SumPool2d cannot run"),
+    (_chain(nir.Linear(W), _lif(v_reset=np.ones(2) * 0.5)), "'v_reset'=0.5 must be 0"),
+    (_chain(nir.Linear(W), _lif(v_leak=np.ones(2))), "'v_leak'=1 must be 0"),
+    (_chain(nir.Linear(W), _lif(tau=np.ones(2) * 1e-4)), "n1.*dt/tau=10 > 1"),
+    (_chain(nir.Linear(W), _lif(tau=np.array([0.01, 0.02]))), "differs between neurons"),
+    (_chain(nir.Linear(W), _lif(v_threshold=np.ones(2) * 1e9)), "beyond 17 bits after scaling"),
+    (_chain(_lif()), "'n0': a LIF neuron needs a synapse"),
+    (_chain(nir.Linear(W), nir.Linear(W)), "two synapses in a row"),
+    (_chain(nir.Delay(np.ones(4))), "type Delay cannot run"),
+])
+def test_refused_nodes_are_named(graph, match):
+    with pytest.raises(NetError, match=match):
+        nir_to_netspec(graph, DT)
+
+
+def test_recurrent_edge_is_refused():
+    g = _chain(nir.Linear(W), _lif())
+    g.edges.append(("n1", "n0"))
+    with pytest.raises(NetError, match="recurrent edge n1 -> n0"):
+        nir_to_netspec(g, DT)
+
+
+def test_refused_graph_leaves_no_file(tmp_path):
+    nir.write(str(tmp_path / "bad.nir"), _chain(nir.Linear(W), _lif(v_leak=np.ones(2))))
+    with pytest.raises(NetError):
+        convert_nir(tmp_path / "bad.nir", tmp_path / "bad.net")
+    assert not (tmp_path / "bad.net").exists()
+
+
+def test_student_nir_round_trip_keeps_the_integer_network(tmp_path):
+    from mskd.train.student import Student
+    from mskd.train.student_config import StudentConfig
+
+    torch.manual_seed(0)
+    s = Student(StudentConfig(size=8, channels=(3,), hidden=(6,), n_frames=2))
+    path = export_student_nir(s, tmp_path / "s.nir")
+    back = nir_to_netspec(nir.read(str(path)), DT).spec
+    want = fold_student(s.quantized())
+    hist = s.config.input_history
+    assert isinstance(back.layers[1], ConvLayer)
+    assert back.layers[1].weight.shape == (hist, hist, 1, 1)
+    for a, b in zip(back.layers[2:], want.layers[1:], strict=True):
+        assert type(a) is type(b)
+        if isinstance(a, FlattenLayer):
+            continue
+        assert (a.neuron.i_decay, a.neuron.v_decay) == (b.neuron.i_decay, b.neuron.v_decay)
+        if isinstance(a, DenseLayer) and b is want.layers[-1]:
+            ratio = np.abs(a.weight).max() / np.abs(b.weight).max()
+        else:  # same network up to a power-of-two rescale of weights and threshold together
+            ratio = a.neuron.vth_mant / b.neuron.vth_mant
+        assert ratio in (1, 2, 4) and np.array_equal(a.weight, b.weight * int(ratio))
