@@ -22,6 +22,8 @@ step 1. The runtime is always stopped (``try/finally``, also on KeyboardInterrup
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,7 +33,16 @@ import torch
 from mskd.deploy.inputs import prepare_inputs
 
 from mskd.errors import MissingExtraError, NetError, require_lava
-from mskd.netspec import FlattenLayer, InputLayer, NetSpec, kind, read_netx, write_netx
+from mskd.netspec import (
+    ConvLayer,
+    DenseLayer,
+    FlattenLayer,
+    InputLayer,
+    NetSpec,
+    kind,
+    read_netx,
+    write_netx,
+)
 from mskd.record import REGISTERS, LayerInfo, Record
 
 LOIHI_EXTENSION = "lava.magma.compiler.subcompilers.nc"
@@ -119,11 +130,21 @@ class _LavaNet:
         self.net.stop()
 
 
+def _quiet_import() -> None:
+    """Import lava-dl with its import-time chatter (CUDA_HOME, Prophesee) silenced."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            import lava.lib.dl.netx  # noqa: F401
+        except ImportError:
+            pass  # require_lava() reports it in one line
+    require_lava()
+
+
 def run(net, inputs, record: Sequence[str] = (), *, steps: int | None = None,
         backend: str = "lava", reset_interval: int | None = None, reset_offset: int = 0,
         progress: Callable[[int], None] | None = None):
     """Run ``net`` (path or :class:`NetSpec`) in Lava; same layouts as the simulator."""
-    require_lava()
+    _quiet_import()
     for reg in record:
         if reg not in REGISTERS:
             raise NetError(f"cannot record '{reg}': choose from {', '.join(REGISTERS)}")
@@ -147,7 +168,12 @@ def _run_samples(spec, path, x, record, cfg, reset, progress):
     if not spec.bias_driven:  # [T, B, *s] -> [*s_lava, B * per]
         xs = np.zeros((B, per, *x.shape[2:]), np.int64)
         xs[:, :T] = x.transpose(1, 0, *range(2, x.ndim))
-        xs = _lava_order(xs.reshape(B * per, *x.shape[2:]))
+        xs = xs.reshape(B * per, *x.shape[2:])
+        first_dense = isinstance(
+            next(la for la in spec.layers if isinstance(la, (ConvLayer, DenseLayer))), DenseLayer)
+        # netx's Network.inp is the first synapse's s_in: a Dense one takes the flat vector
+        # (no transpose for the input, so we flatten in torch order, as the weights expect).
+        xs = xs.reshape(B * per, -1) if first_dense else _lava_order(xs)
         x_lava = np.moveaxis(xs, 0, -1)
     infos = _layer_infos(spec)
     regs = {r: [np.zeros((T, B, *i.shape), np.int32) for i in infos] for r in record}
