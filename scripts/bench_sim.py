@@ -1,0 +1,130 @@
+"""Throughput of the bit-exact simulator vs Lava vs lava-dl slayer's float forward.
+
+Student-sized net: bias-driven input 1x32x32, conv 8@3x3 s2, conv 16@3x3 s2, flatten,
+dense 64, dense 7; T=16. The simulator and slayer run batch 64; Lava runs a few samples
+one after another (it has no batch axis) and its rate is extrapolated from those.
+
+    .venv/bin/python scripts/bench_sim.py [--batch 64] [--steps 16] [--lava-samples 2]
+
+Prints a Markdown table with the machine and the date. Not a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import io
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from mskd.deploy import sim
+from mskd.deploy.synapses import DenseKernel
+
+from mskd.netspec import (
+    ConvLayer,
+    DenseLayer,
+    FlattenLayer,
+    InputLayer,
+    LifNeuron,
+    NetSpec,
+    write_netx,
+)
+
+
+def student_spec(seed: int = 0) -> NetSpec:
+    rng = np.random.default_rng(seed)
+    n = LifNeuron(1024, 128, 80)
+    w = lambda *s: rng.integers(-64, 128, size=s)  # noqa: E731 - mostly excitatory 8-bit
+    return NetSpec((
+        InputLayer((1, 32, 32), LifNeuron(4096, 0, 64)),
+        ConvLayer((1, 32, 32), (8, 16, 16), w(8, 1, 3, 3), (2, 2), (1, 1), (1, 1), 1, n),
+        ConvLayer((8, 16, 16), (16, 8, 8), w(16, 8, 3, 3), (2, 2), (1, 1), (1, 1), 1, n),
+        FlattenLayer((16, 8, 8), (1024,)),
+        DenseLayer(1024, 64, w(64, 1024), n),
+        DenseLayer(64, 7, w(7, 64), n),
+    ))
+
+
+def _best(fn, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def bench_sim(spec, x) -> float:
+    net = sim.Simulator(spec)
+    net.run(x)  # warm-up
+    return x.shape[0] / _best(lambda: net.run(x))
+
+
+def bench_lava(spec, x, samples: int) -> float:
+    from mskd.deploy import lava_backend
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "net.h5"
+        write_netx(spec, path)
+        t0 = time.perf_counter()
+        lava_backend.run(path, x[:samples])
+        return samples / (time.perf_counter() - t0)
+
+
+def bench_slayer(x, steps: int) -> float:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        import lava.lib.dl.slayer as slayer
+    p = {"threshold": 1.25, "current_decay": 0.25, "voltage_decay": 0.03,
+         "requires_grad": False}
+    blocks = torch.nn.Sequential(
+        slayer.block.cuba.Input(p),
+        slayer.block.cuba.Conv(p, 1, 8, 3, stride=2, padding=1, weight_scale=2),
+        slayer.block.cuba.Conv(p, 8, 16, 3, stride=2, padding=1, weight_scale=2),
+        slayer.block.cuba.Flatten(),
+        slayer.block.cuba.Dense(p, 16 * 8 * 8, 64, weight_scale=2),
+        slayer.block.cuba.Dense(p, 64, 7, weight_scale=2),
+    ).eval()
+    inp = torch.as_tensor(x, dtype=torch.float32).permute(0, 2, 3, 4, 1).contiguous() / 4096
+    with torch.no_grad():
+        blocks(inp)  # warm-up (lazy shapes)
+        return x.shape[0] / _best(lambda: blocks(inp))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=16)
+    ap.add_argument("--lava-samples", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(os.cpu_count() or 1)
+    spec = student_spec()
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 4096, size=(args.batch, args.steps, 1, 32, 32))
+    dtypes = [k.dtype for k in (sim.Simulator(spec).layers[i].kernel for i in (3, 4))
+              if isinstance(k, DenseKernel)]
+    r_sim = bench_sim(spec, x)
+    r_slayer = bench_slayer(x, args.steps)
+    r_lava = bench_lava(spec, x, args.lava_samples)
+    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"torch {torch.__version__} ({platform.platform()}); "
+          f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(f"Net 1x32x32 -> conv8 s2 -> conv16 s2 -> 64 -> 7, T={args.steps}; dense kernels "
+          f"{dtypes}\n")
+    print("| backend | batch | samples/s | vs Lava | vs slayer float |")
+    print("|---|---|---|---|---|")
+    rows = [("mskd sim (bit-exact, int64 state)", args.batch, r_sim),
+            ("lava-dl slayer float forward", args.batch, r_slayer),
+            (f"Lava fixed_pt ({args.lava_samples} samples, extrapolated)", 1, r_lava)]
+    for name, batch, rate in rows:
+        print(f"| {name} | {batch} | {rate:.1f} | {rate / r_lava:.0f}x | "
+              f"{rate / r_slayer:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
