@@ -43,16 +43,16 @@ class FloatRun(NamedTuple):
     spikes: list[torch.Tensor]
 
 
-def float_weights(student) -> list[torch.Tensor]:
+def float_weights(student, dtype=torch.float64) -> list[torch.Tensor]:
     """``w * 2**e`` per synaptic layer: the unrounded weights in mantissa units."""
-    return [w.detach().double() * 2.0 ** e
+    return [w.detach().to(dtype) * 2.0 ** e
             for w, e in zip(student.weights, student.config.weight_exps, strict=True)]
 
 
 def _lif(a_in, u, v, p, bias):
     u = u * (1 - p.i_decay / DECAY_UNITY) + a_in * (1 << ACT_SHIFT)
     v = v * (1 - p.v_decay / DECAY_UNITY) + u + bias
-    s = (v > p.vth << VTH_SHIFT).double()
+    s = (v > p.vth << VTH_SHIFT).to(v.dtype)
     return s, u, v * (1 - s)
 
 
@@ -64,16 +64,19 @@ def _synapse(student, i: int, spikes: torch.Tensor, w: torch.Tensor) -> torch.Te
 
 
 @torch.no_grad()
-def float_forward(student, frames: torch.Tensor) -> FloatRun:
-    """Run the float student on frames ``[B, n, 1, H, W]`` (see the module docstring)."""
-    c, ps, ws = student.config, student.neuron_params(), float_weights(student)
+def float_forward(student, frames: torch.Tensor, dtype=torch.float64) -> FloatRun:
+    """Run the float student on frames ``[B, n, 1, H, W]`` (see the module docstring).
+
+    ``dtype=torch.float32`` is the variant exported to ONNX (:mod:`mskd.convert.onnx_export`).
+    """
+    c, ps, ws = student.config, student.neuron_params(), float_weights(student, dtype)
     batch, n = frames.shape[:2]
     from mskd.train.student import normalize_frames, stack_history
 
     x = stack_history(normalize_frames(frames, c.input_norm), c.input_history)
-    bias = x.double() * c.input_gain * (1 << 6)
+    bias = x.to(dtype) * c.input_gain * (1 << 6)
     nshapes = [s for i, s in enumerate(student.shapes) if i != len(c.channels) + 1]
-    u = [torch.zeros((batch, *s), dtype=torch.float64) for s in nshapes]
+    u = [torch.zeros((batch, *s), dtype=dtype) for s in nshapes]
     v = [x.clone() for x in u]
     prev = [x.clone() for x in u]
     steps = n * c.steps_per_frame + c.n_synaptic

@@ -134,3 +134,19 @@ def test_unknown_source_kind(tmp_path, capsys):
     (tmp_path / "x.onnx").write_bytes(b"")
     err = _fails(capsys, tmp_path / "out.net", tmp_path / "x.onnx")
     assert "unknown source kind" in err
+
+
+def test_convert_with_onnx_and_nir_exports(tmp_path, capsys):
+    import nir
+
+    ckpt = save_checkpoint(tmp_path / "s.safetensors", _student(), None, {"epoch": 0},
+                           {"clip": "E2-S3"})
+    out = tmp_path / "s.net"
+    code, stdout, err = _cli(capsys, "convert", ckpt, "--out", out, "--onnx", tmp_path / "onnx",
+                             "--nir", tmp_path / "s.nir", "--profile", "loihi2")
+    assert code == 0, err
+    assert "onnx integer step vs simulator: exact=True over 7 steps" in stdout
+    assert "allclose=True" in stdout and "loihi1" not in stdout
+    assert {p.name for p in (tmp_path / "onnx").iterdir()} == {"student_float.onnx",
+                                                              "student_step_int.onnx"}
+    assert "output" in nir.read(str(tmp_path / "s.nir")).nodes

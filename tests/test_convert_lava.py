@@ -70,3 +70,40 @@ def test_lava_equals_student_fixed_forward(tmp_path):
         assert np.array_equal(layer["s"], fixed.spikes[k][:, 0].numpy()), k
         assert np.array_equal(layer["u"], fixed.u[k][:, 0].numpy()), k
         assert np.array_equal(layer["v"], fixed.v[k][:, 0].numpy()), k
+
+
+def test_slayer_export_simulator_equals_lava(tmp_path):
+    """A lava-dl slayer network, exported by slayer itself, converts and runs identically."""
+    slayer = pytest.importorskip("lava.lib.dl.slayer")
+    import h5py
+    from mskd.convert.netx_import import convert_netx
+    from mskd.deploy.sim import run
+
+    from mskd.netspec import read_netx
+
+    torch.manual_seed(0)
+    params = {"threshold": 0.5, "current_decay": 0.25, "voltage_decay": 0.03,
+              "requires_grad": False}
+    blocks = torch.nn.ModuleList([
+        slayer.block.cuba.Input(params),
+        slayer.block.cuba.Conv(params, 1, 2, 3, stride=2, padding=1, weight_scale=2),
+        slayer.block.cuba.Flatten(),
+        slayer.block.cuba.Dense(params, 2 * 3 * 3, 4, weight_scale=2)])
+    x = torch.rand(1, 1, 6, 6, 4)
+    for b in blocks:
+        x = b(x)
+    with h5py.File(tmp_path / "slayer.net", "w") as f:
+        g = f.create_group("layer")
+        for i, b in enumerate(blocks):
+            b.export_hdf5(g.create_group(str(i)))
+    convert_netx(tmp_path / "slayer.net", tmp_path / "out.net")
+    spec = read_netx(tmp_path / "out.net")
+    g = torch.Generator().manual_seed(3)
+    bias = torch.randint(0, 300, (1, 5, *spec.input_shape), generator=g)
+    _, rec = run(spec, bias, record=("u", "v"))
+    trace = lava_trace(tmp_path / "out.net", bias[0].numpy())
+    assert int(rec.spikes["1:conv"].sum()) > 0
+    for k, name in enumerate(rec.names):
+        assert np.array_equal(trace[k]["s"], rec.spikes[name][:, 0].numpy()), name
+        assert np.array_equal(trace[k]["u"], rec.u[name][:, 0].numpy()), name
+        assert np.array_equal(trace[k]["v"], rec.v[name][:, 0].numpy()), name
