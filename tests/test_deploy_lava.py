@@ -61,11 +61,13 @@ def random_spec(rng) -> NetSpec:
         k = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
         stride, pad = (int(rng.integers(1, 3)), int(rng.integers(1, 3))), \
             (int(rng.integers(0, 2)), int(rng.integers(0, 2)))
-        hw = conv_out_hw(shape[1:], k, stride, pad, (1, 1))
+        dil = (int(rng.integers(1, 3)), 1)
+        hw = conv_out_hw(shape[1:], k, stride, pad, dil)
         if min(hw) >= 1:
-            cout = int(rng.integers(1, 4))
-            layers.append(ConvLayer(shape, (cout, *hw), _weights(rng, (cout, c, *k)), stride,
-                                    pad, (1, 1), 1, _neuron(rng), _bias(rng, cout)))
+            groups = c if c > 1 and rng.random() < 0.5 else 1
+            cout = int(rng.integers(1, 3)) * groups
+            layers.append(ConvLayer(shape, (cout, *hw), _weights(rng, (cout, c // groups, *k)),
+                                    stride, pad, dil, groups, _neuron(rng), _bias(rng, cout)))
             shape = (cout, *hw)
     n = int(np.prod(shape))
     layers.append(FlattenLayer(shape, (n,)))
@@ -107,6 +109,18 @@ def test_random_networks_bit_exact(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(8, 60))
 def test_random_networks_bit_exact_more(seed: int) -> None:
     _case(seed)
+
+
+@pytest.mark.lava
+def test_reset_interval_across_samples() -> None:
+    """LIFReset phases (offset 1 + layer) survive samples whose length is not a multiple."""
+    rng = np.random.default_rng(11)
+    spec = NetSpec((InputLayer((3,), LifNeuron(0, 0, 2)),
+                    DenseLayer(3, 2, rng.integers(-50, 200, (3, 3))[:2], LifNeuron(0, 0, 50))))
+    x = rng.integers(0, 400, size=(3, 5, 3))
+    rec = _assert_same(spec, x, reset_interval=3)
+    _, free = sim.run(spec, x, ("u", "v"))
+    assert first_divergence(rec, free) is not None, "the reset must matter in this case"
 
 
 @pytest.mark.lava
