@@ -28,7 +28,7 @@ def _nir(src: Path, out: Path, o: dict) -> dict:
     from mskd.convert.nir_import import convert_nir
 
     return convert_nir(src, out, dt=o["extra"]["dt"], profiles=o["profiles"],
-                       report=o["report"])
+                       report=o["report"], norse11_taus=o["extra"]["norse11_taus"])
 
 
 def _netx(src: Path, out: Path, o: dict) -> dict:
@@ -71,7 +71,11 @@ def register(app: typer.Typer) -> None:
         report: Path = typer.Option(None, "--report", help="Folder for JSON/Markdown reports."),
         onnx: Path = typer.Option(None, "--onnx", help="Folder for ONNX exports + checks."),
         nir: Path = typer.Option(None, "--nir", help="Also export the student as NIR here."),
+        teacher: Path = typer.Option(None, "--teacher", help="With --onnx: also export and "
+                                     "check this teacher checkpoint."),
         dt: float = typer.Option(1e-3, "--dt", help="NIR import: time step in seconds."),
+        norse11_taus: bool = typer.Option(False, "--norse11-taus", help="NIR import: undo "
+                                          "norse 1.1's tau = dt * tau export."),
     ) -> None:
         fn = SOURCES.get(src.suffix.lower())
         if fn is None:
@@ -81,5 +85,7 @@ def register(app: typer.Typer) -> None:
                     views=views, batch_size=batch_size,
                     report=None if report is None else str(report),
                     onnx=None if onnx is None else str(onnx),
-                    nir=None if nir is None else str(nir), extra={"dt": dt})
+                    nir=None if nir is None else str(nir),
+                    extra={"dt": dt, "norse11_taus": norse11_taus,
+                           "teacher": None if teacher is None else str(teacher)})
         typer.echo(_summary(fn(src, out, opts)))

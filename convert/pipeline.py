@@ -42,12 +42,28 @@ def _compare(student, net, root: str, split: str, opts: ConvertOptions) -> dict:
             **compare_on_data(student, net.spec, net.encoding, batches)}
 
 
+def _teacher_onnx(path: str, net, out_dir: str) -> dict:
+    import torch
+    from mskd.convert.onnx_export import export_teacher
+    from mskd.train.models import load_model
+
+    teacher = load_model(path, kind="teacher")
+    g, n, size = torch.Generator().manual_seed(0), net.encoding.n_frames, teacher.config.size
+    frames = torch.rand(2, n, 1, size, size, generator=g)
+    events = torch.rand(2, n, 2, size, size, generator=g)
+    r = export_teacher(teacher, frames, events, Path(out_dir) / "teacher.onnx")
+    return {"check": "onnx teacher vs torch",
+            "result": f"allclose={r['allclose']} max|diff|={r['max_abs_diff']:.3g}"}
+
+
 def _exports(student, net, opts: ConvertOptions) -> list[dict]:
     checks = []
     if opts.onnx:
         from mskd.convert.onnx_export import export_all
 
         checks += export_all(student, net, opts.onnx)
+    if opts.onnx and opts.extra.get("teacher"):
+        checks.append(_teacher_onnx(opts.extra["teacher"], net, opts.onnx))
     if opts.nir:
         from mskd.convert.nir_export import export_student_nir
 

@@ -142,11 +142,17 @@ def test_convert_with_onnx_and_nir_exports(tmp_path, capsys):
     ckpt = save_checkpoint(tmp_path / "s.safetensors", _student(), None, {"epoch": 0},
                            {"clip": "E2-S3"})
     out = tmp_path / "s.net"
+    from mskd.train.teacher import Teacher, TeacherConfig
+
+    tck = save_checkpoint(tmp_path / "t.safetensors", Teacher(TeacherConfig(
+        size=8, channels=(2,), hidden=4)), None, {"epoch": 0})
     code, stdout, err = _cli(capsys, "convert", ckpt, "--out", out, "--onnx", tmp_path / "onnx",
-                             "--nir", tmp_path / "s.nir", "--profile", "loihi2")
+                             "--nir", tmp_path / "s.nir", "--profile", "loihi2",
+                             "--teacher", tck)
     assert code == 0, err
     assert "onnx integer step vs simulator: exact=True over 7 steps" in stdout
     assert "allclose=True" in stdout and "loihi1" not in stdout
-    assert {p.name for p in (tmp_path / "onnx").iterdir()} == {"student_float.onnx",
-                                                              "student_step_int.onnx"}
+    assert "onnx teacher vs torch: allclose=True" in stdout
+    assert {p.name for p in (tmp_path / "onnx").iterdir()} == {
+        "student_float.onnx", "student_step_int.onnx", "teacher.onnx"}
     assert "output" in nir.read(str(tmp_path / "s.nir")).nodes

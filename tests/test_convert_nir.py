@@ -130,3 +130,18 @@ def test_student_nir_round_trip_keeps_the_integer_network(tmp_path):
         else:  # same network up to a power-of-two rescale of weights and threshold together
             ratio = a.neuron.vth_mant / b.neuron.vth_mant
         assert ratio in (1, 2, 4) and np.array_equal(a.weight, b.weight * int(ratio))
+
+
+def test_cli_imports_a_nir_file(tmp_path, capsys):
+    import typer
+    from mskd.convert.cli import register
+
+    g = _chain(nir.Linear(W), _lif())
+    nir.write(str(tmp_path / "g.nir"), g)
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)
+    typer.main.get_command(app).main(args=["convert", str(tmp_path / "g.nir"), "--out",
+                                           str(tmp_path / "g.net")], standalone_mode=False)
+    spec = read_netx(tmp_path / "g.net")
+    assert spec.layers[1].neuron.v_decay == 410 and "wrote" in capsys.readouterr().out
