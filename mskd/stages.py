@@ -43,6 +43,13 @@ def key_digest(key: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _versioned(key: dict[str, Any]) -> dict[str, Any]:
+    """A stage key plus the toolchain version, so an upgrade re-runs the stages."""
+    from mskd import __version__
+
+    return {**key, "mskd_version": __version__}
+
+
 class StageError(MskdError):
     """A stage failed; the message names it. Earlier stages' results are kept."""
 
@@ -56,6 +63,7 @@ class StageRunner:
     on_event: Callable[[str, str], None] | None = None
 
     def done(self, name: str, key: dict[str, Any]) -> bool:
+        key = _versioned(key)
         meta = self.out / name / "stage.json"
         if self.force or not meta.is_file():
             return False
@@ -75,8 +83,9 @@ class StageRunner:
         try:
             with atomic_dir(target, overwrite=True) as tmp:
                 fn(tmp)
-                write_json(tmp / "stage.json", {"stage": name, "key": key,
-                                                "key_sha256": key_digest(key),
+                full = _versioned(key)
+                write_json(tmp / "stage.json", {"stage": name, "key": full,
+                                                "key_sha256": key_digest(full),
                                                 "seconds": round(time.perf_counter() - start, 2)})
         except MskdError as exc:
             raise StageError(f"stage '{name}' failed: {exc}") from exc

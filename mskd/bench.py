@@ -1,0 +1,186 @@
+"""``mskd bench``: one run that measures the toolchain side by side.
+
+Writes ``bench.json`` and ``bench.md`` into ``--out``:
+
+* simulator vs Lava: samples/s on the converted MSKD student and the same test clips,
+  and bit-exactness of the two on those clips;
+* simulator vs lava-dl slayer's float forward on a network of the same shapes: speed;
+* float student vs the deployed fixed-point student: WAR/UAR on the test split;
+* teacher vs student alpha=0 vs MSKD student: WAR/UAR, mean and spread over seeds, and
+  student epoch time plain vs distillation;
+* energy per inference: the student on the Loihi profiles vs the teacher and the student
+  as ANNs on the 45 nm profile.
+
+Stages are cached under ``--out`` like ``mskd demo`` (hash-keyed, resumable).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from rich.console import Console
+
+from mskd.fsio import write_json, write_text
+from mskd.pipeline import (
+    PROFILES,
+    DemoOptions,
+    _check_writable,
+    _convert_stage,
+    _data_stage,
+    _models,
+    _profile_stage,
+    encoded_test_clips,
+)
+from mskd.stages import StageRunner
+from mskd.summary import PJ_PER_UJ, machine
+
+
+def _evaluate(runner: StageRunner, name: str, ckpt: Path, data: Path, views: int) -> dict:
+    from mskd.train.evaluate import evaluate
+
+    def fn(tmp: Path) -> None:
+        res = evaluate(ckpt, str(data), views=views)
+        log = json.loads((ckpt.parent / "log.json").read_text())
+        res["epoch_seconds"] = statistics.fmean(h["seconds"] for h in log)
+        write_json(tmp / "eval.json", res)
+
+    key = {"ckpt": json.loads((ckpt.parent / "stage.json").read_text())["key_sha256"],
+           "views": views}
+    return json.loads((runner.run(name, key, fn) / "eval.json").read_text())
+
+
+def _spread(xs: list[float], scale: float = 100.0) -> dict:
+    return {"mean": statistics.fmean(xs) * scale,
+            "std": statistics.pstdev(xs) * scale if len(xs) > 1 else 0.0, "n": len(xs)}
+
+
+def _accuracy(runner: StageRunner, o: DemoOptions, data: Path, seeds: list[int]):
+    rows: dict[str, list[dict]] = {"teacher": [], "student alpha=0": [],
+                                   f"student MSKD alpha={o.alpha:g}": []}
+    first = None
+    for seed in seeds:
+        so = replace(o, seed=seed)
+        teacher, (plain, mskd) = _models(runner, so, data, tag=f"-s{seed}",
+                                         alphas=(0.0, o.alpha))
+        first = first or (teacher, mskd)
+        runs = zip(rows, ("teacher", "plain", "mskd"), (teacher, plain, mskd), strict=True)
+        for name, tag, ckpt in runs:
+            rows[name].append(_evaluate(runner, f"eval-{tag}-s{seed}", ckpt, data,
+                                        o.eval_views))
+    table = {name: {"war": _spread([r["war"] for r in rs]), "uar": _spread([r["uar"] for r in rs]),
+                    "epoch_seconds": _spread([r["epoch_seconds"] for r in rs], 1.0)}
+             for name, rs in rows.items()}
+    return table, first
+
+
+def run_bench(o: DemoOptions, seeds: list[int], batch: int = 64, lava_samples: int = 2,
+              console: Console | None = None) -> Path:
+    """Run the benchmark into ``o.out``; returns the path of ``bench.md``."""
+    from mskd.deploy.speed import measure
+
+    console = console or Console(stderr=True)
+    out = Path(o.out)
+    _check_writable(out)
+    start = time.perf_counter()
+    runner = StageRunner(out, on_event=lambda n, w: console.print(
+        f"[bold cyan]{n:>16}[/] {w} ({time.perf_counter() - start:.0f} s)"))
+    data = _data_stage(runner, replace(o, seed=0))
+    accuracy, (teacher, student) = _accuracy(runner, o, data, seeds)
+    net = _convert_stage(runner, o, student, data)
+    report = net.parent / "report" / "convert_report.json"
+    conversion = json.loads(report.read_text())["evaluation"]
+    console.print("[bold cyan]           speed[/] simulator vs slayer vs Lava")
+    speed = measure(net, encoded_test_clips(net, data, batch), lava_samples=lava_samples)
+    profile = _profile_stage(runner, o, net, data, teacher, student)
+    energy = {name: json.loads((profile / name / "report.json").read_text())
+              for name in PROFILES}
+    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
+              "settings": {**asdict(o), "seeds": seeds, "batch": batch,
+                           "lava_samples": lava_samples},
+              "speed": speed.to_json(), "accuracy": accuracy,
+              "deployment": {k: conversion[k] for k in ("float", "deployed", "war_drop_points",
+                                                        "uar_drop_points", "clips")},
+              "energy": {name: {"snn_uj": rep["energy"]["total"] / PJ_PER_UJ,
+                                "comparison": rep.get("comparison"),
+                                "assumed_figures": len(rep["assumptions"])}
+                         for name, rep in energy.items()},
+              "seconds": round(time.perf_counter() - start, 1)}
+    write_json(out / "bench.json", result)
+    md = write_text(out / "bench.md", render(result, speed))
+    console.print(f"[bold green]done[/] in {result['seconds']:.0f} s: {md}")
+    return md
+
+
+def _pm(d: dict) -> str:
+    return f"{d['mean']:.1f} ± {d['std']:.1f}"
+
+
+def render(r: dict, speed) -> str:
+    """``bench.md`` from the result dict."""
+    from mskd.deploy.speed import markdown
+
+    dep = r["deployment"]
+    lines = [f"# mskd bench ({r['date']})", "", f"Machine: {r['machine']}.", "",
+             "## Simulator speed", "",
+             f"Converted MSKD student, {speed.steps} steps per clip, test clips as input. "
+             f"Simulator == Lava on the Lava clips: "
+             f"**{'bit-exact' if speed.bit_exact else 'DIVERGED'}**.", "", *markdown(speed), "",
+             "## Float vs deployed student (test split, simulator)", "",
+             "| student | WAR % | UAR % |", "|---|---|---|",
+             f"| float weights and neurons | {100 * dep['float']['war']:.1f} | "
+             f"{100 * dep['float']['uar']:.1f} |",
+             f"| deployed netx HDF5 (simulator) | {100 * dep['deployed']['war']:.1f} | "
+             f"{100 * dep['deployed']['uar']:.1f} |", "",
+             f"Drop: {dep['war_drop_points']:.2f} WAR points over {dep['clips']} clips.", "",
+             f"## Distillation over seeds {r['settings']['seeds']}", "",
+             "| model | WAR % | UAR % | epoch s |", "|---|---|---|---|"]
+    for name, row in r["accuracy"].items():
+        lines.append(f"| {name} | {_pm(row['war'])} | {_pm(row['uar'])} | "
+                     f"{row['epoch_seconds']['mean']:.1f} |")
+    lines += ["", "## Energy per inference", "", "| model | where | uJ |", "|---|---|---|"]
+    for name, e in r["energy"].items():
+        note = " (per-op figures assumed = Loihi 1)" if e["assumed_figures"] else ""
+        lines.append(f"| MSKD student SNN | {name}{note} | {e['snn_uj']:.4g} |")
+    cmp = next(iter(r["energy"].values()))["comparison"] or {}
+    for row in cmp.get("ann_models", []):
+        lines.append(f"| {row['model']} ({row['macs']:,.0f} MACs) | {cmp['ann_profile']} | "
+                     f"{row['ann_energy_pj'] / PJ_PER_UJ:.4g} |")
+    return "\n".join(lines) + "\n"
+
+
+def register(app) -> None:
+    import typer
+
+    from mskd.config import config_option
+
+    d = DemoOptions(out="runs/bench")
+
+    @app.command("bench", help="Side-by-side benchmark: sim vs Lava vs slayer speed, float vs "
+                               "deployed, alpha=0 vs MSKD vs teacher, energy; bench.md/json.")
+    def bench(
+        config: str = config_option(),
+        out: str = typer.Option(d.out, help="Output folder (stages resume here)."),
+        seeds: str = typer.Option("0,1,2", help="Training seeds, comma-separated."),
+        subjects: int = typer.Option(d.subjects), size: int = typer.Option(d.size),
+        teacher_epochs: int = typer.Option(d.teacher_epochs),
+        student_epochs: int = typer.Option(d.student_epochs),
+        alpha: float = typer.Option(d.alpha), tau: float = typer.Option(d.tau),
+        eval_views: int = typer.Option(d.eval_views),
+        batch: int = typer.Option(64, help="Simulator/slayer batch for the speed test."),
+        lava_samples: int = typer.Option(2, help="Clips run through Lava."),
+        profile_clips: int = typer.Option(d.profile_clips),
+    ) -> None:
+        from mskd.errors import ConfigError
+
+        try:
+            seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+        except ValueError as exc:
+            raise ConfigError(f"--seeds {seeds!r}: expected comma-separated integers") from exc
+        opts = DemoOptions(out=out, subjects=subjects, size=size, teacher_epochs=teacher_epochs,
+                           student_epochs=student_epochs, alpha=alpha, tau=tau,
+                           eval_views=eval_views, profile_clips=profile_clips)
+        print(run_bench(opts, seed_list, batch=batch, lava_samples=lava_samples))

@@ -1,0 +1,70 @@
+"""``mskd demo`` end to end on a tiny setting: every stage, caching, config and bad output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TINY = ["--subjects", "3", "--teacher-epochs", "1", "--student-epochs", "1",
+        "--profile-clips", "2", "--verify-samples", "1", "--size", "24"]
+
+
+def mskd(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mskd", *args], capture_output=True,
+                          text=True, timeout=900)
+
+
+@pytest.mark.lava
+def test_demo_end_to_end_then_cached(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    first = mskd("demo", "--out", str(out), *TINY)
+    assert first.returncode == 0, first.stderr[-2000:]
+    summary = (out / "summary.md").read_text()
+    assert "bit-exact" in summary
+    for section in ("Accuracy on the test split", "Cost on the chip", "loihi1", "loihi2"):
+        assert section in summary
+    assert sorted(p.name for p in out.glob("loihi1-*.png"))
+    assert json.loads((out / "verify" / "verify.json").read_text())["bit_exact"] is True
+    stamps = {p: p.stat().st_mtime for p in out.glob("*/stage.json")}
+    assert {p.parent.name for p in stamps} >= {"data", "teacher", "student", "eval",
+                                              "convert", "verify", "profile"}
+    again = mskd("demo", "--out", str(out), *TINY)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stderr.count("skipped (unchanged)") == 7
+    assert all(p.stat().st_mtime == t for p, t in stamps.items())
+    # a changed setting re-runs that stage and the ones after it, not the data
+    changed = mskd("demo", "--out", str(out), *TINY[:-2], "--size", "24", "--tau", "3")
+    assert changed.returncode == 0, changed.stderr[-2000:]
+    assert "data skipped" in " ".join(changed.stderr.split())
+    assert (out / "student" / "stage.json").stat().st_mtime > stamps[out / "student" / "stage.json"]
+
+
+def test_demo_config_with_unknown_key_fails_in_one_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "run.toml"
+    cfg.write_text("subjects = 3\nepochz = 2\n")
+    out = mskd("demo", "--config", str(cfg), "--out", str(tmp_path / "o"))
+    assert out.returncode != 0
+    assert "epochz" in out.stderr and "run.toml" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_demo_unwritable_output_folder(tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    out = mskd("demo", "--out", str(ro / "demo"), *TINY)
+    assert out.returncode != 0 and "not writable" in out.stderr
+
+
+def test_demo_refuses_a_file_as_output_folder(tmp_path: Path) -> None:
+    f = tmp_path / "file"
+    f.write_text("x")
+    out = mskd("demo", "--out", str(f), *TINY)
+    assert out.returncode != 0
+    assert "not writable" in out.stderr and "Traceback" not in out.stderr
