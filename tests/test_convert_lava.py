@@ -1,9 +1,10 @@
 """Lava itself on a converted file equals the student's fixed-point forward, bit for bit.
 
-The harness drives lava-dl's own ``netx.hdf5.Network`` directly (input neurons' ``bias_mant``
+The first two tests drive lava-dl's own ``netx.hdf5.Network`` directly (input neurons' ``bias_mant``
 set per step, a sink per layer, u/v read after every step), independent of the deploy
-stage's backend. The first step's bias goes in through ``Var.init``: in this environment
-``Var.set`` before the first ``run`` blocks forever.
+stage's backend (the last test runs that backend, :mod:`mskd.deploy.lava_backend`). The
+first step's bias goes in through ``Var.init``: an early version of that backend blocked
+forever here after ``create_runtime`` + ``Var.set`` before the first ``run``.
 """
 
 from __future__ import annotations
@@ -107,3 +108,26 @@ def test_slayer_export_simulator_equals_lava(tmp_path):
         assert np.array_equal(trace[k]["s"], rec.spikes[name][:, 0].numpy()), name
         assert np.array_equal(trace[k]["u"], rec.u[name][:, 0].numpy()), name
         assert np.array_equal(trace[k]["v"], rec.v[name][:, 0].numpy()), name
+
+
+def test_deploy_lava_backend_equals_student_and_readout(tmp_path):
+    """The deploy stage's Lava backend on the written file: same registers, same logits."""
+    pytest.importorskip("lava.lib.dl.netx")
+    lava_backend = pytest.importorskip("mskd.deploy.lava_backend")
+    from mskd.encoding import decode_readout
+
+    torch.manual_seed(0)
+    s = Student(StudentConfig(size=6, channels=(2,), hidden=(3,), steps_per_frame=3,
+                              n_frames=1, input_gain=400, theta=0.3)).eval()
+    net = convert_student(s, tmp_path / "s.net", clip="E1-S3")
+    frames = torch.rand(1, 1, 1, 6, 6, generator=torch.Generator().manual_seed(1))
+    out, rec = lava_backend.run(net.path, encode_frames(frames, net.encoding),
+                                record=("u", "v"))
+    fixed = s.forward_fixed(frames)
+    for k, name in enumerate(rec.names):
+        assert torch.equal(rec.spikes[name].long(), fixed.spikes[k].long()), name
+        assert torch.equal(rec.u[name].long(), fixed.u[k]) and torch.equal(rec.v[name].long(),
+                                                                            fixed.v[k]), name
+    assert torch.equal(out.long(), fixed.spikes[-1].long())
+    torch.testing.assert_close(decode_readout(rec, net.encoding), s(frames).double().mean(0),
+                               rtol=0, atol=1e-6)
