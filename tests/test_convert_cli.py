@@ -156,3 +156,16 @@ def test_convert_with_onnx_and_nir_exports(tmp_path, capsys):
     assert {p.name for p in (tmp_path / "onnx").iterdir()} == {
         "student_float.onnx", "student_step_int.onnx", "teacher.onnx"}
     assert "output" in nir.read(str(tmp_path / "s.nir")).nodes
+
+
+def test_unfolded_batch_norm_in_checkpoint_is_refused(tmp_path, capsys):
+    class WithBN(Student):
+        def __init__(self, cfg):
+            super().__init__(cfg)
+            self.bn = torch.nn.BatchNorm2d(3)  # left unfolded: Loihi has no such layer
+
+    torch.manual_seed(0)
+    s = WithBN(_student().config)
+    ckpt = save_checkpoint(tmp_path / "bn.safetensors", s, None, {"epoch": 0})
+    err = _fails(capsys, tmp_path / "bn.net", ckpt)
+    assert "unexpected tensor 'model.bn." in err

@@ -145,3 +145,13 @@ def test_cli_imports_a_nir_file(tmp_path, capsys):
                                            str(tmp_path / "g.net")], standalone_mode=False)
     spec = read_netx(tmp_path / "g.net")
     assert spec.layers[1].neuron.v_decay == 410 and "wrote" in capsys.readouterr().out
+
+
+def test_norse_batch_norm_is_refused_by_name():
+    """norse 1.1 exports BatchNorm2d as an empty node; it is not a flatten, so it is refused."""
+    snn = pytest.importorskip("norse.torch")
+    model = snn.SequentialState(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.BatchNorm2d(2),
+                                snn.LIFCell())
+    graph = snn.to_nir(model, torch.rand(1, 1, 4, 4), dt=DT)
+    with pytest.raises(NetError, match="NIR node '1': empty \\(None\\) node"):
+        nir_to_netspec(graph, DT, norse11_taus=True)
