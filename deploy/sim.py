@@ -37,7 +37,7 @@ import torch
 from mskd.deploy.inputs import prepare_inputs
 from mskd.deploy.synapses import build_kernel
 
-from mskd.errors import NetError
+from mskd.errors import ConfigError, NetError
 from mskd.loihi import LifParams, effective_bias, lif_step, reset_due, zero_state
 from mskd.netspec import (
     ConvLayer,
@@ -69,6 +69,8 @@ class Simulator:
         if reset_interval is not None and reset_interval < 1:
             raise NetError(f"reset_interval={reset_interval} must be >= 1")
         self.spec, self.device = spec, torch.device(device)
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise ConfigError(f"device {device}: torch sees no CUDA device here (use cpu)")
         self.reset_interval = reset_interval
         self.layers: list[_NeuronLayer] = []
         flatten = False
