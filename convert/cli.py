@@ -15,6 +15,7 @@ from pathlib import Path
 
 import typer
 
+from mskd.config import config_option
 from mskd.errors import ConfigError
 
 
@@ -59,6 +60,7 @@ def register(app: typer.Typer) -> None:
     @app.command("convert", help="Quantize a student (or import NIR / netx) into Loihi fixed "
                                  "point; write netx HDF5, optionally ONNX, NIR and a report.")
     def convert(
+        config: str = config_option(),
         src: Path = typer.Argument(..., help="Student .safetensors, .nir graph or netx .net/.h5."),
         out: Path = typer.Option(..., "--out", help="netx HDF5 file to write."),
         clip: str = typer.Option(None, "--clip", help="Clip spec (default: the checkpoint's)."),

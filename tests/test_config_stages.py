@@ -90,3 +90,18 @@ def test_atomic_writes_get_the_usual_mode(tmp_path: Path) -> None:
         os.umask(mask)
     assert oct(f.stat().st_mode & 0o777) == oct(0o644)
     assert oct((tmp_path / "d").stat().st_mode & 0o777) == oct(0o755)
+
+
+def test_config_can_supply_required_arguments_and_options(tmp_path: Path) -> None:
+    app = typer.Typer()
+
+    @app.command()
+    def cmd(config: str = config_option(), data: str = typer.Argument(...),
+            out: str = typer.Option(..., "--out")) -> None:
+        print(f"data={data} out={out}")
+
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('data = "d1"\nout = "o1"\n')
+    result = CliRunner().invoke(app, ["--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    assert "data=d1 out=o1" in result.output

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import typer
 
+from mskd.config import config_option
+
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("synth", help="Render the synthetic single-eye emotion dataset in the SEE layout.")
 def synth(
+    config: str = config_option(),
     out: Path = typer.Option(..., "--out", help="Dataset folder to create."),
     subjects: int = typer.Option(24, "--subjects", help="Number of subjects (split by subject)."),
     seed: int = typer.Option(0, "--seed", help="Seed: same seed and settings, same bytes."),
@@ -33,6 +36,7 @@ def synth(
 
 @app.command("events", help="Synthesize event frames (and events.npz) for a folder of frames.")
 def events(
+    config: str = config_option(),
     frames_dir: Path = typer.Argument(..., help="Folder with 00000.jpg, 00001.jpg, ..."),
     out: Path = typer.Option(..., "--out", help="Folder to create for the event frames."),
     fps: float = typer.Option(30.0, "--fps", help="Frame rate of FRAMES_DIR."),
@@ -58,6 +62,7 @@ def events(
 
 @app.command("info", help="Class counts per split and lighting, sequence lengths, image size.")
 def info(
+    config: str = config_option(),
     root: Path = typer.Argument(..., help="Dataset folder in the SEE layout."),
     split_file: Path = typer.Option(None, "--split", help="Split JSON (default ROOT/split.json)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
