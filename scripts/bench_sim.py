@@ -51,19 +51,10 @@ def student_spec(seed: int = 0) -> NetSpec:
     ))
 
 
-def _best(fn, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
-def bench_sim(spec, x) -> float:
+def sim_runner(spec, x):
     net = sim.Simulator(spec)
     net.run(x)  # warm-up
-    return x.shape[0] / _best(lambda: net.run(x))
+    return lambda: net.run(x)
 
 
 def bench_lava(spec, x, samples: int) -> tuple[float, float]:
@@ -84,7 +75,7 @@ def bench_lava(spec, x, samples: int) -> tuple[float, float]:
     return with_build, marginal
 
 
-def bench_slayer(x, steps: int) -> float:
+def slayer_runner(x):
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         import lava.lib.dl.slayer as slayer
     p = {"threshold": 1.25, "current_decay": 0.25, "voltage_decay": 0.03,
@@ -98,9 +89,25 @@ def bench_slayer(x, steps: int) -> float:
         slayer.block.cuba.Dense(p, 64, 7, weight_scale=2),
     ).eval()
     inp = torch.as_tensor(x, dtype=torch.float32).permute(0, 2, 3, 4, 1).contiguous() / 4096
-    with torch.no_grad():
-        blocks(inp)  # warm-up (lazy shapes)
-        return x.shape[0] / _best(lambda: blocks(inp))
+
+    def forward():
+        with torch.no_grad():
+            blocks(inp)
+
+    forward()  # warm-up (lazy shapes)
+    return forward
+
+
+def interleaved_rates(runners: dict, batch: int, rounds: int = 5) -> dict[str, float]:
+    """Best samples/s of each runner, alternating them so a shared machine's load swings
+    hit all of them alike."""
+    best = {k: float("inf") for k in runners}
+    for _ in range(rounds):
+        for k, fn in runners.items():
+            t0 = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return {k: batch / t for k, t in best.items()}
 
 
 def main() -> None:
@@ -115,8 +122,9 @@ def main() -> None:
     x = rng.integers(0, 4096, size=(args.batch, args.steps, 1, 32, 32))
     dtypes = [k.dtype for k in (sim.Simulator(spec).layers[i].kernel for i in (3, 4))
               if isinstance(k, DenseKernel)]
-    r_sim = bench_sim(spec, x)
-    r_slayer = bench_slayer(x, args.steps)
+    rates = interleaved_rates({"sim": sim_runner(spec, x), "slayer": slayer_runner(x)},
+                              args.batch)
+    r_sim, r_slayer = rates["sim"], rates["slayer"]
     r_lava, r_lava_marginal = bench_lava(spec, x, args.lava_samples)
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"torch {torch.__version__} ({platform.platform()}); load average "
