@@ -1,4 +1,4 @@
-"""``mskd deploy run|verify`` and the ``mskd profile`` placeholder: thin layers over the library.
+"""``mskd deploy run|verify`` (and mounting ``mskd profile``): thin layers over the library.
 
 Input layout (``--input X.npy``): for a network whose first layer is a netx Input layer
 with neurons, X holds integer bias mantissas (-4096..4095) ``[B, T, C, H, W]`` (or
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from mskd.config import config_option
 from mskd.errors import ConfigError, NetError
-from mskd.stub import not_built
 
 INPUT_HELP = ("Input .npy: bias mantissas [B, T, *shape] (or [B, *shape] with --steps) for a "
               "bias-driven input layer, binary spikes [B, T, *shape] otherwise; (C, H, W) "
@@ -83,6 +83,7 @@ def register(app: typer.Typer) -> None:
 
     @deploy_app.command("run", help="Run a netx network on a backend. " + INPUT_HELP)
     def run(
+        config: str = config_option(),
         net: Path = typer.Argument(..., help="netx HDF5 network."),
         input: Path = typer.Option(..., "--input", help=INPUT_HELP),
         out: Path = typer.Option(..., "--out", help="Output .npz (spikes, u, v)."),
@@ -103,6 +104,7 @@ def register(app: typer.Typer) -> None:
     @deploy_app.command("verify", help="Run the simulator and Lava side by side; "
                         "exit non-zero at the first divergence. " + INPUT_HELP)
     def verify(
+        config: str = config_option(),
         net: Path = typer.Argument(..., help="netx HDF5 network."),
         samples: int = typer.Option(2, help="Random samples when no --input is given."),
         input: Path = typer.Option(None, "--input", help=INPUT_HELP),
@@ -119,6 +121,6 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(deploy_app, name="deploy")
 
-    @app.command("profile", help="Spike, synop, energy and latency report (not built yet).")
-    def profile() -> None:
-        not_built("profile")
+    from mskd.deploy.profile_cli import register_profile
+
+    register_profile(app)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from mskd.config import config_option
 from mskd.errors import ConfigError
 
 MS_PER_S = 1e3
@@ -127,6 +128,7 @@ def register_profile(app: typer.Typer) -> None:
 
     @app.command("profile", help="Spike, synop, energy and latency report on a Loihi profile.")
     def profile(
+        config: str = config_option(),
         net: Path = typer.Argument(..., help="netx HDF5 network (.net)."),
         data: Path = typer.Option(None, "--data", help="Dataset root: profile its test split."),
         inputs: Path = typer.Option(None, "--input", help="Simulator inputs .npy [B,T,*shape]."),
