@@ -126,11 +126,17 @@ def decay(x: torch.Tensor, decay_const: int) -> torch.Tensor:
 
     >>> decay(torch.tensor([100, -100, 4095, -1]), 2048)
     tensor([  50,  -50, 2047,    0])
+    >>> decay(torch.tensor([7, -7]), 0).tolist(), decay(torch.tensor([7, -7]), 4096).tolist()
+    ([7, -7], [0, 0])
     """
     factor = DECAY_UNITY - decay_const
     if x.is_floating_point():
         y = x * (factor / DECAY_UNITY)  # factor/4096 is an exact binary fraction
         return _ste(y, torch.trunc(y))
+    if factor == DECAY_UNITY:  # no decay (dv = 0, or du = -1 from iDecay = 0): x as is
+        return x
+    if factor == 0:  # full decay (iDecay = 4096): nothing is kept
+        return torch.zeros_like(x)
     prod = x * factor  # int64: |prod| < 2**43 even for a u that escaped 24 bits
     # sign(p) * (|p| >> 12) == p / 4096 truncated toward zero (one kernel instead of four)
     return torch.div(prod, DECAY_UNITY, rounding_mode="trunc")
@@ -214,7 +220,7 @@ def lif_step(
     # v: decayed, plus the new current and the bias, then saturated (no wrap).
     v = saturate24(decay(state.v, p.dv + DM_OFFSET) + u + bias)
     s = spike_fn(v - p.vth_eff)  # strictly greater: v > vth << 6
-    v = v * (1 - s) if v.is_floating_point() else torch.where(s.bool(), torch.zeros_like(v), v)
+    v = v * (1 - s) if v.is_floating_point() else v.masked_fill(s.bool(), 0)  # reset to 0
     return s, LifState(u, v)
 
 
