@@ -71,7 +71,7 @@ def float_forward(student, frames: torch.Tensor, dtype=torch.float64) -> FloatRu
     """
     c, ps, ws = student.config, student.neuron_params(), float_weights(student, dtype)
     batch, n = frames.shape[:2]
-    from mskd.train.student import normalize_frames, stack_history
+    from mskd.frames import normalize_frames, stack_history
 
     x = stack_history(normalize_frames(frames, c.input_norm), c.input_history)
     bias = x.to(dtype) * c.input_gain * (1 << 6)

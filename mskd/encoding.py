@@ -7,7 +7,7 @@ so the file still loads in Lava. The encoding is what a backend needs to run a c
 * ``kind="bias"``: the input layer's neurons are driven by ``bias_mant = round(x *
   input_gain)`` (``torch.round`` of the float64 product: half to even), which Lava applies as
   ``bias_mant << 6`` (:func:`bias_mantissa`). ``x`` is the frame after the student's own
-  host-side steps, imported from :mod:`mskd.train.student` so they cannot drift:
+  host-side steps, defined once in :mod:`mskd.frames` and used by the student too:
   ``normalize_frames(frames, input_norm)`` then ``stack_history(x, input_history)``
   (channel j of frame slot k is frame k - j). ``tests/test_convert_exact.py`` checks that
   this equals what the student's fixed-point forward feeds its input layer.
@@ -117,7 +117,7 @@ class InputEncoding:
 
 def bias_mantissa(frames: torch.Tensor, enc: InputEncoding) -> torch.Tensor:
     """``round(x * input_gain)`` int64 ``[B, n, history, H, W]`` (see the module docstring)."""
-    from mskd.train.student import normalize_frames, stack_history
+    from mskd.frames import normalize_frames, stack_history
 
     if not torch.isfinite(frames).all():
         raise ValueError("input frames contain NaN or inf")
