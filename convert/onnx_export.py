@@ -17,6 +17,7 @@ order differs between the runtimes); the integer graph must match exactly.
 from __future__ import annotations
 
 import copy
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +54,10 @@ def export_onnx(module: nn.Module, example: tuple, names: list[str], out: str | 
     import onnx
 
     dyn = {n: {0: "B"} for n in names}
-    with atomic_path(out) as tmp, torch.no_grad():
+    with atomic_path(out) as tmp, torch.no_grad(), warnings.catch_warnings():
+        # the time loop is unrolled on purpose: the tracer's "treated as a constant" notes
+        # about Python ints (frame index, step count) are expected, not a problem
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(module.eval(), example, str(tmp), opset_version=OPSET,
                           input_names=names, output_names=["logits"], dynamic_axes=dyn)
         model = onnx.load(str(tmp))

@@ -78,7 +78,8 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
                     out: Path = Path("profile"), batch_size: int = 16,
                     limit: int | None = None, max_chips: int | None = None,
                     macs: list[str] | None = None, ann_profile: str = "ann-45nm",
-                    skip_zero_weights: bool = False, step_budget: int | None = None) -> dict:
+                    skip_zero_weights: bool = False, step_budget: int | None = None,
+                    verbose: bool = True) -> dict:
     """Profile ``net`` and write the report into ``out``; returns the report dict."""
     from mskd.deploy.plots import write_plots
     from mskd.deploy.profile import profile_run
@@ -106,7 +107,8 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
     write_json(out / "report.json", rep)
     write_text(out / "report.md", render_markdown(rep))
     write_plots(rep, result.raster, out)
-    _print_summary(rep, out)
+    if verbose:
+        _print_summary(rep, out)
     return rep
 
 

@@ -179,7 +179,8 @@ def _profile_stage(runner: StageRunner, o: DemoOptions, net: Path, data: Path,
     def fn(tmp: Path) -> None:
         for name in PROFILES:
             profile_command(net, data=data, profile=name, out=tmp / name,
-                            limit=o.profile_clips, macs=[f"{k}={v}" for k, v in macs.items()])
+                            limit=o.profile_clips, macs=[f"{k}={v}" for k, v in macs.items()],
+                            verbose=False)
 
     return runner.run("profile", key, fn)
 
