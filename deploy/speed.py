@@ -1,10 +1,13 @@
 """Throughput of the bit-exact simulator vs Lava vs lava-dl slayer's float forward.
 
 All three run the same netx network on the same inputs: the simulator at batch B, slayer
-blocks with the same shapes at batch B (float, not bit-exact: the reference for "how fast
-could a float forward be"), Lava one sample after another (it has no batch axis), its rate
-taken from a few samples including its start-up. Used by ``mskd bench`` and
-``scripts/bench_sim.py``; not a timed test.
+blocks with the same shapes at batch B (float and not bit-exact: the reference for how fast
+a float forward of the same network is), Lava one sample after another (it has no batch
+axis). The simulator and slayer are timed in alternating rounds, best of each, so a shared
+machine's load swings hit both alike. Lava is timed on 1 and on ``1 + n`` samples: the
+difference gives its marginal rate per sample (graph build and runtime start excluded),
+the longer run its rate with start-up. Used by ``mskd bench`` and ``scripts/bench_sim.py``;
+not a timed test.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ class SpeedResult:
     steps: int
     sim: float
     slayer: float | None
-    lava: float | None
+    lava_with_startup: float | None
+    lava: float | None  # marginal rate per sample
     lava_samples: int
     bit_exact: bool | None
 
@@ -38,22 +42,12 @@ class SpeedResult:
         return asdict(self)
 
 
-def best_time(fn: Callable[[], object], repeats: int = 3) -> float:
-    """Shortest wall time of ``repeats`` calls (seconds)."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
-def sim_rate(spec: NetSpec, x: np.ndarray) -> float:
+def sim_runner(spec: NetSpec, x: np.ndarray) -> Callable[[], object]:
     from mskd.deploy.sim import Simulator
 
     net = Simulator(spec)
     net.run(x)  # warm-up: kernels, allocator
-    return x.shape[0] / best_time(lambda: net.run(x))
+    return lambda: net.run(x)
 
 
 def slayer_blocks(spec: NetSpec) -> torch.nn.Sequential:
@@ -79,50 +73,83 @@ def slayer_blocks(spec: NetSpec) -> torch.nn.Sequential:
     return torch.nn.Sequential(*blocks).eval()
 
 
-def slayer_rate(spec: NetSpec, x: np.ndarray) -> float:
-    """slayer's float forward; input as slayer wants it: ``[B, C, H, W, T]`` floats."""
+def slayer_runner(spec: NetSpec, x: np.ndarray) -> Callable[[], object]:
+    """slayer's float forward; its input layout is ``[B, C, H, W, T]`` floats."""
     blocks = slayer_blocks(spec)
     inp = torch.as_tensor(x, dtype=torch.float32) / 4096
     inp = inp.permute(0, *range(2, inp.dim()), 1).contiguous()
-    with torch.no_grad():
-        blocks(inp)  # warm-up (lazy shapes)
-        return x.shape[0] / best_time(lambda: blocks(inp))
+
+    def forward():
+        with torch.no_grad():
+            return blocks(inp)
+
+    forward()  # warm-up (lazy shapes)
+    return forward
 
 
-def lava_rate(net_path: Path, spec: NetSpec, x: np.ndarray) -> tuple[float, bool]:
-    """Lava's samples/s over ``x`` (start-up included) and sim == Lava on them."""
+def interleaved_rates(runners: dict[str, Callable[[], object]], batch: int,
+                      rounds: int = 5) -> dict[str, float]:
+    """Best samples/s of each runner over ``rounds`` alternating rounds."""
+    best = {k: float("inf") for k in runners}
+    for _ in range(rounds):
+        for k, fn in runners.items():
+            t0 = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return {k: batch / t for k, t in best.items()}
+
+
+def lava_rates(net_path: Path, x: np.ndarray, samples: int) -> tuple[float, float]:
+    """Lava's samples/s with start-up (``1 + samples`` samples) and marginal per sample."""
+    from mskd.deploy import lava_backend
+
+    t0 = time.perf_counter()
+    lava_backend.run(net_path, x[:1])
+    t1 = time.perf_counter()
+    lava_backend.run(net_path, x[: 1 + samples])
+    t2 = time.perf_counter()
+    return (1 + samples) / (t2 - t1), samples / max((t2 - t1) - (t1 - t0), 1e-9)
+
+
+def lava_matches_sim(net_path: Path, spec: NetSpec, x: np.ndarray) -> bool:
+    """Simulator == Lava in spikes, u and v on ``x``."""
     from mskd.deploy import lava_backend, sim
     from mskd.deploy.diff import first_divergence
 
-    t0 = time.perf_counter()
     _, rec_lava = lava_backend.run(net_path, x, ("u", "v"))
-    rate = x.shape[0] / (time.perf_counter() - t0)
     _, rec_sim = sim.run(spec, x, ("u", "v"))
-    return rate, first_divergence(rec_sim, rec_lava) is None
+    return first_divergence(rec_sim, rec_lava) is None
 
 
 def measure(net_path: Path, x: np.ndarray, lava_samples: int = 2,
             with_slayer: bool = True) -> SpeedResult:
     """Throughput of each backend on ``x`` ``[B, T, *input_shape]`` for the file ``net_path``."""
     spec = read_netx(net_path)
-    r_sim = sim_rate(spec, x)
-    r_slayer = slayer_rate(spec, x) if with_slayer else None
-    r_lava, exact = (lava_rate(net_path, spec, x[:lava_samples]) if lava_samples > 0
-                     else (None, None))
-    return SpeedResult(int(x.shape[0]), int(x.shape[1]), r_sim, r_slayer, r_lava,
-                       lava_samples, exact)
+    runners = {"sim": sim_runner(spec, x)}
+    if with_slayer:
+        runners["slayer"] = slayer_runner(spec, x)
+    rates = interleaved_rates(runners, x.shape[0])
+    lava, exact = (None, None), None
+    if lava_samples > 0:
+        lava = lava_rates(net_path, x, lava_samples)
+        exact = lava_matches_sim(net_path, spec, x[: 1 + lava_samples])
+    return SpeedResult(int(x.shape[0]), int(x.shape[1]), rates["sim"], rates.get("slayer"),
+                       lava[0], lava[1], lava_samples, exact)
 
 
 def markdown(r: SpeedResult) -> list[str]:
-    """Table rows: samples/s and ratios to Lava and to slayer."""
-    rows = ["| backend | batch | samples/s | vs Lava | vs slayer float |", "|---|---|---|---|---|"]
+    """Table rows: samples/s and ratios to Lava's marginal rate and to slayer."""
+    rows = ["| backend | batch | samples/s | vs Lava (marginal) | vs slayer float |",
+            "|---|---|---|---|---|"]
     entries = [("mskd simulator (bit-exact)", r.batch, r.sim),
                ("lava-dl slayer float forward", r.batch, r.slayer),
-               (f"Lava fixed_pt CPU ({r.lava_samples} samples, start-up included)", 1, r.lava)]
+               (f"Lava fixed_pt CPU, {1 + r.lava_samples} samples incl. start-up", 1,
+                r.lava_with_startup),
+               (f"Lava fixed_pt CPU, marginal per sample ({r.lava_samples} extra)", 1, r.lava)]
     for name, batch, rate in entries:
         if rate is None:
             continue
         vs_lava = f"{rate / r.lava:,.0f}x" if r.lava else "n/a"
         vs_slayer = f"{rate / r.slayer:.2f}x" if r.slayer else "n/a"
-        rows.append(f"| {name} | {batch} | {rate:,.1f} | {vs_lava} | {vs_slayer} |")
+        rows.append(f"| {name} | {batch} | {rate:,.2f} | {vs_lava} | {vs_slayer} |")
     return rows

@@ -12,18 +12,16 @@ Prints a Markdown table with the machine and the date. Not a timed test.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
-import io
 import os
 import platform
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from mskd.deploy import sim
+from mskd.deploy.speed import interleaved_rates, lava_rates, sim_runner, slayer_runner
 from mskd.deploy.synapses import DenseKernel
 
 from mskd.netspec import (
@@ -51,65 +49,6 @@ def student_spec(seed: int = 0) -> NetSpec:
     ))
 
 
-def sim_runner(spec, x):
-    net = sim.Simulator(spec)
-    net.run(x)  # warm-up
-    return lambda: net.run(x)
-
-
-def bench_lava(spec, x, samples: int) -> tuple[float, float]:
-    """Samples/s of Lava including the graph build and runtime start-up, and the marginal
-    rate per extra sample (runs of 1 and ``1 + samples`` samples, differenced)."""
-    from mskd.deploy import lava_backend
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "net.h5"
-        write_netx(spec, path)
-        t0 = time.perf_counter()
-        lava_backend.run(path, x[:1])
-        t1 = time.perf_counter()
-        lava_backend.run(path, x[: 1 + samples])
-        t2 = time.perf_counter()
-    with_build = (1 + samples) / (t2 - t1)
-    marginal = samples / max((t2 - t1) - (t1 - t0), 1e-9)
-    return with_build, marginal
-
-
-def slayer_runner(x):
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        import lava.lib.dl.slayer as slayer
-    p = {"threshold": 1.25, "current_decay": 0.25, "voltage_decay": 0.03,
-         "requires_grad": False}
-    blocks = torch.nn.Sequential(
-        slayer.block.cuba.Input(p),
-        slayer.block.cuba.Conv(p, 1, 8, 3, stride=2, padding=1, weight_scale=2),
-        slayer.block.cuba.Conv(p, 8, 16, 3, stride=2, padding=1, weight_scale=2),
-        slayer.block.cuba.Flatten(),
-        slayer.block.cuba.Dense(p, 16 * 8 * 8, 64, weight_scale=2),
-        slayer.block.cuba.Dense(p, 64, 7, weight_scale=2),
-    ).eval()
-    inp = torch.as_tensor(x, dtype=torch.float32).permute(0, 2, 3, 4, 1).contiguous() / 4096
-
-    def forward():
-        with torch.no_grad():
-            blocks(inp)
-
-    forward()  # warm-up (lazy shapes)
-    return forward
-
-
-def interleaved_rates(runners: dict, batch: int, rounds: int = 5) -> dict[str, float]:
-    """Best samples/s of each runner, alternating them so a shared machine's load swings
-    hit all of them alike."""
-    best = {k: float("inf") for k in runners}
-    for _ in range(rounds):
-        for k, fn in runners.items():
-            t0 = time.perf_counter()
-            fn()
-            best[k] = min(best[k], time.perf_counter() - t0)
-    return {k: batch / t for k, t in best.items()}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=64)
@@ -122,10 +61,13 @@ def main() -> None:
     x = rng.integers(0, 4096, size=(args.batch, args.steps, 1, 32, 32))
     dtypes = [k.dtype for k in (sim.Simulator(spec).layers[i].kernel for i in (3, 4))
               if isinstance(k, DenseKernel)]
-    rates = interleaved_rates({"sim": sim_runner(spec, x), "slayer": slayer_runner(x)},
+    rates = interleaved_rates({"sim": sim_runner(spec, x), "slayer": slayer_runner(spec, x)},
                               args.batch)
     r_sim, r_slayer = rates["sim"], rates["slayer"]
-    r_lava, r_lava_marginal = bench_lava(spec, x, args.lava_samples)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "net.h5"
+        write_netx(spec, path)
+        r_lava, r_lava_marginal = lava_rates(path, x, args.lava_samples)
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"torch {torch.__version__} ({platform.platform()}); load average "
           f"{os.getloadavg()[0]:.1f}; "
