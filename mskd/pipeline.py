@@ -67,11 +67,15 @@ def _copy_tree(src: Path, dst: Path) -> None:
 
 def _train_stage(runner: StageRunner, name: str, key: dict, **train_kw) -> Path:
     """Train into a stable work folder (so a killed run resumes), then publish the stage."""
-    from mskd.stages import key_digest
+    from mskd.stages import key_digest, versioned
     from mskd.train.loop import train
     from mskd.train.options import TrainOptions
 
-    work = runner.out / ".work" / f"{name}-{key_digest(key)[:12]}"
+    # the work folder outlives an interrupted run; keyed like the stage (version included)
+    work = runner.out / ".work" / f"{name}-{key_digest(versioned(key))[:12]}"
+
+    if runner.force and work.exists():
+        shutil.rmtree(work)  # --force retrains from scratch
 
     def fn(tmp: Path) -> None:
         ckpt_exists = any(work.glob("*.safetensors")) if work.exists() else False

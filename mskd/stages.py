@@ -43,7 +43,7 @@ def key_digest(key: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _versioned(key: dict[str, Any]) -> dict[str, Any]:
+def versioned(key: dict[str, Any]) -> dict[str, Any]:
     """A stage key plus the toolchain version, so an upgrade re-runs the stages."""
     from mskd import __version__
 
@@ -63,7 +63,7 @@ class StageRunner:
     on_event: Callable[[str, str], None] | None = None
 
     def done(self, name: str, key: dict[str, Any]) -> bool:
-        key = _versioned(key)
+        key = versioned(key)
         meta = self.out / name / "stage.json"
         if self.force or not meta.is_file():
             return False
@@ -83,7 +83,7 @@ class StageRunner:
         try:
             with atomic_dir(target, overwrite=True) as tmp:
                 fn(tmp)
-                full = _versioned(key)
+                full = versioned(key)
                 write_json(tmp / "stage.json", {"stage": name, "key": full,
                                                 "key_sha256": key_digest(full),
                                                 "seconds": round(time.perf_counter() - start, 2)})

@@ -68,3 +68,33 @@ def test_demo_refuses_a_file_as_output_folder(tmp_path: Path) -> None:
     out = mskd("demo", "--out", str(f), *TINY)
     assert out.returncode != 0
     assert "not writable" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_training_stage_resumes_from_its_work_folder(tmp_path: Path, monkeypatch) -> None:
+    """A killed training leaves its checkpoint in .work/; the next run resumes it, --force
+    starts over."""
+    import mskd.train.loop as loop
+
+    from mskd.pipeline import _train_stage
+    from mskd.stages import StageRunner
+
+    calls: list[bool] = []
+
+    def fake_train(opts, progress=True):
+        calls.append(opts.resume)
+        Path(opts.out).mkdir(parents=True, exist_ok=True)
+        Path(opts.out, "checkpoint.safetensors").write_bytes(b"x")
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # killed after the first epoch's checkpoint
+        return Path(opts.out, "checkpoint.safetensors")
+
+    monkeypatch.setattr(loop, "train", fake_train)
+    kw = {"kind": "teacher", "data": "d", "epochs": 2}
+    with pytest.raises(KeyboardInterrupt):
+        _train_stage(StageRunner(tmp_path), "teacher", {"k": 1}, **kw)
+    assert not (tmp_path / "teacher").exists()
+    _train_stage(StageRunner(tmp_path), "teacher", {"k": 1}, **kw)
+    assert calls == [False, True]
+    assert (tmp_path / "teacher" / "checkpoint.safetensors").exists()
+    _train_stage(StageRunner(tmp_path, force=True), "teacher", {"k": 1}, **kw)
+    assert calls == [False, True, False]
