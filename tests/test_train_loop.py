@@ -163,3 +163,22 @@ def test_summary_synops_count_conv_geometry() -> None:
     assert s["layers"]["conv0"]["macs"] == 2 * 9 * 9
     assert s["params"] == 2 * 9 + 18 * 3 + 3 * 7
     assert 0 <= s["synops"] <= s["synops_max"]
+
+
+def test_learning_rate_schedules() -> None:
+    step = TrainOptions(kind="teacher", data="d", out="o", lr=1.0, gamma=0.5, epochs=4)
+    assert [step.lr_at(e) for e in range(3)] == [1.0, 0.5, 0.25]
+    cos = TrainOptions(kind="teacher", data="d", out="o", lr=1.0, schedule="cosine", epochs=4)
+    assert [round(cos.lr_at(e), 4) for e in range(5)] == [1.0, 0.8536, 0.5, 0.1464, 0.0]
+    with pytest.raises(ConfigError, match="schedule"):
+        TrainOptions(kind="teacher", data="d", out="o", schedule="linear")
+
+
+def test_trained_student_loads_folded_with_the_same_integer_weights(tmp_path) -> None:
+    """Training standardises the weights; load_model hands the converter plain weights."""
+    net = build_model("student", {"size": 8, **STUDENT, "weight_standardize": True}, 2)
+    save_checkpoint(tmp_path / "c.safetensors", net, None, {"epoch": 0}, {})
+    loaded = load_model(tmp_path / "c.safetensors", "student")
+    assert not loaded.config.weight_standardize
+    assert all(torch.equal(a, b) for a, b in zip(net.int_weights(), loaded.int_weights(),
+                                                 strict=True))

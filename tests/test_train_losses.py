@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mskd.train.losses import LOSSES, cls_loss, hckd, mskd_loss, tckd
 
 from mskd.errors import ConfigError
@@ -72,3 +73,11 @@ def test_total_loss_mixes_terms_by_alpha() -> None:
 def test_alpha_outside_unit_interval_is_an_error(alpha: float) -> None:
     with pytest.raises(ConfigError, match="alpha"):
         mskd_loss(_z(), _z(), LABEL, alpha=alpha)
+
+
+def test_label_smoothing_applies_to_the_classification_term() -> None:
+    z = _z()
+    expect = F.cross_entropy(z.mean(0), LABEL, label_smoothing=0.1)
+    assert float(cls_loss(z, None, LABEL, label_smoothing=0.1)) == pytest.approx(float(expect))
+    total, _ = mskd_loss(z, None, LABEL, alpha=0.0, label_smoothing=0.1)
+    assert float(total) == pytest.approx(float(expect))

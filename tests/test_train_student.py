@@ -88,7 +88,7 @@ def test_quantized_layout() -> None:
 
 
 def test_synaptic_delay_one_step_per_layer() -> None:
-    net = _net(input_gain=4095, input_vth_mant=1)
+    net = _net(input_gain=4095, input_vth_mant=1, input_norm="none")  # a constant clip
     run = net.forward_fixed(torch.ones(1, 2, 1, 12, 12))
     assert int(run.spikes[0][0].sum()) > 0  # the input spikes at step 0 from bias alone
     for layer in range(1, len(run.u)):
@@ -138,3 +138,38 @@ def test_round_ste_passes_gradient() -> None:
     y = round_ste(x)
     y.sum().backward()
     assert y.tolist() == [0.0, 2.0] and x.grad.tolist() == [1.0, 1.0]
+
+
+def test_standardised_hidden_weights_are_zero_mean_with_a_fixed_norm() -> None:
+    net = _net(4, weight_standardize=True)
+    with torch.no_grad():
+        for w in net.weights:
+            w.mul_(3.0).add_(0.5)  # scale and offset leave the hidden layers' weights unchanged
+    fw = net.float_weights()
+    for w in fw[:-1]:
+        flat = w.flatten(1)
+        assert torch.allclose(flat.mean(1), torch.zeros(len(flat)), atol=1e-6)
+        assert torch.allclose(flat.norm(dim=1) ** 2, torch.full((len(flat),), 2.0), rtol=0.2)
+    assert torch.equal(fw[-1], net.weights[-1])  # the readout layer is left raw
+    raw = _net(4)  # off unless asked for (training asks for it)
+    assert all(torch.equal(a, b) for a, b in zip(raw.float_weights(), raw.weights, strict=True))
+
+
+def test_folding_the_standardisation_keeps_the_integer_network() -> None:
+    net = _net(7, weight_standardize=True)
+    flat = net.folded()
+    assert not flat.config.weight_standardize
+    assert all(torch.equal(a, b) for a, b in zip(net.int_weights(), flat.int_weights(),
+                                                 strict=True))
+    frames = torch.rand(2, 2, 1, 12, 12, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(net.forward_fixed(frames).readout_v, flat.forward_fixed(frames).readout_v)
+
+
+def test_spike_dropout_acts_in_training_only() -> None:
+    net = _net(6, spike_dropout=0.5)
+    frames = torch.rand(3, 2, 1, 12, 12, generator=torch.Generator().manual_seed(3))
+    fixed = net.forward_fixed(frames).readout_v.double()
+    torch.manual_seed(0)
+    assert not torch.equal(net.simulate(frames, exact=False).readout_v, fixed)
+    net.eval()
+    assert torch.equal(net.simulate(frames, exact=False).readout_v, fixed)

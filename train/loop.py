@@ -62,6 +62,8 @@ def _initial_model(opts: TrainOptions, path: Path) -> torch.nn.Module:
         ckpt = load_checkpoint(path, opts.kind)
         return build_model(opts.kind, ckpt.model_config)
     cfg = {"size": opts.size, **opts.model}
+    if opts.kind == "student":  # trained with standardised weights unless the options say no
+        cfg = {"weight_standardize": True, **cfg}
     n_frames = ClipSpec.parse(opts.clip).n if opts.kind == "student" else None
     return build_model(opts.kind, cfg, n_frames)
 
@@ -82,7 +84,8 @@ def _step(opts, net, batch, teacher) -> tuple[torch.Tensor, torch.Tensor, dict]:
         return cls_loss(z, None, batch.labels), z, {}
     z_t = teacher(batch) if teacher is not None else None
     z = net(batch.frames)
-    loss, parts = mskd_loss(z, z_t, batch.labels, opts.alpha, opts.tau, opts.kd_terms)
+    loss, parts = mskd_loss(z, z_t, batch.labels, opts.alpha, opts.tau, opts.kd_terms,
+                            label_smoothing=opts.label_smoothing)
     return loss, z, parts
 
 
@@ -146,7 +149,7 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
     model = _initial_model(opts, path)
     if not (opts.resume and path.exists()):
         model = _calibrated(model, ds, opts)
-    optimizer = torch.optim.Adam(model.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     start, history, rng = (_resume(opts, path, model, optimizer)
                            if opts.resume and path.exists() else (0, [], None))
     teacher = None
@@ -159,7 +162,7 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
     bar = EpochBar(enabled=progress and ctx.is_main)
     for epoch in range(start, opts.epochs):
         for group in optimizer.param_groups:
-            group["lr"] = opts.lr * opts.gamma**epoch
+            group["lr"] = opts.lr_at(epoch)
         loader = train_loader(ds, opts.batch_size, opts.seed, epoch, ctx.rank, ctx.world)
         bar.start(epoch, opts.epochs, len(loader))
         stats = run_epoch(opts, net, optimizer, loader, teacher, ctx, epoch, bar)

@@ -25,9 +25,10 @@ from mskd.errors import ConfigError
 
 
 def cls_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,
-             tau: float = 1.0) -> torch.Tensor:
-    """``L_cls = CE(mean_t z_S^t, y)``: cross-entropy on the time-averaged readout."""
-    return F.cross_entropy(z_s.mean(0), label)
+             tau: float = 1.0, label_smoothing: float = 0.0) -> torch.Tensor:
+    """``L_cls = CE(mean_t z_S^t, y)``: cross-entropy on the time-averaged readout
+    (optionally with label smoothing, a training option; 0 by default)."""
+    return F.cross_entropy(z_s.mean(0), label, label_smoothing=label_smoothing)
 
 
 def hckd(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor,
@@ -77,8 +78,8 @@ LOSSES: dict[str, LossFn] = {"cls": cls_loss, "hckd": hckd, "tckd": tckd}
 
 
 def mskd_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,
-              alpha: float, tau: float = 1.0, kd_terms: tuple[str, ...] = ("hckd", "tckd")
-              ) -> tuple[torch.Tensor, dict[str, float]]:
+              alpha: float, tau: float = 1.0, kd_terms: tuple[str, ...] = ("hckd", "tckd"),
+              label_smoothing: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
     """``L = (1 - alpha) L_cls + alpha sum_k L_k`` over ``kd_terms`` (HCKD + TCKD by default).
 
     Returns the loss and each term's value. ``alpha = 0`` needs no teacher output.
@@ -87,7 +88,7 @@ def mskd_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,
         raise ConfigError(f"alpha={alpha} must be in [0, 1]")
     if tau <= 0:
         raise ConfigError(f"tau={tau} must be > 0")
-    total = (1 - alpha) * cls_loss(z_s, None, label)
+    total = (1 - alpha) * cls_loss(z_s, None, label, label_smoothing=label_smoothing)
     parts = {"cls": float(total.detach()) / max(1e-12, 1 - alpha) if alpha < 1 else 0.0}
     if alpha > 0:
         if z_t is None:

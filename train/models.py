@@ -34,11 +34,18 @@ def build_model(kind: str, config: dict, n_frames: int | None = None) -> torch.n
 
 
 def load_model(path: str | Path, kind: str | None = None) -> torch.nn.Module:
-    """The model stored in checkpoint ``path`` (its kind checked if given), in eval mode."""
+    """The model stored in checkpoint ``path`` (its kind checked if given), in eval mode.
+
+    A student trained with weight standardisation comes back folded
+    (:meth:`mskd.train.student.Student.folded`): ``weights`` are the float weights the
+    integer mantissas are rounded from, as the converter's float reference expects.
+    """
     ckpt = load_checkpoint(path, kind)
     try:
         model = build_model(ckpt.kind, ckpt.model_config)
     except ConfigError as exc:
         raise CheckpointError(f"{path}: field 'model_config': {exc}") from exc
     restore_model(ckpt, model)
+    if getattr(model, "kind", None) == "student":
+        model = model.folded()  # plain float weights, the same integer network
     return model.eval()

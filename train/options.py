@@ -8,13 +8,14 @@ mskd.errors.ConfigError: --alpha 1.5 must be in [0, 1]
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 from mskd.errors import ConfigError
 
 # Options that must match to resume a run (anything that changes the trajectory).
 RESUME_KEYS = ("kind", "batch_size", "lr", "seed", "clip", "size", "alpha", "tau", "gamma",
-               "weight_decay", "model", "kd_terms", "grad_clip")
+               "weight_decay", "model", "kd_terms", "grad_clip", "schedule", "label_smoothing")
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,9 @@ class TrainOptions:
     size: int = 32
     alpha: float = 0.5
     tau: float = 2.0
-    gamma: float = 0.94  # learning rate x gamma every epoch (SEEN's StepLR)
+    gamma: float = 0.94  # learning rate x gamma every epoch (SEEN's StepLR), schedule "step"
+    schedule: str = "step"  # "step": lr gamma**epoch; "cosine": lr (1 + cos(pi epoch/epochs))/2
+    label_smoothing: float = 0.0  # of the classification term only
     weight_decay: float = 0.0
     grad_clip: float = 0.0  # max gradient norm; 0 = no clipping
     teacher: str | None = None
@@ -50,6 +53,10 @@ class TrainOptions:
             raise ConfigError(f"--tau {self.tau} must be > 0")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ConfigError("--epochs and --batch-size must be >= 1 and --lr > 0")
+        if self.schedule not in ("step", "cosine"):
+            raise ConfigError(f"--schedule {self.schedule!r}: expected 'step' or 'cosine'")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(f"--label-smoothing {self.label_smoothing} must be in [0, 1)")
         from mskd.train.losses import LOSSES
 
         unknown = [k for k in self.kd_terms if k not in LOSSES or k == "cls"]
@@ -57,6 +64,12 @@ class TrainOptions:
             raise ConfigError(f"--kd {unknown}: known terms are hckd, tckd")
         if self.kind == "student" and self.alpha > 0 and not self.teacher:
             raise ConfigError("a distilled student needs --teacher CKPT (or --alpha 0)")
+
+    def lr_at(self, epoch: int) -> float:
+        """The learning rate of ``epoch`` (a pure function: resuming needs no scheduler state)."""
+        if self.schedule == "cosine":
+            return self.lr * 0.5 * (1.0 + math.cos(math.pi * epoch / self.epochs))
+        return self.lr * self.gamma**epoch
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -29,14 +29,14 @@ class StudentConfig:
     size: int = 32
     n_frames: int = 4
     classes: int = 7
-    channels: tuple[int, ...] = (8, 16)
+    channels: tuple[int, ...] = (16, 32, 32)
     kernel: int = 3
     stride: int = 2
     padding: int = 1
     hidden: tuple[int, ...] = (64,)
     steps_per_frame: int = 4
     input_gain: int = 160
-    input_norm: str = "none"  # "none" or "minmax" (per clip, on the host)
+    input_norm: str = "minmax"  # "none" or "minmax" (per clip, on the host)
     input_history: int = 2  # input channels: frame k, k-1, ... (clamped at frame 0)
     input_vth_mant: int = 128
     input_v_decay: int = 0
@@ -45,6 +45,12 @@ class StudentConfig:
     out_v_decay: int = 2048
     theta: float = 1.0
     target_rate: float = 0.1  # hidden spike rate the thresholds are calibrated to; 0 = off
+    # hidden synaptic layers use standardised weights (zero mean, fixed norm per output
+    # neuron; see Student.float_weights). Training turns it on (mskd.train.loop); a loaded
+    # checkpoint has it folded into plain weights (Student.folded), so it is off there.
+    weight_standardize: bool = False
+    surrogate_k: float = 2.0  # steepness of the fast-sigmoid surrogate (x in threshold units)
+    spike_dropout: float = 0.0  # training only: drop hidden neurons' spikes (mask fixed per clip)
     weight_exps: tuple[int, ...] = ()
     vth_mants: tuple[int, ...] = ()
 
@@ -55,6 +61,8 @@ class StudentConfig:
             raise ConfigError(f"input_history={self.input_history} must be >= 1")
         if self.steps_per_frame < 1:
             raise ConfigError(f"steps_per_frame={self.steps_per_frame} must be >= 1")
+        if not 0.0 <= self.spike_dropout < 1.0:
+            raise ConfigError(f"spike_dropout={self.spike_dropout} must be in [0, 1)")
         if not 0 < self.input_gain <= 4095:
             raise ConfigError(f"input_gain={self.input_gain} outside 1..4095 (13-bit bias)")
         if self.input_norm not in ("none", "minmax"):
