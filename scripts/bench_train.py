@@ -44,9 +44,10 @@ def _run(opts: TrainOptions, data: str, views: int) -> dict:
 
 
 def bench(data: str, out: Path, seeds: list[int], views: int, t_epochs: int,
-          s_epochs: int, alpha: float) -> dict[str, list[dict]]:
-    rows: dict[str, list[dict]] = {"teacher": [], "student alpha=0": [],
-                                   f"student MSKD alpha={alpha}": []}
+          s_epochs: int, alpha: float, tau: float = 2.0,
+          kd_terms: tuple[str, ...] = ("hckd", "tckd")) -> dict[str, list[dict]]:
+    kd_name = f"student MSKD alpha={alpha} tau={tau} ({'+'.join(kd_terms)})"
+    rows: dict[str, list[dict]] = {"teacher": [], "student alpha=0": [], kd_name: []}
     for seed in seeds:
         common = dict(data=data, seed=seed)
         t = _run(TrainOptions(kind="teacher", out=str(out / f"t{seed}"), epochs=t_epochs,
@@ -55,9 +56,9 @@ def bench(data: str, out: Path, seeds: list[int], views: int, t_epochs: int,
         rows["student alpha=0"].append(_run(TrainOptions(
             kind="student", out=str(out / f"s0_{seed}"), epochs=s_epochs, alpha=0.0,
             **common), data, views))
-        rows[f"student MSKD alpha={alpha}"].append(_run(TrainOptions(
+        rows[kd_name].append(_run(TrainOptions(
             kind="student", out=str(out / f"skd_{seed}"), epochs=s_epochs, alpha=alpha,
-            teacher=t["ckpt"], **common), data, views))
+            tau=tau, kd_terms=kd_terms, teacher=t["ckpt"], **common), data, views))
         print(f"seed {seed} done", flush=True)
     return rows
 
@@ -87,6 +88,8 @@ def main() -> None:
     ap.add_argument("--teacher-epochs", type=int, default=8)
     ap.add_argument("--student-epochs", type=int, default=15)
     ap.add_argument("--alpha", type=float, default=0.5)
+    ap.add_argument("--tau", type=float, default=2.0)
+    ap.add_argument("--kd", default="hckd,tckd", help="distillation terms")
     args = ap.parse_args()
     out = Path(args.out)
     data = args.data or str(out / "synth")
@@ -95,7 +98,7 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     tic = time.perf_counter()
     rows = bench(data, out, seeds, args.views, args.teacher_epochs, args.student_epochs,
-                 args.alpha)
+                 args.alpha, args.tau, tuple(k for k in args.kd.split(",") if k))
     print(table(rows, args.views, seeds))
     print(f"\nTotal wall time {time.perf_counter() - tic:.0f} s.")
 
