@@ -16,6 +16,11 @@ the pipeline latency. The readout window is steps ``L .. L + n r - 1`` (what the
 showed at steps ``0 .. n r - 1``). Per-frame logits = mean of the output ``v`` over that
 frame's r-step window, divided by ``readout_scale``; the prediction is their mean.
 
+Weights: training standardises the hidden layers' float weights per output neuron
+(:meth:`Student.float_weights`, zero mean and a fixed norm) before the 8-bit rounding;
+:meth:`Student.folded` (applied by :func:`mskd.train.models.load_model`) stores them as
+plain weights, so a loaded student has exactly the same integer network and no extra step.
+
 Thresholds: built from the weight scale (``theta * 2**e``); training then recalibrates the
 hidden layers' ``vThMant`` to a target spike rate on real clips
 (:mod:`mskd.train.calibrate`) before the first epoch. The readout layer keeps
