@@ -35,8 +35,8 @@ class DemoOptions:
     synth_size: int = 48
     size: int = 32
     clip: str = "E4-S3"
-    teacher_epochs: int = 8
-    student_epochs: int = 8
+    teacher_epochs: int = 8  # as `mskd train teacher`
+    student_epochs: int = 15  # as `mskd train student`
     alpha: float = 0.5
     tau: float = 2.0
     eval_views: int = 1
