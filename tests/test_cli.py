@@ -20,10 +20,15 @@ def test_help_lists_every_stage() -> None:
         assert command in out.stdout
 
 
-@pytest.mark.parametrize("args", [["data", "info", "/nonexistent/dir"], ["deploy", "run", "/no/such.net"]])
-def test_errors_are_one_line_and_non_zero(args: list[str]) -> None:
+@pytest.mark.parametrize("args", [
+    ["data", "info", "/nonexistent/dir"],
+    ["deploy", "run", "/no/such.net", "--input", "/no/x.npy", "--out", "/tmp/o.npz"],
+    ["profile", "/no/such.net", "--input", "/no/x.npy", "--out", "/tmp/p"],
+])
+def test_errors_are_one_line_naming_the_path(args: list[str]) -> None:
     out = run_cli(*args)
     assert out.returncode != 0
     assert "Traceback" not in out.stderr
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
-    assert lines, "an error must say something"
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("error: ") and "/no" in lines[0]
