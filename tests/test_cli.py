@@ -32,3 +32,23 @@ def test_errors_are_one_line_naming_the_path(args: list[str]) -> None:
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, out.stderr
     assert lines[0].startswith("error: ") and "/no" in lines[0]
+
+
+def test_every_command_takes_config() -> None:
+    """Each leaf command has ``--config`` (keys = its options), as the pipeline issue asks."""
+    import click
+    import typer
+
+    from mskd.cli import app
+
+    def leaves(cmd: click.Command, path: str):
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                yield from leaves(sub, f"{path} {name}")
+        else:
+            yield path, cmd
+
+    found = dict(leaves(typer.main.get_command(app), "mskd"))
+    assert len(found) >= 12
+    missing = [p for p, c in found.items() if "config" not in {x.name for x in c.params}]
+    assert not missing, f"commands without --config: {missing}"

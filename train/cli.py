@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from mskd.config import config_option
 from mskd.errors import ConfigError
 
 _DATA = typer.Argument(..., help="SEE-layout dataset folder.")
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
 
     @train_app.command("teacher", help="Train the multimodal (frames + events) teacher.")
     def teacher(
+        config: str = config_option(),
         data: str = _DATA, out: str = _OUT,
         epochs: int = typer.Option(8, help="Epochs."),
         batch_size: int = typer.Option(16, help="Clips per batch (per process)."),
@@ -67,6 +69,7 @@ def register(app: typer.Typer) -> None:
 
     @train_app.command("student", help="Train a frames-only spiking student (MSKD).")
     def student(
+        config: str = config_option(),
         data: str = _DATA, out: str = _OUT,
         teacher: str = typer.Option(None, "--teacher", help="Teacher checkpoint."),
         alpha: float = typer.Option(0.5, help="Distillation weight in [0,1]; 0 = no teacher."),
@@ -94,6 +97,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("eval", help="WAR/UAR per lighting and confusion over K clip views.")
     def eval_cmd(
+        config: str = config_option(),
         ckpt: str = typer.Argument(..., help="Teacher or student checkpoint."),
         data: str = _DATA,
         views: int = typer.Option(5, help="Seeded clip views to average (SEEN: 20)."),
