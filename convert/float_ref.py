@@ -71,7 +71,7 @@ def float_forward(student, frames: torch.Tensor, dtype=torch.float64) -> FloatRu
     """
     c, ps, ws = student.config, student.neuron_params(), float_weights(student, dtype)
     batch, n = frames.shape[:2]
-    from mskd.frames import normalize_frames, stack_history
+    from mskd.frames import frame_schedule, normalize_frames, stack_history
 
     x = stack_history(normalize_frames(frames, c.input_norm), c.input_history)
     bias = x.to(dtype) * c.input_gain * (1 << 6)
@@ -79,10 +79,8 @@ def float_forward(student, frames: torch.Tensor, dtype=torch.float64) -> FloatRu
     u = [torch.zeros((batch, *s), dtype=dtype) for s in nshapes]
     v = [x.clone() for x in u]
     prev = [x.clone() for x in u]
-    steps = n * c.steps_per_frame + c.n_synaptic
     rec, out_v = [], []
-    for t in range(steps):
-        k = min(t // c.steps_per_frame, n - 1)
+    for t, k in enumerate(frame_schedule(n, c.steps_per_frame, c.n_synaptic)):
         spikes = []
         for j in range(len(ps)):
             a_in = 0.0 if j == 0 else _synapse(student, j - 1, prev[j - 1], ws[j - 1])

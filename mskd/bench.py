@@ -31,6 +31,7 @@ from mskd.pipeline import (
     _check_writable,
     _convert_stage,
     _data_stage,
+    _key_of,
     _models,
     _profile_stage,
     encoded_test_clips,
@@ -48,8 +49,7 @@ def _evaluate(runner: StageRunner, name: str, ckpt: Path, data: Path, views: int
         res["epoch_seconds"] = statistics.fmean(h["seconds"] for h in log)
         write_json(tmp / "eval.json", res)
 
-    key = {"ckpt": json.loads((ckpt.parent / "stage.json").read_text())["key_sha256"],
-           "views": views}
+    key = {"ckpt": _key_of(ckpt.parent), "views": views}
     return json.loads((runner.run(name, key, fn) / "eval.json").read_text())
 
 

@@ -117,14 +117,14 @@ class InputEncoding:
 
 def bias_mantissa(frames: torch.Tensor, enc: InputEncoding) -> torch.Tensor:
     """``round(x * input_gain)`` int64 ``[B, n, history, H, W]`` (see the module docstring)."""
-    from mskd.frames import normalize_frames, stack_history
+    from mskd.frames import input_mantissa
 
     if not torch.isfinite(frames).all():
         raise ValueError("input frames contain NaN or inf")
     if frames.numel() and (frames.min() < 0 or frames.max() > 1):
         raise ValueError("input frames must be in [0, 1]")
-    x = stack_history(normalize_frames(frames, enc.input_norm), enc.input_history)
-    return torch.round(x * int(enc.input_gain)).to(torch.int64)
+    mant = input_mantissa(frames, enc.input_gain, enc.input_norm, enc.input_history)
+    return mant.to(torch.int64)
 
 
 def encode_frames(frames: torch.Tensor, enc: InputEncoding) -> torch.Tensor:
@@ -133,9 +133,10 @@ def encode_frames(frames: torch.Tensor, enc: InputEncoding) -> torch.Tensor:
             tuple(frames.shape[3:]) != enc.size:
         raise ValueError(f"frames shape {tuple(frames.shape)} is not [B, {enc.n_frames}, C, "
                          f"{enc.size[0]}, {enc.size[1]}]")
+    from mskd.frames import frame_schedule
+
     mant = bias_mantissa(frames, enc)
-    idx = torch.arange(enc.steps) // enc.steps_per_frame
-    return mant[:, idx.clamp(max=enc.n_frames - 1)]
+    return mant[:, frame_schedule(enc.n_frames, enc.steps_per_frame, enc.latency)]
 
 
 def readout_window(v: torch.Tensor, enc: InputEncoding) -> torch.Tensor:

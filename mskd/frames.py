@@ -40,3 +40,26 @@ def stack_history(frames: torch.Tensor, history: int) -> torch.Tensor:
     n = frames.shape[1]
     chans = [frames[:, [max(k - j, 0) for k in range(n)], 0] for j in range(history)]
     return torch.stack(chans, dim=2)
+
+
+def input_mantissa(frames: torch.Tensor, input_gain: int, input_norm: str,
+                   input_history: int) -> torch.Tensor:
+    """``round(x * input_gain)`` (float64, half to even) with ``x`` the preprocessed frames:
+    the input layer's ``bias_mant`` per pixel, ``[B, n, history, H, W]``.
+
+    >>> input_mantissa(torch.tensor([[[[[0.5]]]]]), 3, "none", 1).flatten().tolist()
+    [2.0]
+    """
+    x = stack_history(normalize_frames(frames, input_norm), input_history)
+    return torch.round(x * int(input_gain))
+
+
+def frame_schedule(n_frames: int, steps_per_frame: int, latency: int) -> list[int]:
+    """The clip frame shown at each step: frame ``k`` for ``steps_per_frame`` steps, the
+    last frame held ``latency`` more steps (one per synaptic layer).
+
+    >>> frame_schedule(2, 2, 1)
+    [0, 0, 1, 1, 1]
+    """
+    steps = n_frames * steps_per_frame + latency
+    return [min(t // steps_per_frame, n_frames - 1) for t in range(steps)]

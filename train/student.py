@@ -48,7 +48,12 @@ from mskd.train.spec import QuantizedStudent, QuantLayer
 from mskd.train.student_config import OUT_VTH_MANT, StudentConfig
 from torch import nn
 
-from mskd.frames import normalize_frames, stack_history  # noqa: F401 - re-exported
+from mskd.frames import (  # noqa: F401 - normalize_frames, stack_history re-exported
+    frame_schedule,
+    input_mantissa,
+    normalize_frames,
+    stack_history,
+)
 from mskd.loihi import LifParams, effective_bias, heaviside, lif_step, zero_state
 
 
@@ -157,9 +162,8 @@ class Student(nn.Module):
 
     def input_bias(self, frames: torch.Tensor, exact: bool) -> torch.Tensor:
         """``round(norm(pixel) * input_gain) << 6`` per pixel, [B, n, 1, H, W]."""
-        x = stack_history(normalize_frames(frames, self.config.input_norm),
-                          self.config.input_history)
-        mant = torch.round(x * self.config.input_gain)
+        c = self.config
+        mant = input_mantissa(frames, c.input_gain, c.input_norm, c.input_history)
         return effective_bias(mant.to(torch.int64) if exact else mant)
 
     # -- simulation ----------------------------------------------------------------------
@@ -197,11 +201,10 @@ class Student(nn.Module):
         states = [zero_state((batch, *s), dtype) for s in nshapes]
         prev = [torch.zeros((batch, *s), dtype=dtype) for s in nshapes]
         zero_in = torch.zeros((batch, *nshapes[0]), dtype=dtype)
-        lat, steps = c.n_synaptic, n * c.steps_per_frame + c.n_synaptic
+        lat, schedule = c.n_synaptic, frame_schedule(n, c.steps_per_frame, c.n_synaptic)
         masks = self._dropout_masks(batch, nshapes, dtype) if not exact else None
         out_v, rec = [], ([], [], [])
-        for t in range(steps):
-            k = min(t // c.steps_per_frame, n - 1)
+        for t, k in enumerate(schedule):
             s0, states[0] = lif_step(zero_in, states[0], ps[0], bias[:, k], fns[0])
             spikes = [s0]
             for i in range(c.n_synaptic):
