@@ -36,7 +36,8 @@ class DemoOptions:
     size: int = 32
     clip: str = "E4-S3"
     teacher_epochs: int = 8  # as `mskd train teacher`
-    student_epochs: int = 15  # as `mskd train student`
+    student_epochs: int = 30  # as `mskd train student`
+    augment: str = "default"  # training augmentation of both models: "default", "none", k=v,..
     alpha: float = 0.5
     tau: float = 2.0
     eval_views: int = 5  # seeded clip views per test sequence (SEEN averages 20)
@@ -50,6 +51,12 @@ class DemoOptions:
                      "verify_samples", "profile_clips"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+        self.augment_dict()  # validates
+
+    def augment_dict(self) -> dict:
+        from mskd.train.augment import ClipAugment
+
+        return ClipAugment.parse(self.augment).to_dict()
 
 
 def _key_of(stage_dir: Path) -> str:
@@ -101,7 +108,8 @@ def _models(runner: StageRunner, o: DemoOptions, data: Path, tag: str = "",
     in ``tag``. Returns the checkpoint paths."""
     from mskd.train.loop import CKPT_NAME
 
-    common = {"data": str(data), "seed": o.seed, "clip": o.clip, "size": o.size}
+    common = {"data": str(data), "seed": o.seed, "clip": o.clip, "size": o.size,
+              "augment": o.augment_dict()}
     t_key = {"data": _key_of(data.parent), "epochs": o.teacher_epochs, **common}
     teacher = _train_stage(runner, f"teacher{tag}", t_key, kind="teacher",
                            epochs=o.teacher_epochs, **common) / CKPT_NAME
@@ -258,6 +266,8 @@ def register(app) -> None:
         clip: str = typer.Option(d.clip, help="E<n>-S<s> clip sampling."),
         teacher_epochs: int = typer.Option(d.teacher_epochs),
         student_epochs: int = typer.Option(d.student_epochs),
+        augment: str = typer.Option(d.augment, help="Training augmentation: default, none or "
+                                                    "key=value pairs (see mskd train)."),
         alpha: float = typer.Option(d.alpha, help="MSKD weight in [0, 1]."),
         tau: float = typer.Option(d.tau, help="HCKD temperature."),
         eval_views: int = typer.Option(d.eval_views, help="Seeded clip views per test sequence."),
@@ -267,7 +277,7 @@ def register(app) -> None:
     ) -> None:
         opts = DemoOptions(out=out, subjects=subjects, seed=seed, synth_size=synth_size,
                            size=size, clip=clip, teacher_epochs=teacher_epochs,
-                           student_epochs=student_epochs, alpha=alpha, tau=tau,
+                           student_epochs=student_epochs, augment=augment, alpha=alpha, tau=tau,
                            eval_views=eval_views, verify_samples=verify_samples,
                            profile_clips=profile_clips)
         print(run_demo(opts, force=force))

@@ -103,7 +103,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--views", type=int, default=5)
     ap.add_argument("--teacher-epochs", type=int, default=8)
-    ap.add_argument("--student-epochs", type=int, default=15)
+    ap.add_argument("--student-epochs", type=int, default=30)
     ap.add_argument("--alpha", type=float, default=0.5)
     ap.add_argument("--tau", type=float, default=2.0)
     ap.add_argument("--kd", default="hckd,tckd", help="distillation terms")

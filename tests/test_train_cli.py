@@ -55,12 +55,30 @@ def test_teacher_student_eval_from_the_command_line(data, tmp_path) -> None:
     (["train", "student", "DATA", "--out", "OUT", "--alpha", "1.5"], "--alpha 1.5"),
     (["train", "student", "DATA", "--out", "OUT"], "--teacher"),
     (["eval", "/no/such.safetensors", "DATA"], "no such checkpoint"),
+    (["train", "teacher", "DATA", "--out", "OUT", "--augment", "shift=2"], "shift=2"),
+    (["train", "student", "DATA", "--out", "OUT", "--alpha", "0", "--augment", "blur=1"],
+     "'blur'"),
 ])
 def test_errors_are_one_line(data, tmp_path, args: list[str], needle: str) -> None:
     args = [a.replace("DATA", data).replace("OUT", str(tmp_path)) for a in args]
     out = mskd(*args)
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert out.returncode != 0 and len(lines) == 1 and needle in lines[0], out.stderr
+
+
+def test_augment_option_is_stored_with_the_checkpoint(data, tmp_path) -> None:
+    from mskd.train.augment import DEFAULT_AUGMENT
+    from mskd.train.checkpoint import load_checkpoint
+
+    runs = {"default": DEFAULT_AUGMENT.to_dict(), "none": {k: 0.0 for k in DEFAULT_AUGMENT
+                                                           .to_dict()},
+            "shift=0.2,gamma=0.1": {"shift": 0.2, "scale": 0.0, "rotate": 0.0, "gamma": 0.1}}
+    for i, (text, want) in enumerate(runs.items()):
+        out = tmp_path / str(i)
+        r = mskd("train", "teacher", data, "--out", str(out), "--epochs", "1", "--augment",
+                 text, *TINY_T)
+        assert r.returncode == 0, r.stderr
+        assert load_checkpoint(out / "checkpoint.safetensors").options["augment"] == want
 
 
 def test_summary_table(data, tmp_path) -> None:

@@ -27,6 +27,16 @@ def _ints(text: str | None, name: str) -> list[int] | None:
         raise ConfigError(f"{name} {text!r}: expected comma-separated integers") from exc
 
 
+def _augment(text: str) -> dict:
+    from mskd.train.augment import ClipAugment
+
+    return ClipAugment.parse(text).to_dict()
+
+
+_AUGMENT_HELP = ("Per-clip training augmentation: 'default', 'none' or key=value pairs of "
+                 "shift, scale, rotate (degrees), gamma (missing keys are 0).")
+
+
 def _run(kind: str, data: str, out: str, summary: bool, progress: bool, **kw) -> None:
     from mskd.train.distributed import DistContext
     from mskd.train.loop import train
@@ -60,12 +70,13 @@ def register(app: typer.Typer) -> None:
         summary: bool = typer.Option(False, help="Print parameters/MACs/synops and exit."),
         progress: bool = typer.Option(True, help="Show progress bars."),
         threads: int = typer.Option(1, help="torch threads per process (0: cores/processes)."),
+        augment: str = typer.Option("default", help=_AUGMENT_HELP),
     ) -> None:
         model = {k: v for k, v in {"channels": _ints(channels, "--channels"),
                                    "hidden": hidden}.items() if v is not None}
         _run("teacher", data, out, summary, progress, epochs=epochs, batch_size=batch_size,
              lr=lr, seed=seed, clip=clip, size=size, resume=resume, model=model,
-             threads=threads)
+             threads=threads, augment=_augment(augment))
 
     @train_app.command("student", help="Train a frames-only spiking student (MSKD).")
     def student(
@@ -75,7 +86,7 @@ def register(app: typer.Typer) -> None:
         alpha: float = typer.Option(0.5, help="Distillation weight in [0,1]; 0 = no teacher."),
         tau: float = typer.Option(2.0, help="Softmax temperature of HCKD."),
         kd: str = typer.Option("hckd,tckd", help="Distillation terms (hckd, tckd)."),
-        epochs: int = typer.Option(15), batch_size: int = typer.Option(16),
+        epochs: int = typer.Option(30), batch_size: int = typer.Option(16),
         lr: float = typer.Option(3e-3), seed: int = typer.Option(0),
         clip: str = typer.Option("E4-S3"), size: int = typer.Option(32),
         channels: str = typer.Option(None, help="Conv widths, e.g. 8,16."),
@@ -83,6 +94,7 @@ def register(app: typer.Typer) -> None:
         steps_per_frame: int = typer.Option(4, help="Steps each frame is held as input."),
         resume: bool = typer.Option(False), summary: bool = typer.Option(False),
         progress: bool = typer.Option(True), threads: int = typer.Option(1),
+        augment: str = typer.Option("default", help=_AUGMENT_HELP),
     ) -> None:
         model = {k: v for k, v in {"channels": _ints(channels, "--channels"),
                                    "hidden": _ints(hidden, "--hidden"),
@@ -91,7 +103,7 @@ def register(app: typer.Typer) -> None:
         _run("student", data, out, summary, progress, teacher=teacher, alpha=alpha, tau=tau,
              kd_terms=kd_terms,
              epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, clip=clip, size=size,
-             resume=resume, model=model, threads=threads)
+             resume=resume, model=model, threads=threads, augment=_augment(augment))
 
     app.add_typer(train_app, name="train")
 

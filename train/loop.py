@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 from mskd.train import distributed as D
+from mskd.train.augment import AugmentedClips, ClipAugment
 from mskd.train.batching import collate, see_dataset, train_loader
 from mskd.train.calibrate import calibrate_thresholds
 from mskd.train.checkpoint import load_checkpoint, restore_model, restore_optimizer, save_checkpoint
@@ -146,6 +147,9 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
     torch.manual_seed(opts.seed)
     ds = dataset if dataset is not None else see_dataset(
         opts.data, "train", opts.clip, opts.size, train=True, seed=opts.seed)
+    augment = ClipAugment.from_dict(opts.augment)
+    if augment.active:
+        ds = AugmentedClips(ds, augment, opts.seed)
     model = _initial_model(opts, path)
     if not (opts.resume and path.exists()):
         model = _calibrated(model, ds, opts)

@@ -15,7 +15,14 @@ from mskd.errors import ConfigError
 
 # Options that must match to resume a run (anything that changes the trajectory).
 RESUME_KEYS = ("kind", "batch_size", "lr", "seed", "clip", "size", "alpha", "tau", "gamma",
-               "weight_decay", "model", "kd_terms", "grad_clip", "schedule", "label_smoothing")
+               "weight_decay", "model", "kd_terms", "grad_clip", "schedule", "label_smoothing",
+               "augment")
+
+
+def _default_augment() -> dict:
+    from mskd.train.augment import DEFAULT_AUGMENT
+
+    return DEFAULT_AUGMENT.to_dict()
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,8 @@ class TrainOptions:
     kd_terms: tuple[str, ...] = ("hckd", "tckd")  # names in mskd.train.losses.LOSSES
     resume: bool = False
     model: dict = field(default_factory=dict)  # overrides of the model config (widths)
+    # per-clip augmentation ranges (mskd.train.augment.ClipAugment fields); {} = none
+    augment: dict = field(default_factory=_default_augment)
     # torch intra-op threads per process. 1 by default: the per-step tensors are small, and
     # on a shared 2-core machine OpenMP spin-waits made 2 threads ~10x slower than 1 (measured).
     threads: int = 1
@@ -57,7 +66,10 @@ class TrainOptions:
             raise ConfigError(f"--schedule {self.schedule!r}: expected 'step' or 'cosine'")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"--label-smoothing {self.label_smoothing} must be in [0, 1)")
+        from mskd.train.augment import ClipAugment
         from mskd.train.losses import LOSSES
+
+        ClipAugment.from_dict(self.augment)  # validates
 
         unknown = [k for k in self.kd_terms if k not in LOSSES or k == "cls"]
         if unknown:
