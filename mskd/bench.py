@@ -142,8 +142,10 @@ def render(r: dict, speed) -> str:
         lines.append(f"| {name} | {_pm(row['war'])} | {_pm(row['uar'])} | "
                      f"{row['epoch_seconds']['mean']:.2f} |")
     plain, kd = (r["accuracy"][k]["epoch_seconds"]["mean"] for k in list(r["accuracy"])[1:])
-    lines += ["", f"Distillation epoch / plain epoch: {kd / max(plain, 1e-9):.2f}x (the teacher's "
-              "outputs are cached once per clip view before the first epoch)."]
+    augmented = r["settings"].get("augment", "default") != "none"
+    how = ("the teacher scores every augmented training batch" if augmented else
+           "the teacher's outputs are cached once per clip view before the first epoch")
+    lines += ["", f"Distillation epoch / plain epoch: {kd / max(plain, 1e-9):.2f}x ({how})."]
     lines += ["", "## Energy per inference", "", "| model | where | uJ |", "|---|---|---|"]
     for name, e in r["energy"].items():
         note = " (per-op figures assumed = Loihi 1)" if e["assumed_figures"] else ""

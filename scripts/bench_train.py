@@ -8,22 +8,9 @@ up in these numbers).
 
     .venv/bin/python scripts/bench_train.py --out /tmp/bench [--seeds 0,1,2]
 
-Measured 2026-11-21 on the synthetic default (24 subjects, seed 0; 32 px, E4-S3, 8 teacher
-and 15 student epochs, 5 test views, seeds 0-2, two runs sharing the 2 cores; WAR = UAR
-because every view holds the same number of clips per class):
-
-| model | WAR % | s/epoch |
-|---|---|---|
-| teacher | 71.5 ± 0.7 | 0.4 |
-| student alpha=0, before weight standardisation (8,16 convs, raw input) | 29.8 ± 2.0 | 1.9 |
-| student alpha=0 | 32.8 ± 0.4 | 3.5 |
-| student MSKD alpha=0.5 tau=2 (hckd+tckd) | 33.5 ± 1.1 | 4.0 ± 1.1 (1.14x) |
-| student MSKD alpha=0.8 tau=4 (hckd) | 33.1 ± 2.2 | 3.5 (0.99x) |
-
-alpha=0.8/tau=4/HCKD-only was the best of five distillation settings on a separate set
-(synthetic seed 1, one seed, 3 views: 35.0 vs 33.2 for alpha=0); on this set neither
-distilled student beats alpha=0 by more than the spread. Students reach 75-90% training WAR:
-they still memorise the training subjects (the float CNN of data_baselines.py reaches ~50%).
+Results: the README's "Distillation over seeds" table (from `mskd bench`, same recipe).
+How the recipe was chosen is in the README's "Choosing the training recipe" table: on a
+separate synthetic set (seed 1), never on the benchmark set.
 """
 
 from __future__ import annotations
