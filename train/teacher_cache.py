@@ -1,7 +1,7 @@
 """Teacher outputs computed once per clip and reused by every distillation epoch.
 
-Design: a clip is fully determined by ``(sequence, start)`` (the loader has no other
-augmentation), so the frozen teacher's per-step logits are cached in memory under that key.
+Design: without augmentation a clip is fully determined by ``(sequence, start)``, so the
+frozen teacher's per-step logits are cached in memory under that key.
 Training starts are random per epoch, but a sequence of length L has only
 ``L - span + 1`` possible starts, so :meth:`TeacherCache.warm` runs the teacher once, before
 the first epoch, on every start of every training sequence (one batch per sequence), and
