@@ -35,13 +35,13 @@ True
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from mskd.errors import NetError
+from mskd.errors import NetError, refuse_unknown_fields
 from mskd.loihi import BIAS_MANT_MAX
 
 ATTR = "mskd_encoding"
@@ -109,9 +109,7 @@ class InputEncoding:
     @classmethod
     def from_json(cls, text: str) -> InputEncoding:
         data = json.loads(text)
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"encoding: unknown field(s) {sorted(unknown)}")
+        refuse_unknown_fields(cls, data, "encoding", ValueError)
         return cls(**data)
 
 

@@ -44,3 +44,14 @@ def require_lava() -> None:
             f"this command needs Lava ({exc.name} is not importable): "
             "install the extra with `pip install 'mskd[lava]'` on Python 3.10"
         ) from exc
+
+
+def refuse_unknown_fields(cls: type, data: dict, what: str,
+                          error: type[Exception] = ConfigError) -> None:
+    """Raise ``error`` naming ``what`` and the keys of ``data`` that ``cls`` (a dataclass)
+    does not have; config readers call it before ``cls(**data)``."""
+    from dataclasses import fields
+
+    unknown = set(data) - {f.name for f in fields(cls)}
+    if unknown:
+        raise error(f"{what}: unknown field(s) {sorted(unknown)}")

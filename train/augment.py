@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from mskd.data.clips import mix_seed
-from mskd.errors import ConfigError
+from mskd.errors import ConfigError, refuse_unknown_fields
 
 _STREAM = 0xA06  # separates the augmentation generator from the clip-start draws
 
@@ -70,10 +70,7 @@ class ClipAugment:
 
     @classmethod
     def from_dict(cls, data: dict) -> ClipAugment:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"augment: unknown field(s) {sorted(unknown)}; known {sorted(known)}")
+        refuse_unknown_fields(cls, data, "augment")
         return cls(**data)
 
     @classmethod

@@ -9,9 +9,9 @@ True
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
-from mskd.errors import ConfigError
+from mskd.errors import ConfigError, refuse_unknown_fields
 from mskd.loihi import DECAY_MAX, VTH_MAX
 
 OUT_VTH_MANT = VTH_MAX  # the readout layer's threshold: as high as Loihi allows
@@ -103,9 +103,6 @@ class StudentConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> StudentConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"student config: unknown field(s) {sorted(unknown)}")
+        refuse_unknown_fields(cls, data, "student config")
         tuples = {"channels", "hidden", "weight_exps", "vth_mants"}
         return cls(**{k: tuple(v) if k in tuples else v for k, v in data.items()})

@@ -21,13 +21,13 @@ torch.Size([3, 2, 7])
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import norse.torch as snn
 import torch
 from torch import nn
 
-from mskd.errors import ConfigError
+from mskd.errors import ConfigError, refuse_unknown_fields
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,7 @@ class TeacherConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TeacherConfig:
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ConfigError(f"teacher config: unknown field(s) {sorted(unknown)}")
+        refuse_unknown_fields(cls, data, "teacher config")
         return cls(**{k: tuple(v) if k == "channels" else v for k, v in data.items()})
 
     def feature_size(self) -> int:
