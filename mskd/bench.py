@@ -72,9 +72,26 @@ def _accuracy(runner: StageRunner, o: DemoOptions, data: Path, seeds: list[int])
             rows[name].append(_evaluate(runner, f"eval-{tag}-s{seed}", ckpt, data,
                                         o.eval_views))
     table = {name: {"war": _spread([r["war"] for r in rs]), "uar": _spread([r["uar"] for r in rs]),
-                    "epoch_seconds": _spread([r["epoch_seconds"] for r in rs], 1.0)}
+                    "epoch_seconds": _spread([r["epoch_seconds"] for r in rs], 1.0),
+                    "war_per_seed": [100 * r["war"] for r in rs]}
              for name, rs in rows.items()}
     return table, first
+
+
+def paired(accuracy: dict, seeds: list[int]) -> dict:
+    """MSKD minus alpha=0 WAR per seed (same seed = same initialisation, data order and
+    augmentation draws, so the difference removes most of the seed-to-seed spread).
+
+    >>> acc = {"teacher": {}, "a0": {"war_per_seed": [40.0, 45.0]},
+    ...        "kd": {"war_per_seed": [41.0, 44.0]}}
+    >>> paired(acc, [0, 1])
+    {'seeds': [0, 1], 'diff': [1.0, -1.0], 'mean': 0.0, 'std': 1.0, 'ahead': 1}
+    """
+    plain, kd = (accuracy[k]["war_per_seed"] for k in list(accuracy)[1:3])
+    diff = [b - a for a, b in zip(plain, kd, strict=True)]
+    return {"seeds": list(seeds), "diff": diff, "mean": statistics.fmean(diff),
+            "std": statistics.pstdev(diff) if len(diff) > 1 else 0.0,
+            "ahead": sum(d > 0 for d in diff)}
 
 
 def run_bench(o: DemoOptions, seeds: list[int], batch: int = 64, lava_samples: int = 2,
@@ -102,6 +119,7 @@ def run_bench(o: DemoOptions, seeds: list[int], batch: int = 64, lava_samples: i
               "settings": {**asdict(o), "seeds": seeds, "batch": batch,
                            "lava_samples": lava_samples},
               "speed": speed.to_json(), "accuracy": accuracy,
+              "mskd_minus_alpha0": paired(accuracy, seeds),
               "deployment": {k: conversion[k] for k in ("float", "deployed", "war_drop_points",
                                                         "uar_drop_points", "clips")},
               "energy": {name: {"snn_uj": rep["energy"]["total"] / PJ_PER_UJ,
@@ -146,6 +164,12 @@ def render(r: dict, speed) -> str:
     how = ("the teacher scores every augmented training batch" if augmented else
            "the teacher's outputs are cached once per clip view before the first epoch")
     lines += ["", f"Distillation epoch / plain epoch: {kd / max(plain, 1e-9):.2f}x ({how})."]
+    if "mskd_minus_alpha0" in r:
+        p = r["mskd_minus_alpha0"]
+        per_seed = ", ".join(f"{d:+.1f}" for d in p["diff"])
+        lines += ["", f"MSKD minus alpha=0, WAR points per seed (paired): {per_seed}; mean "
+                      f"{p['mean']:+.1f} ± {p['std']:.1f}; MSKD ahead on {p['ahead']} of "
+                      f"{len(p['diff'])} seeds."]
     lines += ["", "## Energy per inference", "", "| model | where | uJ |", "|---|---|---|"]
     for name, e in r["energy"].items():
         note = " (per-op figures assumed = Loihi 1)" if e["assumed_figures"] else ""

@@ -25,6 +25,11 @@ def test_bench_writes_every_section(tmp_path: Path) -> None:
     assert result["speed"]["slayer"] > 0
     assert set(result["accuracy"]) == {"teacher", "student alpha=0", "student MSKD alpha=0.5"}
     assert all(row["war"]["n"] == 2 for row in result["accuracy"].values())
+    rows = list(result["accuracy"].values())
+    plain, kd = rows[1]["war_per_seed"], rows[2]["war_per_seed"]
+    diff = [b - a for a, b in zip(plain, kd, strict=True)]
+    assert result["mskd_minus_alpha0"]["diff"] == pytest.approx(diff)
+    assert result["mskd_minus_alpha0"]["ahead"] == sum(d > 0 for d in diff)
     assert set(result["energy"]) == {"loihi1", "loihi2"}
     assert result["energy"]["loihi2"]["assumed_figures"] > 0
     assert 0.0 <= result["deployment"]["deployed"]["war"] <= 1.0
@@ -32,3 +37,4 @@ def test_bench_writes_every_section(tmp_path: Path) -> None:
     for heading in ("Simulator speed", "Float vs deployed", "Distillation over seeds",
                     "Energy per inference"):
         assert heading in md
+    assert "MSKD minus alpha=0, WAR points per seed (paired)" in md
