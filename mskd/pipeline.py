@@ -54,9 +54,9 @@ class DemoOptions:
         self.augment_dict()  # validates
 
     def augment_dict(self) -> dict:
-        from mskd.train.augment import ClipAugment
+        from mskd.train.augment import augment_options
 
-        return ClipAugment.parse(self.augment).to_dict()
+        return augment_options(self.augment)
 
 
 def _key_of(stage_dir: Path) -> str:

@@ -9,8 +9,9 @@ up in these numbers).
     .venv/bin/python scripts/bench_train.py --out /tmp/bench [--seeds 0,1,2]
 
 Results: the README's "Distillation over seeds" table (from `mskd bench`, same recipe).
-How the recipe was chosen is in the README's "Choosing the training recipe" table: on a
-separate synthetic set (seed 1), never on the benchmark set.
+How the recipe was chosen, and distillation compared paired by seed, is in the README's
+"Choosing the training recipe, and does distillation help?": on a separate synthetic set
+(seed 1), never on the benchmark set.
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mskd.train.quant import quantize_weight, round_ste
-from mskd.train.student import Student, normalize_frames, stack_history
+from mskd.train.student import Student
 from mskd.train.student_config import OUT_VTH_MANT, StudentConfig
 
 from mskd.errors import ConfigError
+from mskd.frames import normalize_frames, stack_history
 from mskd.loihi import LifParams, effective_bias, lif_step, zero_state
 
 TINY = dict(size=12, channels=(3,), hidden=(6,), n_frames=2, steps_per_frame=3)

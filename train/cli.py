@@ -28,9 +28,9 @@ def _ints(text: str | None, name: str) -> list[int] | None:
 
 
 def _augment(text: str) -> dict:
-    from mskd.train.augment import ClipAugment
+    from mskd.train.augment import augment_options
 
-    return ClipAugment.parse(text).to_dict()
+    return augment_options(text)
 
 
 _AUGMENT_HELP = ("Per-clip training augmentation: 'default', 'none' or key=value pairs of "

@@ -8,7 +8,7 @@ Layer kinds and fields:
 - ``input``: CUBA-LIF neurons with no synapses, driven by ``bias_mant = round(pixel *
   input_gain)`` (torch.round of the float64 product, half to even; <= 4095), which Lava
   applies as ``bias_mant << 6``; ``pixel`` is first scaled on the host by
-  :func:`mskd.train.student.normalize_frames` with ``input_norm``. ``weight`` and
+  :func:`mskd.frames.normalize_frames` with ``input_norm``. ``weight`` and
   ``bias`` are None (the bias is the frame).
 - ``conv``: ``weight`` int64 ``[out, in, kh, kw]``, ``stride``/``padding`` as (h, w), no
   dilation, one group.
@@ -78,8 +78,8 @@ class QuantizedStudent:
     latency: int
     readout_scale: float
     classes: int
-    input_norm: str = "none"  # host-side frame scaling, see student.normalize_frames
-    input_history: int = 1  # input channel j at frame slot k = frame k - j (student.stack_history)
+    input_norm: str = "none"  # host-side frame scaling, see mskd.frames.normalize_frames
+    input_history: int = 1  # channel j of frame slot k = frame k - j (mskd.frames.stack_history)
     notes: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -48,12 +48,7 @@ from mskd.train.spec import QuantizedStudent, QuantLayer
 from mskd.train.student_config import OUT_VTH_MANT, StudentConfig
 from torch import nn
 
-from mskd.frames import (  # noqa: F401 - normalize_frames, stack_history re-exported
-    frame_schedule,
-    input_mantissa,
-    normalize_frames,
-    stack_history,
-)
+from mskd.frames import frame_schedule, input_mantissa
 from mskd.loihi import LifParams, effective_bias, heaviside, lif_step, zero_state
 
 
