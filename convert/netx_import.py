@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from mskd.convert.mapping_check import PROFILES, map_profiles
+from mskd.convert.mapping_check import map_profiles
 from mskd.convert.netx_writer import write_net
 from mskd.convert.quantize import check_representable
 from mskd.convert.report import network_rows, write_reports
 
 from mskd.encoding import InputEncoding
-from mskd.netspec import SYNAPSE_LAYERS, WEIGHT_MAX, WEIGHT_MIN, NetSpec, kind, read_netx
+from mskd.netspec import SYNAPSE_LAYERS, WEIGHT_MAX, WEIGHT_MIN, NetSpec, kind
+from mskd.netx_io import read_netx
 
 
 def check_netspec(spec: NetSpec, source: str = "") -> NetSpec:
@@ -32,7 +33,7 @@ def check_netspec(spec: NetSpec, source: str = "") -> NetSpec:
 
 
 def convert_netx(src: str | Path, out: str | Path, encoding: InputEncoding | None = None,
-                 profiles: Sequence[str] = PROFILES, report: str | None = None) -> dict:
+                 profiles: Sequence[str] | None = None, report: str | None = None) -> dict:
     """Read, check, map and re-write a netx file; return the report dict."""
     spec = check_netspec(read_netx(src), f"{src}: ")
     mapping = map_profiles(spec, profiles)

@@ -14,7 +14,8 @@ from pathlib import Path
 from mskd.encoding import InputEncoding, read_encoding, write_encoding
 from mskd.errors import NetError
 from mskd.fsio import atomic_path
-from mskd.netspec import NetSpec, read_netx, specs_equal, write_netx
+from mskd.netspec import NetSpec, specs_equal
+from mskd.netx_io import read_netx, write_netx
 
 
 def write_net(spec: NetSpec, enc: InputEncoding | None, out: str | Path) -> Path:

@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         steps: int = typer.Option(None, help="Hold a [B, *shape] input for T steps."),
         device: str = typer.Option("cpu", help="cpu | cuda (simulator only)"),
     ) -> None:
-        from mskd.netspec import read_netx
+        from mskd.netx_io import read_netx
 
         spec = read_netx(net)
         x = _load_input(input)

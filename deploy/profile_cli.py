@@ -87,7 +87,7 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
     from mskd.hw_profiles import load_profile
 
     from mskd.fsio import write_json, write_text
-    from mskd.netspec import read_netx
+    from mskd.netx_io import read_netx
 
     spec, hw = read_netx(net), load_profile(profile)
     if hw.kind != "neuromorphic":

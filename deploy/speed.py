@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec, read_netx
+from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
+from mskd.netx_io import read_netx
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ class LifParams:
     >>> LifParams(du=0, dv=5000, vth=1)
     Traceback (most recent call last):
     ...
-    ValueError: dv=5000 outside the 12-bit range 0..4095
+    ValueError: dv=5000 outside 0..4096
     """
 
     du: int
@@ -71,10 +71,12 @@ class LifParams:
     def __post_init__(self) -> None:
         if not -1 <= self.du <= DECAY_MAX:
             raise ValueError(f"du={self.du} outside the 12-bit range 0..{DECAY_MAX} (or -1)")
-        if not 0 <= self.dv <= DECAY_MAX:
-            raise ValueError(f"dv={self.dv} outside the 12-bit range 0..{DECAY_MAX}")
-        if not 0 <= self.vth <= VTH_MAX:
-            raise ValueError(f"vth={self.vth} outside the 17-bit range 0..{VTH_MAX}")
+        # dv = 4096 (the voltage keeps nothing) and vth = 2**17 are one past the 12- and
+        # 17-bit registers; Lava runs both (netx's default neuron uses them).
+        if not 0 <= self.dv <= DECAY_UNITY:
+            raise ValueError(f"dv={self.dv} outside 0..{DECAY_UNITY}")
+        if not 0 <= self.vth <= VTH_MAX + 1:
+            raise ValueError(f"vth={self.vth} outside 0..{VTH_MAX + 1}")
         if not -8 < self.bias_exp < 8:
             raise ValueError(f"bias_exp={self.bias_exp} outside -7..7")
 
@@ -236,12 +238,9 @@ def lif_step(
 def netx_weights(weight_int) -> tuple[np.ndarray, int]:
     """Effective integer weights and ``weight_exp`` of a netx Dense layer, as Lava runs them.
 
-    Reproduces ``lava.lib.dl.netx.utils.optimize_weight_bits`` (scale to use the 8-bit
-    range: ``w << scale_bits``; ``weight_exp = -scale_bits``; ``num_weight_bits`` from the
-    trailing zero bits) followed by ``PyDenseModelBitAcc``'s ``clip_weights`` (8 bits, by
-    sign mode; an inhibitory -256 becomes -255) and ``truncate_weights`` (drop
-    ``8 - num_weight_bits + mixed`` low bits; magnitudes for inhibitory, floor for mixed).
-    Input: an integer array in -256..255, not all zero (netx cannot map all-zero weights).
+    :func:`netx_optimize` (netx's ``optimize_weight_bits``) followed by
+    :func:`lava_dense_weights` (what ``PyDenseModelBitAcc`` does to them). Input: an
+    integer array in -256..255, not all zero (netx cannot map all-zero weights).
 
     >>> w, e = netx_weights(np.array([[1, 0], [1, 1]]))
     >>> w.tolist(), e
@@ -249,6 +248,16 @@ def netx_weights(weight_int) -> tuple[np.ndarray, int]:
     >>> w, e = netx_weights(np.array([[-3, 100], [255, 0]]))    # mixed, 255 clipped to 254
     >>> w.tolist(), e
     ([[-3, 100], [254, 0]], 0)
+    """
+    scaled, num_weight_bits, weight_exp = netx_optimize(weight_int)
+    return lava_dense_weights(scaled, num_weight_bits), weight_exp
+
+
+def netx_optimize(weight_int) -> tuple[np.ndarray, int, int]:
+    """``lava.lib.dl.netx.utils.optimize_weight_bits``: ``(w << scale_bits, num_weight_bits,
+    weight_exp = -scale_bits)``, the weights scaled to use the 8-bit range.
+
+    netx optimises a ``dense_rec`` layer's two matrices side by side (one exponent).
     """
     w = np.asarray(weight_int).astype(np.int64)
     # optimize_weight_bits: clip mixed-sign matrices that cannot be scaled (warns in netx).
@@ -267,9 +276,19 @@ def netx_weights(weight_int) -> tuple[np.ndarray, int]:
     while n > 0 and np.any(w % (1 << n)):
         n -= 1
     num_weight_bits = 8 - scale_bits - (n - is_signed)
-    w = np.left_shift(w.astype(np.int32), scale_bits)  # int32, as netx
-    # PyDenseModelBitAcc: determine_sign_mode on the shifted weights (netx does not pass its
-    # own sign mode): EXCITATORY if min >= 0, else INHIBITORY if max <= 0, else MIXED.
+    return np.left_shift(w.astype(np.int32), scale_bits).astype(np.int64), num_weight_bits, \
+        -scale_bits  # int32 shift, as netx
+
+
+def lava_dense_weights(scaled: np.ndarray, num_weight_bits: int) -> np.ndarray:
+    """``PyDenseModelBitAcc``'s first step on netx's scaled weights: ``clip_weights`` (8 bits,
+    by sign mode; an inhibitory -256 becomes -255) and ``truncate_weights`` (drop ``8 -
+    num_weight_bits + mixed`` low bits; magnitudes for inhibitory, floor for mixed).
+
+    netx passes no sign mode, so Lava determines it from each matrix it receives:
+    EXCITATORY if min >= 0, else INHIBITORY if max <= 0, else MIXED.
+    """
+    w = np.asarray(scaled).astype(np.int32)
     inhibitory = w.min() < 0 and w.max() <= 0
     mixed = int(w.min() < 0 < w.max())
     sign = -1 if inhibitory else 1  # clip and truncate work on magnitudes when inhibitory
@@ -278,7 +297,7 @@ def netx_weights(weight_int) -> tuple[np.ndarray, int]:
     # int32 numpy shifts as Lava's (k can be -1 for an all-non-positive matrix with -256
     # and odd weights: numpy's shift by a negative count is then reproduced, not guessed).
     m = (m >> k) << k  # arithmetic shift: floor for negative (mixed) weights
-    return (m * sign).astype(np.int64), -scale_bits
+    return (m * sign).astype(np.int64)
 
 
 def synaptic_input(accumulated: torch.Tensor, weight_exp: int) -> torch.Tensor:

@@ -18,13 +18,13 @@ File-boundary conventions (verified against Lava by ``tests/test_deploy_lava.py`
 * The Input layer's ``bias`` (and ``weight``) fields are read but netx does not pass them
   to the neurons: input neurons are driven by setting ``bias_mant`` every step.
 
+Neuron groups (CUBA-LIF, sigma-delta, netx's default) are in :mod:`mskd.neurons`.
+
 >>> n = LifNeuron(i_decay=1024, v_decay=128, vth_mant=80)
->>> n.params
-LifParams(du=1023, dv=128, vth=80, bias_exp=6)
->>> LifNeuron(i_decay=5000, v_decay=0, vth_mant=1)
-Traceback (most recent call last):
-...
-ValueError: iDecay=5000 outside 0..4096
+>>> spec = NetSpec((InputLayer((2,), SdnNeuron(vth_mant=1)),
+...                 DenseLayer(2, 3, np.ones((3, 2), np.int64), n)))
+>>> spec.input_kind, [spec.model(i) for i, _ in spec.neuron_layers()]
+('delta', ['delta', 'lif'])
 """
 
 from __future__ import annotations
@@ -33,15 +33,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mskd.loihi import BIAS_MANT_MAX, BIAS_MANT_MIN, DECAY_MAX, DECAY_UNITY, VTH_MAX, LifParams
+from mskd.loihi import BIAS_MANT_MAX, BIAS_MANT_MIN
+from mskd.neurons import DEFAULT_NEURON, LifNeuron, Neuron, SdnNeuron  # noqa: F401
+from mskd.sdn import EXP_MAX, SPIKE_EXP
 
+MAX_MESSAGE_BITS = 24  # Loihi 2 graded spikes carry up to 24 bits
 MAX_DELAY = 62  # netx DelayDense is built with max_delay=62 (hdf5.py create_dense)
 WEIGHT_MIN, WEIGHT_MAX = -256, 255  # what optimize_weight_bits can map without a negative shift
-
-
-def _check_range(name: str, value: int, lo: int, hi: int) -> None:
-    if not lo <= value <= hi:
-        raise ValueError(f"{name}={value} outside {lo}..{hi}")
 
 
 def _int_array(name: str, a, ndim: int | None = None) -> np.ndarray:
@@ -61,34 +59,29 @@ def _pair(name: str, v) -> tuple[int, int]:
     return t
 
 
-@dataclass(frozen=True)
-class LifNeuron:
-    """netx CUBA neuron fields: ``iDecay``, ``vDecay``, ``vThMant``, ``gradedSpike``."""
-
-    i_decay: int
-    v_decay: int
-    vth_mant: int
-    graded: bool = False
-
-    def __post_init__(self) -> None:
-        _check_range("iDecay", self.i_decay, 0, DECAY_UNITY)
-        _check_range("vDecay", self.v_decay, 0, DECAY_MAX)
-        _check_range("vThMant", self.vth_mant, 0, VTH_MAX)
-
-    @property
-    def params(self) -> LifParams:
-        """The Lava LIF parameters netx derives (``du = iDecay - 1``, ``bias_exp = 6``)."""
-        return LifParams.from_netx(self.i_decay, self.v_decay, self.vth_mant)
+SDNN_BIAS_LIMIT = 1 << 19  # Lava scales an SDNN bias by 2**12 into an int32 register
 
 
-def _check_bias(bias: np.ndarray | None, n: int) -> None:
+def _check_bias(bias: np.ndarray | None, n: int, neuron=None) -> None:
     if bias is None:
         return
     _int_array("bias", bias, 1)
     if bias.shape != (n,):
         raise ValueError(f"bias shape {bias.shape} does not match {n} channels/neurons")
-    if bias.size and (bias.min() < BIAS_MANT_MIN or bias.max() > BIAS_MANT_MAX):
-        raise ValueError(f"bias outside the 13-bit range {BIAS_MANT_MIN}..{BIAS_MANT_MAX}")
+    if isinstance(neuron, SdnNeuron):
+        if neuron.sigma_output:  # netx passes bias= to Lava's Sigma, which takes none
+            raise ValueError("a sigma_output layer cannot have a bias (Lava's Sigma has none)")
+        lo, hi = -SDNN_BIAS_LIMIT, SDNN_BIAS_LIMIT - 1
+    else:
+        lo, hi = BIAS_MANT_MIN, BIAS_MANT_MAX
+    if bias.size and (bias.min() < lo or bias.max() > hi):
+        why = "13-bit bias_mant" if lo == BIAS_MANT_MIN else "SDNN bias << 12 in int32"
+        raise ValueError(f"bias outside {lo}..{hi} ({why})")
+
+
+def _check_neuron(neuron) -> None:
+    if not isinstance(neuron, (LifNeuron, SdnNeuron)):
+        raise ValueError(f"neuron must be a LifNeuron or SdnNeuron, got {type(neuron).__name__}")
 
 
 def _check_weight(w: np.ndarray) -> None:
@@ -100,19 +93,22 @@ def _check_weight(w: np.ndarray) -> None:
 
 @dataclass(frozen=True)
 class InputLayer:
-    """netx ``input``: with a neuron, bias-driven input neurons; without, only a shape.
+    """netx ``input``: without a neuron only a shape; with a CUBA neuron, input neurons
+    driven by ``bias_mant``; with an SDNN neuron, a Delta encoder fed the input values.
 
     ``bias`` is kept for round trips; netx ignores it (see the module docstring).
     """
 
     shape: tuple[int, ...]
-    neuron: LifNeuron | None = None
+    neuron: LifNeuron | SdnNeuron | None = None
     bias: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
         if len(self.shape) not in (1, 3) or min(self.shape) < 1:
             raise ValueError(f"input shape {self.shape} must be (N,) or (C, H, W)")
+        if self.neuron is not None:
+            _check_neuron(self.neuron)
         if self.bias is not None:
             _int_array("bias", self.bias)
 
@@ -130,7 +126,9 @@ def conv_out_hw(in_hw, kernel, stride, padding, dilation) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class ConvLayer:
-    """netx ``conv``: Lava Conv synapse (fixed_pt) + CUBA-LIF neurons, shapes (C, H, W).
+    """netx ``conv``: Lava Conv synapse (fixed_pt) + CUBA-LIF or sigma-delta neurons.
+
+    Shapes are (C, H, W).
 
     ``weight`` is ``[out, in/groups, kH, kW]`` as stored in the file; ``bias`` per channel.
     """
@@ -142,7 +140,7 @@ class ConvLayer:
     padding: tuple[int, int]
     dilation: tuple[int, int]
     groups: int
-    neuron: LifNeuron
+    neuron: LifNeuron | SdnNeuron
     bias: np.ndarray | None = None
     delay: np.ndarray | None = None
 
@@ -166,25 +164,30 @@ class ConvLayer:
         if hw != self.out_shape[1:] or min(hw) < 1:
             raise ValueError(f"out_shape {self.out_shape} does not match conv output {hw}")
         _check_weight(w)
-        _check_bias(self.bias, cout)
+        _check_neuron(self.neuron)
+        _check_bias(self.bias, cout, self.neuron)
         if self.delay is not None and np.any(_int_array("delay", self.delay)):
             raise ValueError("conv delay is not supported (netx ignores conv delays)")
 
 
 @dataclass(frozen=True)
 class DenseLayer:
-    """netx ``dense``: Lava Dense (or DelayDense when ``delay`` is present) + CUBA-LIF.
+    """netx ``dense`` (Lava Dense, or DelayDense when ``delay`` is present) or ``dense_rec``
+    (``weight_rec`` set: netx's RecurrentDense) + CUBA-LIF or sigma-delta neurons.
 
-    ``weight`` is ``[out, in]``. ``delay`` is kept as stored: a scalar, one value per
+    ``weight`` is ``[out, in]``, ``weight_rec`` ``[out, out]`` (the layer's own messages of
+    step t reach its neurons at t + 1). ``delay`` is kept as stored: a scalar, one value per
     output (axonal, checked first by netx), one per input, or a full ``[out, in]`` array.
+    ``neuron`` is netx's :data:`~mskd.neurons.DEFAULT_NEURON` when the file has no group.
     """
 
     in_features: int
     out_features: int
     weight: np.ndarray
-    neuron: LifNeuron
+    neuron: LifNeuron | SdnNeuron = DEFAULT_NEURON
     bias: np.ndarray | None = None
     delay: np.ndarray | None = None
+    weight_rec: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         w = _int_array("weight", self.weight, 2)
@@ -192,7 +195,17 @@ class DenseLayer:
             raise ValueError(f"weight shape {w.shape} is not "
                              f"({self.out_features}, {self.in_features})")
         _check_weight(w)
-        _check_bias(self.bias, self.out_features)
+        _check_neuron(self.neuron)
+        _check_bias(self.bias, self.out_features, self.neuron)
+        if self.weight_rec is not None:
+            r = _int_array("weight_rec", self.weight_rec, 2)
+            if r.shape != (self.out_features, self.out_features):
+                raise ValueError(f"weight_rec shape {r.shape} is not "
+                                 f"({self.out_features}, {self.out_features})")
+            _check_weight(np.concatenate([w, r], axis=1))  # netx optimises them together
+            if self.delay is not None:  # hdf5.py builds both DelayDense without weight_exp
+                raise ValueError("dense_rec with delay: netx drops the weight exponent of "
+                                 "both synapses (lava-dl 0.6), so it would not run as stored")
         if self.delay is not None:
             d = _int_array("delay", self.delay)
             if d.size and (d.min() < 0 or d.max() > MAX_DELAY):
@@ -242,13 +255,21 @@ SYNAPSE_LAYERS = (ConvLayer, DenseLayer)
 
 @dataclass(frozen=True)
 class NetSpec:
-    """A feed-forward netx network: layers in order; each layer's input is the previous output.
+    """A netx network: layers in order; each layer's input is the previous output (plus,
+    for a ``dense_rec`` layer, its own output of the step before).
 
-    A first :class:`InputLayer` with a neuron makes the network bias-driven; one without a
-    neuron (or none at all) makes the first synapse layer receive binary spikes.
+    How the first layer is driven (:attr:`input_kind`): an :class:`InputLayer` with a CUBA
+    neuron by ``bias_mant`` per step (``bias``), with an SDNN neuron by integer values into
+    its Delta encoder (``delta``); without input neurons the first synapse receives binary
+    spikes (``spikes``) or, with ``input_message_bits > 0`` (netx's
+    ``Network(input_message_bits=...)``), signed graded payloads of that width (``graded``).
+    ``spike_exp`` is netx's ``Network(spike_exp=...)`` of every sigma-delta layer. Neither is
+    stored in a netx file: they are how the file is built, like Lava's ``reset_interval``.
     """
 
     layers: tuple[Layer, ...]
+    input_message_bits: int = 0
+    spike_exp: int = SPIKE_EXP
 
     def __post_init__(self) -> None:
         from mskd.errors import NetError
@@ -256,6 +277,11 @@ class NetSpec:
         object.__setattr__(self, "layers", tuple(self.layers))
         if not self.layers:
             raise NetError("network has no layers")
+        if not 0 <= self.input_message_bits <= MAX_MESSAGE_BITS:
+            raise NetError(f"input_message_bits={self.input_message_bits} outside "
+                           f"0..{MAX_MESSAGE_BITS} (Loihi 2 graded spikes)")
+        if not 0 <= self.spike_exp <= EXP_MAX:
+            raise NetError(f"spike_exp={self.spike_exp} outside 0..{EXP_MAX}")
         prev = None
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, (InputLayer, ConvLayer, DenseLayer, FlattenLayer)):
@@ -273,12 +299,46 @@ class NetSpec:
         if not any(isinstance(la, SYNAPSE_LAYERS) for la in self.layers) and not (
                 isinstance(self.layers[0], InputLayer) and self.layers[0].neuron):
             raise NetError("network has no neurons")
+        for i, layer in self.neuron_layers():
+            if isinstance(layer.neuron, SdnNeuron):
+                try:
+                    layer.neuron.params(self.role(i), self.spike_exp)
+                except ValueError as exc:
+                    raise NetError(f"layer {i} ({kind(layer)}): neuron {exc}") from None
+
+    @property
+    def input_kind(self) -> str:
+        """``bias``, ``delta``, ``spikes`` or ``graded`` (see the class docstring)."""
+        first = self.layers[0]
+        if isinstance(first, InputLayer) and first.neuron is not None:
+            return "delta" if isinstance(first.neuron, SdnNeuron) else "bias"
+        return "graded" if self.input_message_bits else "spikes"
 
     @property
     def bias_driven(self) -> bool:
-        """True when the first layer is an Input layer with neurons (driven by bias_mant)."""
-        first = self.layers[0]
-        return isinstance(first, InputLayer) and first.neuron is not None
+        """True when the first layer is an Input layer with CUBA neurons (bias_mant)."""
+        return self.input_kind == "bias"
+
+    def role(self, index: int) -> str:
+        """``input`` for an Input layer, ``hidden`` for any other."""
+        return "input" if isinstance(self.layers[index], InputLayer) else "hidden"
+
+    def model(self, index: int) -> str:
+        """Lava neuron model of layer ``index``: ``lif``, ``delta``, ``sigma_delta``, ``sigma``."""
+        return self.layers[index].neuron.model(self.role(index))
+
+    def graded_input(self, index: int) -> bool:
+        """Whether the synapse of layer ``index`` receives graded payloads (netx's
+        ``input_message_bits > 0``: the previous neuron layer is SDNN, or the network input
+        is graded); binary synapses count any non-zero message as a 1."""
+        for j in range(index - 1, -1, -1):
+            layer = self.layers[j]
+            if isinstance(layer, FlattenLayer):
+                continue
+            if isinstance(layer, InputLayer) and layer.neuron is None:
+                break
+            return layer.neuron.graded_out
+        return self.input_message_bits > 0
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -309,15 +369,14 @@ def layers_equal(a: Layer, b: Layer) -> bool:
 
 def specs_equal(a: NetSpec, b: NetSpec) -> bool:
     """True when two specs describe the same network exactly."""
-    return len(a.layers) == len(b.layers) and all(
-        layers_equal(x, y) for x, y in zip(a.layers, b.layers, strict=True))
+    return (len(a.layers) == len(b.layers) and a.input_message_bits == b.input_message_bits
+            and a.spike_exp == b.spike_exp and all(
+                layers_equal(x, y) for x, y in zip(a.layers, b.layers, strict=True)))
 
 
 def kind(layer: Layer) -> str:
-    """The netx ``type`` string of a layer."""
+    """The netx ``type`` string of a layer (``dense_rec`` for a recurrent dense)."""
+    if isinstance(layer, DenseLayer) and layer.weight_rec is not None:
+        return "dense_rec"
     return {InputLayer: "input", ConvLayer: "conv", DenseLayer: "dense",
             FlattenLayer: "flatten"}[type(layer)]
-
-
-# The file boundary lives in mskd.netx_io; re-exported here for callers.
-from mskd.netx_io import read_netx, write_netx  # noqa: E402,F401

@@ -1,149 +1,296 @@
 """The file boundary: netx HDF5 <-> :class:`mskd.netspec.NetSpec`.
 
 Every error names the file, the layer index and the field. The conventions (shape and
-stride order, conv weight layout, flatten order) are in :mod:`mskd.netspec`'s docstring.
+stride order, conv weight layout, flatten order) are in :mod:`mskd.netspec`'s docstring,
+the neuron fields in :mod:`mskd.neurons`.
+
+What netx builds and this reader accepts (lava-dl 0.6 ``netx/hdf5.py``): layer types
+``input``, ``conv``, ``dense``, ``dense_rec`` and ``flatten``; neuron types ``CUBA``/
+``LOIHI`` and ``SDNN``; a dense layer without a ``neuron`` group (netx's default neuron);
+a file without an input layer when the input shape is given (``input_shape``, as netx's
+``Network(input_shape=...)``; a dense first layer needs none). Refused with one line: what
+netx refuses (``pool``, ``average``, ``concat``, ``convT``, ``unpool``), what it builds
+but Lava cannot run (a ``messageBits`` field, a bias on a Sigma output), what it would run
+differently from the file (a non-ReLU SDNN activation, ``dense_rec`` with delays), complex
+synapses, and sizes beyond :data:`MAX_ENTRIES` (checked from the metadata, before reading).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from mskd.errors import NetError
 from mskd.netspec import (
     ConvLayer,
     DenseLayer,
     FlattenLayer,
     InputLayer,
     Layer,
-    LifNeuron,
     NetSpec,
     kind,
 )
+from mskd.neurons import DEFAULT_NEURON, LifNeuron, SdnNeuron
+from mskd.sdn import SPIKE_EXP
 
-UNSUPPORTED_TYPES = ("pool", "average", "concat", "convT", "unpool", "dense_rec", "dense_comp")
+UNSUPPORTED_TYPES = ("pool", "average", "concat", "convT", "unpool", "dense_comp")
+SUPPORTED_TYPES = ("input", "conv", "dense", "dense_rec", "flatten")
+# Largest array mskd reads from a file: 2**24 entries (128 MiB as int64), above any layer
+# of a Loihi 2 chip (120 M synapses over 128 cores) that netx stores densely and far above
+# what the toolchain's networks use. Checked against the HDF5 metadata before any read,
+# so a small compressed file cannot declare its way to gigabytes.
+MAX_ENTRIES = 1 << 24
+MAX_DIMS = 5
 
 
-def _field(g, name: str, where: str):
-    from mskd.errors import NetError
+def _dataset(g, name: str, where: str):
+    """The HDF5 dataset ``name`` of group ``g`` with its size checked, not yet read."""
+    import h5py
 
     if name not in g:
         raise NetError(f"{where}: missing field '{name}'")
-    return g[name][()]
+    ds = g[name]
+    if not isinstance(ds, h5py.Dataset):
+        raise NetError(f"{where}: field '{name}' is a group, not a value")
+    if ds.ndim > MAX_DIMS or (ds.size or 0) > MAX_ENTRIES:
+        raise NetError(f"{where}: field '{name}' declares shape {ds.shape} "
+                       f"({ds.size} entries; mskd reads at most {MAX_ENTRIES})")
+    return ds
+
+
+def _field(g, name: str, where: str):
+    try:
+        return _dataset(g, name, where)[()]
+    except (OSError, TypeError, ValueError) as exc:
+        raise NetError(f"{where}: field '{name}' cannot be read "
+                       f"({' '.join(str(exc).split())})") from None
 
 
 def _as_int(value, name: str, where: str) -> np.ndarray:
     """Integer view of a stored value; netx itself casts with ``astype(int)``."""
-    from mskd.errors import NetError
-
     a = np.asarray(value)
+    if a.dtype.kind == "b":
+        a = a.astype(np.int64)
     if a.dtype.kind not in "iuf" or (a.dtype.kind == "f" and not np.all(np.isfinite(a))):
-        raise NetError(f"{where}: field '{name}' is not numeric")
+        raise NetError(f"{where}: field '{name}' is not numeric (dtype {a.dtype})")
+    if a.dtype.kind == "u" and a.size and int(a.max()) > np.iinfo(np.int64).max:
+        raise NetError(f"{where}: field '{name}' holds unsigned values above int64 "
+                       f"(max {int(a.max())})")
+    if a.dtype.kind == "f" and a.size and float(np.abs(a).max()) >= 2.0**62:
+        raise NetError(f"{where}: field '{name}' holds values beyond int64")
     return a.astype(np.int64)  # netx: ``.astype(int)`` (float values truncate toward zero)
 
 
+def _int_field(g, name: str, where: str) -> np.ndarray:
+    return _as_int(_field(g, name, where), name, where)
+
+
+def _scalar(g, name: str, where: str) -> int:
+    a = _int_field(g, name, where).reshape(-1)
+    if a.size != 1:
+        raise NetError(f"{where}: field '{name}' must hold one value, got {a.size}")
+    return int(a[0])
+
+
 def _read_type(g, where: str) -> str:
-    t = _field(g, "type", where)
-    t = t[0] if getattr(t, "shape", ()) else t
-    return t.decode("ascii") if isinstance(t, bytes) else str(t)
+    t = np.asarray(_field(g, "type", where)).reshape(-1)
+    if t.size != 1:
+        raise NetError(f"{where}: field 'type' must hold one string, got {t.size} values")
+    t = t[0]
+    if isinstance(t, bytes):
+        try:
+            return t.decode("ascii")
+        except UnicodeDecodeError:
+            raise NetError(f"{where}: field 'type' is not ASCII text") from None
+    if isinstance(t, str):
+        return t
+    raise NetError(f"{where}: field 'type' is not a string")
 
 
-def _read_neuron(g, where: str) -> LifNeuron:
-    from mskd.errors import NetError
+def _flag(g, name: str, where: str) -> bool:
+    return bool(_scalar(g, name, where)) if name in g else False
+
+
+def _read_neuron(g, where: str):
+    import h5py
 
     if "neuron" not in g:
-        raise NetError(f"{where}: missing field 'neuron'")
+        return None
     n, w = g["neuron"], f"{where} neuron"
+    if not isinstance(n, h5py.Group):
+        raise NetError(f"{w}: 'neuron' is a value, not a group")
     ntype = _read_type(n, w)
-    if ntype not in ("CUBA", "LOIHI"):
-        raise NetError(f"{w}: unsupported neuron type {ntype} (only CUBA-LIF)")
-    if "messageBits" in n and int(n["messageBits"][()]) != 0:
-        raise NetError(f"{w}: graded spikes (messageBits) are not supported")
-    vals = {k: int(_as_int(_field(n, k, w), k, w)) for k in ("iDecay", "vDecay", "vThMant")}
-    graded = bool(n["gradedSpike"][()]) if "gradedSpike" in n else False
+    if "messageBits" in n:
+        raise NetError(f"{w}: field 'messageBits' makes netx 0.6 fail in Lava (it reads the "
+                       "field as a group); remove it (SDNN layers send graded messages, "
+                       "CUBA layers binary spikes)")
     try:
-        return LifNeuron(vals["iDecay"], vals["vDecay"], vals["vThMant"], graded)
+        if ntype in ("CUBA", "LOIHI"):
+            vals = {k: _scalar(n, k, w) for k in ("iDecay", "vDecay", "vThMant")}
+            return LifNeuron(vals["iDecay"], vals["vDecay"], vals["vThMant"],
+                             _flag(n, "gradedSpike", w))
+        if ntype == "SDNN":
+            if "activation" in n:
+                act = np.asarray(_field(n, "activation", w)).reshape(-1)[0]
+                act = act.decode("ascii", "replace") if isinstance(act, bytes) else str(act)
+                if act.lower() != "relu":
+                    raise NetError(f"{w}: field 'activation' is {act!r}, but netx builds "
+                                   "every SigmaDelta with ReLU; it would not run as trained")
+            sigma = "sigma_output" in n
+            return SdnNeuron(0 if sigma and "vThMant" not in n else _scalar(n, "vThMant", w),
+                             sigma_output=sigma)
     except ValueError as exc:
         raise NetError(f"{w}: {exc}") from None
+    raise NetError(f"{w}: unsupported neuron type {ntype} (netx builds CUBA, LOIHI, SDNN)")
 
 
 def _hw(g, name: str, where: str, default: int) -> tuple[int, int]:
     if name not in g:
         return (default, default)
-    a = _as_int(g[name][()], name, where).reshape(-1)
+    a = _int_field(g, name, where).reshape(-1)
+    if a.size not in (1, 2):
+        raise NetError(f"{where}: field '{name}' must hold 1 or 2 values, got {a.size}")
     return (int(a[0]), int(a[0])) if a.size == 1 else (int(a[0]), int(a[1]))  # stored (H, W)
 
 
 def _opt(g, name: str, where: str) -> np.ndarray | None:
-    return _as_int(g[name][()], name, where) if name in g else None
+    return _int_field(g, name, where) if name in g else None
+
+
+def _shape(g, where: str) -> tuple[int, ...]:
+    s = _int_field(g, "shape", where).reshape(-1)
+    if s.size == 0 or s.size > 3 or s.min() < 1 or int(np.prod(s, dtype=np.float64)) > MAX_ENTRIES:
+        raise NetError(f"{where}: field 'shape' {tuple(int(x) for x in s)} is not 1 to 3 "
+                       f"positive sizes of at most {MAX_ENTRIES} neurons")
+    return tuple(int(x) for x in s)
 
 
 def _read_layer(g, where: str, prev: tuple[int, ...] | None) -> Layer:
-    from mskd.errors import NetError
+    import h5py
 
+    if not isinstance(g, h5py.Group):
+        raise NetError(f"{where}: is a value, not a layer group")
     t = _read_type(g, where)
-    if t in UNSUPPORTED_TYPES or t not in ("input", "conv", "dense", "flatten"):
-        raise NetError(f"{where} ({t}): layer type not supported by the simulator")
+    if t in UNSUPPORTED_TYPES or t not in SUPPORTED_TYPES:
+        raise NetError(f"{where} ({t}): layer type not supported by netx/Lava (netx builds "
+                       f"{', '.join(SUPPORTED_TYPES)})")
     where = f"{where} ({t})"
-    if t != "flatten" and "weight/imag" in g:
-        raise NetError(f"{where}: complex synapses are not supported")
+    try:
+        return _build_layer(g, t, where, prev)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise NetError(f"{where}: {' '.join(str(exc).split())}") from None
+
+
+def _build_layer(g, t: str, where: str, prev: tuple[int, ...] | None) -> Layer:
+    import h5py
+
+    if t != "flatten" and "weight" in g and isinstance(g["weight"], h5py.Group):
+        raise NetError(f"{where}: complex synapses (weight/real, weight/imag) are not "
+                       "supported")
     if t == "input":
-        shape = tuple(_as_int(_field(g, "shape", where), "shape", where).reshape(-1))
-        neuron = _read_neuron(g, where) if "neuron" in g else None
-        return InputLayer(shape, neuron, _opt(g, "bias", where))
-    if prev is None:
-        raise NetError(f"{where}: input shape unknown (add an input layer first)")
+        return InputLayer(_shape(g, where), _read_neuron(g, where), _opt(g, "bias", where))
     if t == "flatten":
+        if prev is None:
+            raise NetError(f"{where}: input shape unknown (give the input shape)")
         return FlattenLayer(prev, (int(np.prod(prev)),))
     neuron = _read_neuron(g, where)
-    weight = _as_int(_field(g, "weight", where), "weight", where)
+    weight = _int_field(g, "weight", where)
     bias = _opt(g, "bias", where)
     bias = None if bias is None else bias.reshape(-1)
     delay = _opt(g, "delay", where)
-    if t == "dense":
-        out = int(np.prod(_as_int(_field(g, "shape", where), "shape", where)))
-        weight = weight.reshape(out, -1) if weight.ndim == 1 else weight  # as netx does
-        return DenseLayer(int(np.prod(prev)), out, weight, neuron, bias, delay)
+    if t in ("dense", "dense_rec"):
+        out = int(np.prod(_shape(g, where)))
+        if weight.ndim == 1:
+            if weight.size % out:
+                raise NetError(f"{where}: field 'weight' has {weight.size} entries, not a "
+                               f"multiple of {out} outputs")
+            weight = weight.reshape(out, -1)  # as netx does
+        if weight.ndim != 2:
+            raise NetError(f"{where}: field 'weight' must be [out, in], got {weight.shape}")
+        rec = None
+        if t == "dense_rec":
+            rec = _int_field(g, "weight_rec", where)
+            rec = rec.reshape(out, -1) if rec.ndim == 1 and rec.size % out == 0 else rec
+        n_in = int(np.prod(prev)) if prev is not None else weight.shape[1]
+        return DenseLayer(n_in, out, weight, DEFAULT_NEURON if neuron is None else neuron,
+                          bias, delay, rec)
+    if neuron is None:  # netx: layer_config['neuron'] (KeyError for a conv)
+        raise NetError(f"{where}: missing field 'neuron' (netx gives only dense layers a "
+                       "default neuron)")
+    if prev is None:
+        raise NetError(f"{where}: input shape unknown: the file has no input layer; give the "
+                       "input shape (C,H,W), as netx's Network(input_shape=...)")
     if len(prev) != 3:
         raise NetError(f"{where}: conv needs a (C, H, W) input, got {prev}")
-    out_shape = tuple(_as_int(_field(g, "shape", where), "shape", where).reshape(-1))
+    if weight.ndim not in (4, 5) or (weight.ndim == 5 and weight.shape[4] != 1):
+        raise NetError(f"{where}: field 'weight' must be [out, in/groups, kH, kW], got "
+                       f"{weight.shape}")
     weight = weight.reshape(weight.shape[:4])  # slayer's trailing time axis, dropped by netx
-    return ConvLayer(prev, out_shape, weight, _hw(g, "stride", where, 1),
+    groups = _scalar(g, "groups", where) if "groups" in g else 1
+    return ConvLayer(prev, _shape(g, where), weight, _hw(g, "stride", where, 1),
                      _hw(g, "padding", where, 0), _hw(g, "dilation", where, 1),
-                     int(_as_int(g["groups"][()], "groups", where)) if "groups" in g else 1,
-                     neuron, bias, delay)
+                     groups, neuron, bias, delay)
 
 
-def read_netx(path) -> NetSpec:
-    """Read and validate a netx HDF5 file; any problem is a one-line :class:`NetError`."""
+def read_netx(path, input_shape: tuple[int, ...] | None = None, input_message_bits: int = 0,
+              spike_exp: int = SPIKE_EXP) -> NetSpec:
+    """Read and validate a netx HDF5 file; any problem is a one-line :class:`NetError`.
+
+    ``input_shape`` (torch order, (C, H, W) or (N,)) is for files without an input layer;
+    ``input_message_bits`` and ``spike_exp`` are netx's ``Network(...)`` arguments of the
+    same names (see :class:`~mskd.netspec.NetSpec`).
+    """
     import h5py
-
-    from mskd.errors import NetError
 
     try:
         with h5py.File(path, "r") as f:
-            if "layer" not in f:
+            if "layer" not in f or not isinstance(f["layer"], h5py.Group):
                 raise NetError(f"{path}: missing group 'layer' (not a netx network)")
             group = f["layer"]
             names = sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else -1)
-            if names != [str(i) for i in range(len(names))]:
-                raise NetError(f"{path}: layers must be named 0..{len(names) - 1}")
-            layers: list[Layer] = []
-            for i, name in enumerate(names):
-                where = f"{path}: layer {i}"
-                prev = layers[-1].out_shape if layers else None
-                try:
-                    layers.append(_read_layer(group[name], where, prev))
-                except (ValueError, TypeError, KeyError) as exc:
-                    raise NetError(f"{where}: {exc}") from None
+            if not names or names != [str(i) for i in range(len(names))]:
+                raise NetError(f"{path}: layers must be named 0..N-1, found "
+                               f"{', '.join(names[:5]) or 'none'}")
+            layers = _read_layers(group, names, path, input_shape)
     except OSError as exc:
         raise NetError(f"{path}: cannot read HDF5 ({' '.join(str(exc).split())})") from None
     try:
-        return NetSpec(tuple(layers))
+        return NetSpec(tuple(layers), input_message_bits, spike_exp)
     except NetError as exc:
         raise NetError(f"{path}: {exc}") from None
 
 
-def _write_neuron(g, n: LifNeuron) -> None:
-    g.create_dataset("neuron/type", (1,), "S10", [b"CUBA"])
+def _read_layers(group, names, path, input_shape) -> list[Layer]:
+    layers: list[Layer] = []
+    for i, name in enumerate(names):
+        where = f"{path}: layer {i}"
+        prev = layers[-1].out_shape if layers else (
+            tuple(int(s) for s in input_shape) if input_shape else None)
+        try:
+            layer = _read_layer(group[name], where, prev)
+        except (ValueError, TypeError, KeyError, OSError) as exc:
+            raise NetError(f"{where}: {' '.join(str(exc).split())}") from None
+        if isinstance(layer, InputLayer) and i:
+            raise NetError(f"{where} (input): an input layer must be the first layer")
+        if isinstance(layer, InputLayer) and input_shape and \
+                tuple(input_shape) != layer.shape:
+            raise NetError(f"{where} (input): the file's input shape {layer.shape} differs "
+                           f"from the given {tuple(input_shape)}")
+        if i == 0 and input_shape and not isinstance(layer, InputLayer):
+            layers.append(InputLayer(tuple(int(s) for s in input_shape)))
+        layers.append(layer)
+    return layers
+
+
+def _write_neuron(g, n) -> None:
+    if isinstance(n, LifNeuron) and n.default:
+        return  # netx's default neuron: no group, as the file was read
+    g.create_dataset("neuron/type", (1,), "S10", [n.kind.encode("ascii")])
+    if isinstance(n, SdnNeuron):
+        if not n.sigma_output:
+            g.create_dataset("neuron/vThMant", data=n.vth_mant)
+        else:
+            g.create_dataset("neuron/sigma_output", data=True)
+        return
     g.create_dataset("neuron/iDecay", data=n.i_decay)
     g.create_dataset("neuron/vDecay", data=n.v_decay)
     g.create_dataset("neuron/vThMant", data=n.vth_mant)
@@ -159,7 +306,7 @@ def _write_layer(g, layer: Layer) -> None:
         return
     if layer.neuron is not None:
         _write_neuron(g, layer.neuron)
-    for name in ("weight", "bias", "delay"):
+    for name in ("weight", "weight_rec", "bias", "delay"):
         if getattr(layer, name, None) is not None:
             g.create_dataset(name, data=getattr(layer, name))
     if isinstance(layer, ConvLayer):
@@ -169,7 +316,11 @@ def _write_layer(g, layer: Layer) -> None:
 
 
 def write_netx(spec: NetSpec, path) -> None:
-    """Write ``spec`` as a netx HDF5 file (atomically), laid out like lava-dl's exports."""
+    """Write ``spec`` as a netx HDF5 file (atomically), laid out like lava-dl's exports.
+
+    An :class:`InputLayer` without neurons is written (its shape tells netx the input
+    shape); ``input_message_bits`` and ``spike_exp`` are not file fields (see NetSpec).
+    """
     import h5py
 
     from mskd.fsio import atomic_path

@@ -24,15 +24,8 @@ from mskd.deploy import sim
 from mskd.deploy.speed import interleaved_rates, lava_rates, sim_runner, slayer_runner
 from mskd.deploy.synapses import DenseKernel
 
-from mskd.netspec import (
-    ConvLayer,
-    DenseLayer,
-    FlattenLayer,
-    InputLayer,
-    LifNeuron,
-    NetSpec,
-    write_netx,
-)
+from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
+from mskd.netx_io import write_netx
 
 
 def student_spec(seed: int = 0) -> NetSpec:

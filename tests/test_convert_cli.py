@@ -15,7 +15,7 @@ from mskd.train.student_config import StudentConfig
 
 from mskd.encoding import read_encoding
 from mskd.errors import MskdError
-from mskd.netspec import read_netx
+from mskd.netx_io import read_netx
 
 
 def _student(seed=0) -> Student:
@@ -120,7 +120,8 @@ def test_pool_layer_is_refused(tmp_path, capsys):
 
 
 def test_design_rule_breach_names_rule_layer_and_numbers(tmp_path, capsys):
-    from mskd.netspec import DenseLayer, InputLayer, LifNeuron, NetSpec, write_netx
+    from mskd.netspec import DenseLayer, InputLayer, LifNeuron, NetSpec
+    from mskd.netx_io import write_netx
 
     lif = LifNeuron(4096, 0, 100)
     spec = NetSpec((InputLayer((5000,), lif),

@@ -80,7 +80,7 @@ def test_slayer_export_simulator_equals_lava(tmp_path):
     from mskd.convert.netx_import import convert_netx
     from mskd.deploy.sim import run
 
-    from mskd.netspec import read_netx
+    from mskd.netx_io import read_netx
 
     torch.manual_seed(0)
     params = {"threshold": 0.5, "current_decay": 0.25, "voltage_decay": 0.03,

@@ -11,7 +11,8 @@ from mskd.convert.nir_import import convert_nir, nir_to_netspec
 from mskd.convert.quantize import fold_student
 
 from mskd.errors import NetError
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, read_netx
+from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer
+from mskd.netx_io import read_netx
 
 DT = 1e-3
 

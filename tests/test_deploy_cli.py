@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mskd.netspec import DenseLayer, InputLayer, LifNeuron, NetSpec, write_netx
+from mskd.netspec import DenseLayer, InputLayer, LifNeuron, NetSpec
+from mskd.netx_io import write_netx
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

@@ -24,9 +24,8 @@ from mskd.netspec import (
     LifNeuron,
     NetSpec,
     conv_out_hw,
-    read_netx,
-    write_netx,
 )
+from mskd.netx_io import read_netx, write_netx
 
 pytest.importorskip("lava.lib.dl.netx")
 

@@ -16,10 +16,9 @@ from mskd.netspec import (
     InputLayer,
     LifNeuron,
     NetSpec,
-    read_netx,
     specs_equal,
-    write_netx,
 )
+from mskd.netx_io import read_netx, write_netx
 
 
 def small_spec() -> NetSpec:
@@ -63,12 +62,21 @@ def _edit(path: Path, fn) -> None:
     (lambda f: f["layer/1/neuron"].__delitem__("vThMant"), "layer 1 (conv) neuron: missing"),
     (lambda f: f["layer/2/type"].__setitem__(0, b"pool"), "layer 2 (pool): layer type not"),
     (lambda f: f["layer/2/type"].__setitem__(0, b"average"), "layer 2 (average)"),
-    (lambda f: f["layer/3/type"].__setitem__(0, b"dense_rec"), "layer 3 (dense_rec)"),
-    (lambda f: f["layer/1/neuron/type"].__setitem__(0, b"SDNN"), "unsupported neuron type"),
+    (lambda f: f["layer/3/type"].__setitem__(0, b"dense_rec"),
+     "layer 3 (dense_rec): missing field 'weight_rec'"),
     (lambda f: f["layer/1/neuron/type"].__setitem__(0, b"RF"), "unsupported neuron type"),
+    (lambda f: f.create_dataset("layer/1/neuron/messageBits", data=8),
+     "layer 1 (conv) neuron: field 'messageBits' makes netx 0.6 fail"),
+    (lambda f: (f["layer/1/neuron/type"].__setitem__(0, b"SDNN"),
+                f.create_dataset("layer/1/neuron/activation", data=b"sigmoid")),
+     "field 'activation' is 'sigmoid'"),
+    (lambda f: (f["layer/4/neuron/type"].__setitem__(0, b"SDNN"),
+                f.create_dataset("layer/4/neuron/sigma_output", data=True)),
+     "layer 4 (dense): a sigma_output layer cannot have a bias"),
     (lambda f: f["layer/1/neuron/iDecay"].write_direct(np.array(4097)), "iDecay=4097"),
-    (lambda f: f["layer/1/neuron/vDecay"].write_direct(np.array(4096)), "vDecay=4096"),
-    (lambda f: f["layer/1/neuron/vThMant"].write_direct(np.array(1 << 17)), "vThMant"),
+    (lambda f: f["layer/1/neuron/vDecay"].write_direct(np.array(4097)), "vDecay=4097"),
+    (lambda f: f["layer/1/neuron/vThMant"].write_direct(np.array((1 << 17) + 1)), "vThMant"),
+    (lambda f: f["layer/1"].__delitem__("neuron"), "layer 1 (conv): missing field 'neuron'"),
     (lambda f: f["layer/1/bias"].write_direct(np.array([0, 0, 0, 4096])), "13-bit"),
     (lambda f: f["layer/3/delay"].write_direct(np.arange(7) + 60), "delay outside 0..62"),
     (lambda f: f["layer/3/weight"].write_direct(np.full((7, 60), 300)), "weight outside"),

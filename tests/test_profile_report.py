@@ -14,15 +14,8 @@ from mskd.hw_profiles import load_profile
 from typer.testing import CliRunner
 
 from mskd.errors import ConfigError, NetError
-from mskd.netspec import (
-    ConvLayer,
-    DenseLayer,
-    FlattenLayer,
-    InputLayer,
-    LifNeuron,
-    NetSpec,
-    write_netx,
-)
+from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
+from mskd.netx_io import write_netx
 
 LIF = LifNeuron(1024, 128, 40)
 
