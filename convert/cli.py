@@ -64,8 +64,10 @@ def register(app: typer.Typer) -> None:
         src: Path = typer.Argument(..., help="Student .safetensors, .nir graph or netx .net/.h5."),
         out: Path = typer.Option(..., "--out", help="netx HDF5 file to write."),
         clip: str = typer.Option(None, "--clip", help="Clip spec (default: the checkpoint's)."),
-        profile: list[str] = typer.Option(["loihi1", "loihi2"], "--profile",
-                                          help="Hardware profile(s) to map onto."),
+        profile: list[str] = typer.Option(None, "--profile",
+                                          help="Hardware profile(s) to map onto (default: "
+                                               "loihi1 and loihi2; loihi2 for a network "
+                                               "with graded spikes)."),
         calib: str = typer.Option(None, "--calib", help="Dataset: per-layer report (train)."),
         eval_data: str = typer.Option(None, "--eval", help="Dataset: WAR/UAR (test split)."),
         views: int = typer.Option(1, "--views", help="Seeded clip views per sequence."),
@@ -83,8 +85,8 @@ def register(app: typer.Typer) -> None:
         if fn is None:
             raise ConfigError(f"{src}: unknown source kind '{src.suffix}' (expected one of "
                               f"{', '.join(SOURCES)})")
-        opts = dict(clip=clip, profiles=tuple(profile), calib=calib, eval=eval_data,
-                    views=views, batch_size=batch_size,
+        opts = dict(clip=clip, profiles=tuple(profile) if profile else None, calib=calib,
+                    eval=eval_data, views=views, batch_size=batch_size,
                     report=None if report is None else str(report),
                     onnx=None if onnx is None else str(onnx),
                     nir=None if nir is None else str(nir),

@@ -21,12 +21,22 @@ from collections.abc import Sequence
 from mskd.netspec import NetSpec
 
 PROFILES = ("loihi1", "loihi2")
+GRADED_PROFILES = ("loihi2",)  # Loihi 1 has no graded spikes
 
 
-def map_profiles(spec: NetSpec, profiles: Sequence[str] = PROFILES) -> dict[str, dict]:
-    """``{profile: CoreMapping.to_json()}``; DesignRuleError on the first broken rule."""
+def default_profiles(spec: NetSpec) -> tuple[str, ...]:
+    """Both Loihi generations, or Loihi 2 alone for a network that sends graded payloads."""
+    graded = spec.input_kind == "graded" or any(
+        getattr(la.neuron, "graded_out", False) for _, la in spec.neuron_layers())
+    return GRADED_PROFILES if graded else PROFILES
+
+
+def map_profiles(spec: NetSpec, profiles: Sequence[str] | None = None) -> dict[str, dict]:
+    """``{profile: CoreMapping.to_json()}``; DesignRuleError on the first broken rule.
+    ``profiles`` defaults to :func:`default_profiles`."""
     from mskd.hw_profiles import load_profile
 
     from mskd.mapping import map_network
 
+    profiles = default_profiles(spec) if profiles is None else profiles
     return {str(p): map_network(spec, load_profile(p)).to_json() for p in profiles}

@@ -110,7 +110,7 @@ def nir_to_netspec(graph, dt: float, norse11_taus: bool = False) -> NirImport:
 
 
 def convert_nir(src: str | Path, out: str | Path, dt: float = 1e-3,
-                profiles: Sequence[str] = ("loihi1", "loihi2"), report: str | None = None,
+                profiles: Sequence[str] | None = None, report: str | None = None,
                 norse11_taus: bool = False) -> dict:
     """Read ``src`` (``nir.read``), import, map, and write ``out`` atomically."""
     import nir

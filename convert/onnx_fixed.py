@@ -187,4 +187,4 @@ def run_onnx_steps(path: str | Path, spec: NetSpec, x: torch.Tensor) -> Record:
     table = {r: {info.name: torch.from_numpy(np.stack(rec[r][k]))
                  for k, info in enumerate(infos)} for r in "uvs"}
     spikes = {n: t.to(torch.uint8) for n, t in table["s"].items()}
-    return Record(infos, spikes, table["u"], table["v"])
+    return Record(infos, spikes, {"u": table["u"], "v": table["v"]})

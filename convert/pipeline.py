@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mskd.convert.calibrate import compare_on_data, dataset_batches, weight_report
-from mskd.convert.mapping_check import PROFILES, map_profiles
+from mskd.convert.mapping_check import map_profiles
 from mskd.convert.netx_writer import write_net
 from mskd.convert.report import network_rows, write_reports
 from mskd.convert.student_io import checkpoint_clip, load_student
@@ -25,7 +25,7 @@ class ConvertOptions:
     """What ``mskd convert`` does beyond writing the ``.net`` file."""
 
     clip: str | None = None
-    profiles: tuple[str, ...] = PROFILES
+    profiles: tuple[str, ...] | None = None  # None: by network kind (default_profiles)
     calib: str | None = None
     eval: str | None = None
     views: int = 1

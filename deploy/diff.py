@@ -1,7 +1,8 @@
 """Compare two run records bit for bit; report the first divergence.
 
 "First" means the earliest sample, then the earliest step, then the earliest layer in
-network order, then spikes before u before v, then the lowest neuron index (C, H, W).
+network order, then messages ("spikes": spikes or graded payloads) before the registers
+(u, v, sigma, act, residue, error, in that order), then the lowest neuron index (C, H, W).
 
 >>> import torch
 >>> from mskd.record import LayerInfo, Record
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from mskd.record import Record
+from mskd.record import REGISTERS, Record
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Divergence:
     sample: int
     step: int
     layer: str
-    field: str  # "spikes", "u" or "v"
+    field: str  # "spikes" or a register name
     neuron: tuple[int, ...]
     a: int
     b: int
@@ -40,21 +41,25 @@ class Divergence:
                 f"at neuron {self.neuron}: {name_a}={self.a} {name_b}={self.b}")
 
 
-def _fields(a: Record, b: Record) -> list[str]:
-    return ["spikes"] + [r for r in ("u", "v")
-                         if getattr(a, r) is not None and getattr(b, r) is not None]
+def _table(rec: Record, fld: str) -> dict:
+    return rec.spikes if fld == "spikes" else rec.registers.get(fld, {})
+
+
+def _fields(a: Record, b: Record, name: str) -> list[str]:
+    """Messages, then every register both records hold for layer ``name``."""
+    return ["spikes"] + [r for r in REGISTERS
+                         if name in a.registers.get(r, {}) and name in b.registers.get(r, {})]
 
 
 def first_divergence(a: Record, b: Record) -> Divergence | None:
     """None when ``a`` and ``b`` agree on every compared field, layer, step and sample."""
     if a.names != b.names:
         raise ValueError(f"records cover different layers: {a.names} vs {b.names}")
-    fields = _fields(a, b)
     best = None
     for li, name in enumerate(a.names):
-        for fi, fld in enumerate(fields):
-            x = getattr(a, fld)[name].to(torch.int64).cpu()
-            y = getattr(b, fld)[name].to(torch.int64).cpu()
+        for fi, fld in enumerate(_fields(a, b, name)):
+            x = _table(a, fld)[name].to(torch.int64).cpu()
+            y = _table(b, fld)[name].to(torch.int64).cpu()
             if x.shape != y.shape:
                 raise ValueError(f"{fld}[{name}] shapes differ: {tuple(x.shape)} vs "
                                  f"{tuple(y.shape)}")

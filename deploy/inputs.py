@@ -31,6 +31,27 @@ from mskd.errors import NetError
 from mskd.loihi import BIAS_MANT_MAX, BIAS_MANT_MIN
 from mskd.netspec import NetSpec
 
+INPUT_WHAT = {"bias": "bias mantissas", "delta": "Delta input values",
+              "spikes": "spikes", "graded": "graded payloads"}
+DELTA_INPUT_BITS = 24  # PyDeltaModelFixed.a_in: int32, precision 24
+
+
+def input_range(spec: NetSpec) -> tuple[int, int]:
+    """Smallest and largest input value the network's first layer accepts.
+
+    >>> from mskd.netspec import InputLayer, NetSpec
+    >>> from mskd.neurons import SdnNeuron
+    >>> input_range(NetSpec((InputLayer((2,), SdnNeuron(1)),)))
+    (-8388608, 8388607)
+    """
+    kind = spec.input_kind
+    if kind == "bias":
+        return BIAS_MANT_MIN, BIAS_MANT_MAX
+    if kind == "spikes":
+        return 0, 1
+    bits = DELTA_INPUT_BITS if kind == "delta" else spec.input_message_bits
+    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
 
 def _shape_str(shape) -> str:
     return ", ".join(str(s) for s in shape)
@@ -40,7 +61,7 @@ def prepare_inputs(spec: NetSpec, x, steps: int | None = None) -> torch.Tensor:
     """Validate ``x`` against ``spec`` and return it as int64 ``[T, B, *shape]``."""
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
     shape = tuple(spec.input_shape)
-    what = "bias mantissas" if spec.bias_driven else "spikes"
+    what = INPUT_WHAT[spec.input_kind]
     if x.is_floating_point():
         if not torch.equal(x, torch.round(x)):
             raise NetError(f"input holds non-integer values; expected integer {what}")
@@ -60,7 +81,7 @@ def prepare_inputs(spec: NetSpec, x, steps: int | None = None) -> torch.Tensor:
                        f"{_shape_str(shape)}] or [B, {_shape_str(shape)}] ({what})")
     if x.shape[0] < 1 or x.shape[1] < 1:
         raise NetError(f"input shape {tuple(x.shape)} has no samples or no steps")
-    lo, hi = (BIAS_MANT_MIN, BIAS_MANT_MAX) if spec.bias_driven else (0, 1)
+    lo, hi = input_range(spec)
     if x.numel() and (int(x.min()) < lo or int(x.max()) > hi):
         raise NetError(f"input values {int(x.min())}..{int(x.max())} outside {lo}..{hi} "
                        f"({what})")

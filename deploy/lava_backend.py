@@ -6,18 +6,24 @@ The process graph is lava-dl's own ``netx.hdf5.Network`` built from the file; it
 
 Feeding and reading (Lava has no batch axis; samples run one after the other):
 
-* bias-driven network: the Input block's ``inp`` port is not connected to its neurons,
-  so before every step we ``set`` the input neurons' ``bias_mant`` (Lava recomputes the
-  scaled bias each step) and run one step;
-* spike-driven network: a ``lava.proc.io.source.RingBuffer`` holding every sample back to
-  back feeds ``Network.inp``;
+* bias-driven network (CUBA input layer): the Input block's ``inp`` port is not connected
+  to its neurons, so before every step we ``set`` the input neurons' ``bias_mant`` (Lava
+  recomputes the scaled bias each step) and run one step;
+* Delta input layer (SDNN): the same unconnected ``inp`` makes ``Network.inp`` fail to
+  compile ("No subcompiler exists for ... PyInputModel"), so, as lava-dl's own tests do, a
+  ``lava.proc.io.source.RingBuffer`` (fixed_pt: int32) holding every sample back to back
+  feeds the Delta neurons' ``a_in`` directly;
+* no input neurons: the same source feeds ``Network.inp`` (binary spikes, or graded
+  payloads with ``Network(input_message_bits=k)``);
 * every neuron layer's ``out`` also feeds a ``lava.proc.io.sink.RingBuffer`` (one slot per
-  time step), read once at the end; u and v are read with ``Var.get`` after each step.
+  time step), read once at the end; registers (u, v; sigma, act, residue, error) are read
+  with ``Var.get`` after each step.
 
-Between samples we zero every neuron's u, v and every synapse buffer (``a_buff``/
-``a_buf``), which is the whole state a fresh network starts with; with a reset interval we
-first pad the sample with idle steps so the next one starts at a phase equal to Lava's time
-step 1. The runtime is always stopped (``try/finally``, also on KeyboardInterrupt).
+Between samples we zero every neuron register and every synapse buffer (``a_buff``/
+``a_buf``, the recurrent synapse's too), which is the whole state a fresh network starts
+with; with a reset interval we first pad the sample with idle steps so the next one starts
+at a phase equal to Lava's time step 1. The runtime is always stopped (``try/finally``,
+also on KeyboardInterrupt).
 """
 
 from __future__ import annotations
@@ -33,17 +39,9 @@ import torch
 from mskd.deploy.inputs import prepare_inputs
 
 from mskd.errors import MissingExtraError, NetError, require_lava
-from mskd.netspec import (
-    ConvLayer,
-    DenseLayer,
-    FlattenLayer,
-    InputLayer,
-    NetSpec,
-    kind,
-    read_netx,
-    write_netx,
-)
-from mskd.record import REGISTERS, LayerInfo, Record
+from mskd.netspec import ConvLayer, DenseLayer, InputLayer, NetSpec, kind
+from mskd.netx_io import read_netx, write_netx
+from mskd.record import LayerInfo, Record, check_registers
 
 LOIHI_EXTENSION = "lava.magma.compiler.subcompilers.nc"
 
@@ -75,10 +73,17 @@ def _torch_order(a: np.ndarray, ndim: int) -> np.ndarray:
 
 
 def _layer_infos(spec: NetSpec) -> list[LayerInfo]:
-    return [LayerInfo(f"{i}:{kind(la)}", kind(la), tuple(la.out_shape))
-            for i, la in enumerate(spec.layers)
-            if not isinstance(la, FlattenLayer)
-            and not (isinstance(la, InputLayer) and la.neuron is None)]
+    return [LayerInfo(f"{i}:{kind(la)}", kind(la), tuple(la.out_shape), spec.model(i))
+            for i, la in spec.neuron_layers()]
+
+
+def _input_shape(spec: NetSpec) -> tuple[int, ...] | None:
+    """netx's ``input_shape`` (Lava order) for a file whose first layer has no neurons."""
+    first = spec.layers[0]
+    if isinstance(first, InputLayer) and first.neuron is not None:
+        return None
+    shape = tuple(spec.input_shape)
+    return shape[::-1] if len(shape) == 3 else shape
 
 
 class _LavaNet:
@@ -90,12 +95,15 @@ class _LavaNet:
         from lava.proc.io.source import RingBuffer as Source
 
         self.net = netx.hdf5.Network(net_config=str(path), reset_interval=reset[0],
-                                     reset_offset=reset[1])
+                                     reset_offset=reset[1], input_shape=_input_shape(spec),
+                                     input_message_bits=spec.input_message_bits,
+                                     spike_exp=spec.spike_exp)
         self.blocks = list(self.net.layers)
         self.source = None
-        if x_lava is not None:  # spike-driven: every sample back to back
+        if x_lava is not None:  # every sample back to back
             self.source = Source(data=x_lava)
-            self.source.s_out.connect(self.net.inp)
+            port = self.blocks[0].neuron.a_in if spec.input_kind == "delta" else self.net.inp
+            self.source.s_out.connect(port)
         self.sinks = []
         for block in self.blocks:
             sink = Sink(shape=block.out.shape, buffer=total_steps)
@@ -119,12 +127,15 @@ class _LavaNet:
 
     def zero_state(self) -> None:
         for block in self.blocks:
-            for var in ("u", "v"):
-                getattr(block.neuron, var).set(np.zeros(block.neuron.u.shape))
-            syn = getattr(block, "synapse", None)
-            if syn is not None:
-                buf = syn.a_buff if hasattr(syn, "a_buff") else syn.a_buf
-                buf.set(np.zeros(buf.shape))
+            for var in ("u", "v", "sigma", "act", "residue", "error"):
+                if hasattr(block.neuron, var):
+                    reg = getattr(block.neuron, var)
+                    reg.set(np.zeros(reg.shape))
+            for name in ("synapse", "synapse_rec"):
+                syn = getattr(block, name, None)
+                if syn is not None:
+                    buf = syn.a_buff if hasattr(syn, "a_buff") else syn.a_buf
+                    buf.set(np.zeros(buf.shape))
 
     def close(self) -> None:
         self.net.stop()
@@ -142,19 +153,25 @@ def _quiet_import() -> None:
 
 def run(net, inputs, record: Sequence[str] = (), *, steps: int | None = None,
         backend: str = "lava", reset_interval: int | None = None, reset_offset: int = 0,
-        progress: Callable[[int], None] | None = None):
-    """Run ``net`` (path or :class:`NetSpec`) in Lava; same layouts as the simulator."""
+        progress: Callable[[int], None] | None = None, **read):
+    """Run ``net`` (path or :class:`NetSpec`) in Lava; same layouts as the simulator.
+
+    ``read`` goes to :func:`mskd.netx_io.read_netx` for a path (``input_shape``,
+    ``input_message_bits``); a path is given to netx as it is, so Lava reads the user's
+    own file.
+    """
     _quiet_import()
-    for reg in record:
-        if reg not in REGISTERS:
-            raise NetError(f"cannot record '{reg}': choose from {', '.join(REGISTERS)}")
+    try:
+        record = check_registers(record)
+    except ValueError as exc:
+        raise NetError(str(exc)) from None
     cfg = _run_cfg(backend)
     with tempfile.TemporaryDirectory(prefix="mskd-lava-") as tmp:
         if isinstance(net, NetSpec):
             spec, path = net, Path(tmp) / "net.h5"
             write_netx(spec, path)
         else:
-            spec, path = read_netx(net), Path(net)
+            spec, path = read_netx(net, **read), Path(net)
         x = prepare_inputs(spec, inputs, steps).numpy()  # [T, B, *shape]
         return _run_samples(spec, path, x, record, cfg, (reset_interval, reset_offset),
                             progress)
@@ -169,14 +186,15 @@ def _run_samples(spec, path, x, record, cfg, reset, progress):
         xs = np.zeros((B, per, *x.shape[2:]), np.int64)
         xs[:, :T] = x.transpose(1, 0, *range(2, x.ndim))
         xs = xs.reshape(B * per, *x.shape[2:])
-        first_dense = isinstance(
+        first_dense = spec.input_kind != "delta" and isinstance(
             next(la for la in spec.layers if isinstance(la, (ConvLayer, DenseLayer))), DenseLayer)
         # netx's Network.inp is the first synapse's s_in: a Dense one takes the flat vector
         # (no transpose for the input, so we flatten in torch order, as the weights expect).
         xs = xs.reshape(B * per, -1) if first_dense else _lava_order(xs)
         x_lava = np.moveaxis(xs, 0, -1)
     infos = _layer_infos(spec)
-    regs = {r: [np.zeros((T, B, *i.shape), np.int32) for i in infos] for r in record}
+    regs = {r: [np.zeros((T, B, *i.shape), np.int32) if r in i.registers else None
+                for i in infos] for r in record}
     lnet = _LavaNet(path, spec, B * per, x_lava, reset)
     try:
         first = _lava_order(x[0, 0]).astype(np.int32) if spec.bias_driven else None
@@ -207,8 +225,9 @@ def _run_one(lnet, spec, xb, b, regs, record, cfg) -> None:
         lnet.step(1, cfg)
         for r in record:
             for k, block in enumerate(lnet.blocks):
-                val = getattr(block.neuron, r).get().astype(np.int64)
-                regs[r][k][t, b] = _torch_order(val, val.ndim)
+                if regs[r][k] is not None:
+                    val = getattr(block.neuron, r).get().astype(np.int64)
+                    regs[r][k][t, b] = _torch_order(val, val.ndim)
 
 
 def _idle(lnet, spec, n, cfg) -> None:
@@ -222,9 +241,10 @@ def _to_record(infos, spikes, regs, T, B, per):
     for info, data in zip(infos, spikes, strict=True):
         data = _torch_order(np.asarray(data), len(info.shape))  # [*shape, B * per]
         data = np.moveaxis(data, -1, 0).reshape(B, per, *info.shape)[:, :T]
-        out[info.name] = torch.from_numpy(
-            np.ascontiguousarray(data.transpose(1, 0, *range(2, data.ndim)))).to(torch.uint8)
-    tables = {r: {i.name: torch.from_numpy(a) for i, a in zip(infos, regs[r], strict=True)}
-              for r in regs}
-    rec = Record(tuple(infos), out, tables.get("u"), tables.get("v"))
+        data = np.ascontiguousarray(data.transpose(1, 0, *range(2, data.ndim)))
+        dtype = torch.int32 if info.graded else torch.uint8
+        out[info.name] = torch.from_numpy(data.astype(np.int64)).to(dtype)
+    tables = {r: {i.name: torch.from_numpy(a) for i, a in zip(infos, regs[r], strict=True)
+                  if a is not None} for r in regs}
+    rec = Record(tuple(infos), out, {r: t for r, t in tables.items() if t})
     return out[infos[-1].name], rec

@@ -18,18 +18,21 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from mskd.deploy.counts import Counts, count_ops, merge_counts
-from mskd.deploy.energy import EnergyBreakdown, energy
+from mskd.deploy.energy import EnergyBreakdown, energy, sensitivity
 from mskd.deploy.inputs import prepare_inputs
+from mskd.deploy.neurobench import neurobench_metrics
 from mskd.deploy.profile_latency import Latency, latency
 from mskd.deploy.sim import Simulator
 
 from mskd.errors import NetError
 from mskd.mapping import CoreMapping, map_network
+from mskd.record import REGISTERS
 
 
 @dataclass(frozen=True)
 class ProfileResult:
-    """Everything a report needs. ``raster[layer]`` is sample 0's spikes ``[T, neurons]``."""
+    """Everything a report needs. ``raster[layer]`` is sample 0's messages ``[T, neurons]``
+    (1 where a spike or a non-zero payload was sent)."""
 
     hw: object
     mapping: CoreMapping
@@ -38,6 +41,8 @@ class ProfileResult:
     latency: Latency
     raster: dict[str, np.ndarray]
     input_step_s: float | None
+    neurobench: dict | None = None
+    sensitivity: list | None = None
 
 
 def _batches(spec, inputs, batch_size: int, steps: int | None) -> Iterator[torch.Tensor]:
@@ -62,11 +67,12 @@ def profile_run(spec, inputs, hw, *, steps: int | None = None, input_step_s: flo
     sim = Simulator(spec)
     parts, raster, done = [], {}, 0
     for chunk in _batches(spec, inputs, batch_size, steps):
-        _, rec = sim.run(chunk.transpose(0, 1), record=("u", "v"))
-        ext = None if spec.bias_driven else chunk
+        _, rec = sim.run(chunk.transpose(0, 1), record=REGISTERS)
+        ext = chunk if spec.input_kind in ("spikes", "graded") else None
         parts.append(count_ops(spec, rec, mapping, input_spikes=ext, skip_zero=skip_zero))
         if not raster:
-            raster = {k: s[:, 0].reshape(s.shape[0], -1).numpy() for k, s in rec.spikes.items()}
+            raster = {k: (s[:, 0] != 0).reshape(s.shape[0], -1).to(torch.uint8).numpy()
+                      for k, s in rec.spikes.items()}
         done += chunk.shape[1]
         if progress:
             progress(done)
@@ -74,7 +80,8 @@ def profile_run(spec, inputs, hw, *, steps: int | None = None, input_step_s: flo
         raise NetError("no input samples to profile")
     counts = merge_counts(parts)
     return ProfileResult(hw, mapping, counts, energy(counts, hw),
-                         latency(counts, hw, input_step_s), raster, input_step_s)
+                         latency(counts, hw, input_step_s), raster, input_step_s,
+                         neurobench_metrics(spec, counts), sensitivity(counts, hw))
 
 
 def dataset_inputs(net_path, data_dir, batch_size: int = 16, limit: int | None = None):

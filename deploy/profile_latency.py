@@ -3,7 +3,7 @@
 Cores run in parallel and meet at a barrier every step, so one step takes the slowest
 core's time plus the barrier::
 
-    core time = synops_in_core x time.synop
+    core time = synops_in_core x time.synop (time.synop_graded where the synapse is graded)
               + active x time.neuron_update_active + inactive x time.neuron_update_inactive
     step time = max over all cores (all layers) of core time + time.barrier_sync
 
@@ -52,7 +52,8 @@ def step_times_ns(counts: Counts, profile) -> np.ndarray:
     worst = np.zeros((counts.steps, counts.batch))
     for lc in counts.layers:
         neurons = np.asarray(lc.core_neurons)
-        core = (lc.core_synops * tq["synop"].value
+        synop = tq["synop_graded" if lc.synop_kind == "mac" else "synop"]
+        core = (lc.core_synops * synop.value
                 + lc.core_active * tq["neuron_update_active"].value
                 + (neurons - lc.core_active) * tq["neuron_update_inactive"].value)
         worst = np.maximum(worst, core.max(-1))
@@ -63,8 +64,10 @@ def latency(counts: Counts, profile, input_step_s: float | None = None) -> Laten
     """Latency per step and inference, throughput, and real-time factor."""
     step = step_times_ns(counts, profile)
     per_inf = step.sum(0)
-    used = {f"time.{k}" for k in ("synop", "neuron_update_active",
-                                  "neuron_update_inactive", "barrier_sync")}
+    used = {f"time.{k}" for k in ("neuron_update_active", "neuron_update_inactive",
+                                  "barrier_sync")}
+    used |= {"time.synop_graded" if lc.synop_kind == "mac" else "time.synop"
+             for lc in counts.layers if lc.synapses}
     mean_inf = float(per_inf.mean())
     rtf = None if input_step_s is None else input_step_s * NS_PER_S / float(step.mean())
     return Latency(profile.name, counts.steps, float(step.mean()), float(step.max()),

@@ -74,6 +74,8 @@ def build_report(result, *, network: str, ann_profile=None, macs: dict[str, floa
         "latency": {**lat.to_json(), "step_budget": budget,
                     "throughput_at_step_budget": lat.throughput_at(budget)},
         "comparison": _comparison(result, ann_profile, macs or {}),
+        "neurobench": result.neurobench,
+        "energy_sensitivity": result.sensitivity or [],
     }
 
 
@@ -111,15 +113,50 @@ def _summary_md(rep: dict) -> list[str]:
 
 def _layers_md(rep: dict) -> list[str]:
     per, energy = rep["counts"]["per_inference"], rep["energy"]["by_layer"]
-    cores = {f"{la['index']}:{la['kind']}": la for la in rep["mapping"]["layers"]}
+    cores = {la["index"]: la for la in rep["mapping"]["layers"]}
     rows = []
     for name in per["spikes"]:
-        la = cores[name]
+        la = cores[int(name.split(":")[0])]
+        graded = per["messages_graded"][name] > 0 or la.get("graded", False)
+        mac = per["synops_mac"][name] > 0
         rows.append([name, la["neurons"], la["n_cores"], _fmt(la["synapses"]),
-                     _fmt(per["spikes"][name]), _fmt(per["synops"][name]),
+                     _fmt(per["spikes"][name]) + (" graded" if graded else ""),
+                     _fmt(per["payload_bits"][name]) if graded else "-",
+                     _fmt(per["synops"][name]) + (" MAC" if mac else " AC"),
                      _fmt(per["active"][name]), f"{energy[name] / PJ_PER_UJ:.4g}"])
-    return _table(["layer", "neurons", "cores", "synapses", "spikes/inf", "synops/inf",
-                   "active updates/inf", "energy uJ/inf"], rows)
+    return _table(["layer", "neurons", "cores", "synapses", "messages/inf", "payload bits/inf",
+                   "synops/inf", "active updates/inf", "energy uJ/inf"], rows)
+
+
+def _neurobench_md(nb: dict | None) -> list[str]:
+    if not nb:
+        return []
+    rows = [["effective ACs per inference", _fmt(nb["effective_acs"])],
+            ["effective MACs per inference", _fmt(nb["effective_macs"])],
+            ["dense operations per inference", _fmt(nb["dense_ops"])],
+            ["activation sparsity", f"{nb['activation_sparsity']:.1%}"],
+            ["connection sparsity", f"{nb['connection_sparsity']:.1%}"],
+            ["footprint", f"{nb['footprint_bytes'] / 1024:,.1f} KiB (weights "
+                          f"{nb['footprint_parts']['weights'] / 1024:,.1f}, neuron state "
+                          f"{nb['footprint_parts']['neuron_state'] / 1024:,.1f})"]]
+    return ["## NeuroBench metrics", ""] + _table(["metric", "value"], rows) + [
+        "", "Counted as NeuroBench defines them (Yik et al. 2025): effective operations skip "
+        "zero weights, an AC for a binary spike and a MAC for a graded payload; dense "
+        "operations run every synapse every step; activation sparsity is the share of zero "
+        "outputs over all neurons and steps; footprint holds each weight at its layer's bits, "
+        "2-byte biases and 24-bit neuron registers (mskd.deploy.neurobench).", ""]
+
+
+def _sensitivity_md(rep: dict) -> list[str]:
+    rows = rep.get("energy_sensitivity") or []
+    if not rows:
+        return []
+    out = [f"## If the assumed graded figures are off by {rows[0]['factor']:g}x", ""]
+    table = [[", ".join(f"`{f}`" for f in r["figures"]),
+              f"{r['low_pj'] / PJ_PER_UJ:.4g}", f"{r['total_pj'] / PJ_PER_UJ:.4g}",
+              f"{r['high_pj'] / PJ_PER_UJ:.4g}"] for r in rows]
+    return out + _table(["assumed figure(s) scaled", f"x1/{rows[0]['factor']:g} uJ",
+                         "as assumed uJ", f"x{rows[0]['factor']:g} uJ"], table) + [""]
 
 
 def _mapping_md(rep: dict) -> list[str]:
@@ -170,11 +207,16 @@ def render_markdown(rep: dict) -> str:
     lines += _table(["operation", "energy uJ", "share"],
                     [[k, f"{v / PJ_PER_UJ:.4g}", f"{v / max(rep['energy']['total'], 1e-30):.1%}"]
                      for k, v in kinds.items()])
-    lines += ["", "## Comparison with ANNs", ""] + _comparison_md(rep["comparison"])
-    lines += ["", "## Definitions", "",
+    lines += [""] + _sensitivity_md(rep)
+    lines += ["## Comparison with ANNs", ""] + _comparison_md(rep["comparison"])
+    lines += [""] + _neurobench_md(rep.get("neurobench"))
+    lines += ["## Definitions", "",
               f"- active neuron: {rep['counts']['active_definition']}",
-              "- synop: one spike reaching one synapse (conv geometry, padding and stride "
-              "honoured); spike energy counts one message per destination core, no tile hops",
+              "- synop: one message reaching one synapse (conv geometry, padding and stride "
+              "honoured). A graded synop (MAC) multiplies the weight by the payload: a "
+              "multiply-accumulate; a binary one (AC) only accumulates the weight",
+              "- messages: spikes, or non-zero graded payloads (16 bits each, netx's SDNN "
+              "width); message energy counts one message per destination core, no tile hops",
               "- latency: slowest core per step (synops, neuron updates) + barrier sync; "
               "inferences run one after another", ""]
     return "\n".join(lines)

@@ -4,23 +4,28 @@
 with exactly the integer semantics of lava-nc 0.10's bit-accurate processes as lava-dl
 0.6's ``netx.hdf5.Network`` configures them:
 
-* neurons: :func:`mskd.loihi.lif_step` (the one definition), netx's ``du = iDecay - 1``,
-  ``bias_exp = 6``; LIFReset when ``reset_interval`` is given (see below);
+* neurons: CUBA-LIF through :func:`mskd.loihi.lif_step` (netx's ``du = iDecay - 1``,
+  ``bias_exp = 6``; LIFReset when ``reset_interval`` is given, see below), sigma-delta
+  (Delta input, ReLU SigmaDelta, Sigma output) through :func:`mskd.sdn.sdn_step`: the one
+  definition of each;
 * synapses: :mod:`mskd.deploy.synapses` (weight optimisation, clipping, truncation and
   exponent for Dense/DelayDense; raw weights and a 24-bit wrap for Conv; one step of
-  delay per synapse, plus axonal delays);
-* input: bias mantissas or spikes as laid out in :mod:`mskd.deploy.inputs`
-  (``X`` is ``[B, T, *input_shape]`` in (C, H, W) order, or ``[B, *input_shape]`` held
-  for ``steps``).
+  delay per synapse, plus axonal delays; binary or graded messages; the recurrent synapse
+  of a ``dense_rec`` layer);
+* input: as laid out in :mod:`mskd.deploy.inputs` (``X`` is ``[B, T, *input_shape]`` in
+  (C, H, W) order, or ``[B, *input_shape]`` held for ``steps``): bias mantissas, values for
+  a Delta input layer, or binary/graded messages into the first synapse.
 
 Reset (``Network(reset_interval=R, reset_offset=o)``): netx gives the k-th neuron layer
 (0-based, Input layer included) offset ``o + 1 + k``; Lava zeroes u and v at the start
-of time step ``t`` (``t`` from 1) when ``t % R == (o + 1 + k) % R``.
+of time step ``t`` (``t`` from 1) when ``t % R == (o + 1 + k) % R``. netx ignores the reset
+for sigma-delta layers (it warns), and so do we.
 
 Every sample starts from zero state at Lava time step 1, as a fresh Lava network does.
 
 >>> import torch
->>> from mskd.netspec import InputLayer, LifNeuron, NetSpec
+>>> from mskd.netspec import InputLayer, NetSpec
+>>> from mskd.neurons import LifNeuron
 >>> spec = NetSpec((InputLayer((1,), LifNeuron(4096, 0, 10)),))
 >>> out, rec = run(spec, torch.tensor([[[4], [4], [4]]]), record=("v",))
 >>> out[:, 0, 0].tolist(), rec.v["0:input"][:, 0, 0].tolist()
@@ -35,10 +40,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from mskd.deploy.inputs import prepare_inputs
-from mskd.deploy.synapses import build_kernel
+from mskd.deploy.synapses import binary, build_kernel, recurrent_kernels
 
+from mskd import loihi, sdn
 from mskd.errors import ConfigError, NetError
-from mskd.loihi import LifParams, effective_bias, lif_step, reset_due, zero_state
 from mskd.netspec import (
     ConvLayer,
     DenseLayer,
@@ -46,17 +51,20 @@ from mskd.netspec import (
     InputLayer,
     NetSpec,
     kind,
-    read_netx,
 )
-from mskd.record import REGISTERS, LayerInfo, Record
+from mskd.netx_io import read_netx
+from mskd.neurons import SdnNeuron
+from mskd.record import LayerInfo, Record, check_registers
 
 
 @dataclass
 class _NeuronLayer:
     info: LayerInfo
-    params: LifParams
-    bias: torch.Tensor  # bias_mant << 6, broadcastable to [B, *shape] (int64)
-    kernel: Callable | None  # synapse kernel; None for the bias-driven Input layer
+    params: loihi.LifParams | sdn.SdnParams
+    bias: torch.Tensor  # LIF: bias_mant << 6; SDNN: the bias mantissa (broadcastable)
+    kernel: Callable | None  # feed-forward synapse; None for an input layer
+    recurrent: object | None  # RecurrentKernel of a dense_rec layer
+    graded_in: bool  # the synapse multiplies payloads (else any message counts 1)
     flatten: bool  # the previous output is flattened (torch order) before the kernel
     reset_offset: int
 
@@ -80,90 +88,128 @@ class Simulator:
                 flatten = True
                 continue
             if isinstance(layer, InputLayer) and layer.neuron is None:
-                continue  # shape only: the next synapse reads the spikes
-            if layer.neuron.graded:
-                raise NetError(f"layer {i} ({kind(layer)}): graded spikes are not supported")
+                continue  # shape only: the next synapse reads the network input
             self.layers.append(self._compile(i, layer, flatten, offset))
             flatten, offset = False, offset + 1
 
     def _compile(self, i: int, layer, flatten: bool, offset: int) -> _NeuronLayer:
         shape = tuple(layer.out_shape)
+        model = self.spec.model(i)
+        sdnn = isinstance(layer.neuron, SdnNeuron)
+        params = layer.neuron.params(self.spec.role(i), self.spec.spike_exp) if sdnn \
+            else layer.neuron.params
         bias = torch.zeros(1, dtype=torch.int64)  # netx ignores the Input layer's bias
         if isinstance(layer, (ConvLayer, DenseLayer)) and layer.bias is not None:
             bias = torch.tensor(np.array(layer.bias), dtype=torch.int64)
             if isinstance(layer, ConvLayer):
                 bias = bias.reshape(-1, 1, 1)  # netx broadcasts a conv bias per channel
-        kernel = None if isinstance(layer, InputLayer) else build_kernel(layer, i, self.device)
-        info = LayerInfo(f"{i}:{kind(layer)}", kind(layer), shape)
-        return _NeuronLayer(info, layer.neuron.params,
-                            effective_bias(bias).to(self.device), kernel, flatten, offset)
+        if not sdnn:
+            bias = loihi.effective_bias(bias)
+        graded = self.spec.graded_input(i)
+        kernel = recurrent = None
+        if isinstance(layer, DenseLayer) and layer.weight_rec is not None:
+            kernel, recurrent = recurrent_kernels(layer, graded, self.device)
+        elif not isinstance(layer, InputLayer):
+            kernel = build_kernel(layer, i, self.device)
+        info = LayerInfo(f"{i}:{kind(layer)}", kind(layer), shape, model)
+        return _NeuronLayer(info, params, bias.to(self.device), kernel, recurrent, graded,
+                            flatten, offset)
 
     def run(self, inputs, record: Sequence[str] = (), steps: int | None = None,
             progress: Callable[[int], None] | None = None):
         """Simulate; see :func:`run`."""
-        for reg in record:
-            if reg not in REGISTERS:
-                raise NetError(f"cannot record '{reg}': choose from {', '.join(REGISTERS)}")
+        try:
+            record = check_registers(record)
+        except ValueError as exc:
+            raise NetError(str(exc)) from None
         x = prepare_inputs(self.spec, inputs, steps).to(self.device)  # [T, B, *shape]
-        spikes, regs = {}, {r: {} for r in record}
-        prev = x  # spike-driven: the input spikes feed the first synapse
+        spikes: dict[str, torch.Tensor] = {}
+        regs: dict[str, dict[str, torch.Tensor]] = {r: {} for r in record}
+        prev = x  # no input neurons: the network input feeds the first synapse
         with _exact_cuda_math():
             for n, layer in enumerate(self.layers):
-                if layer.kernel is None:  # bias-driven Input: a_in = 0, bias_mant = X[t]
-                    a_in, step_bias = torch.zeros_like(x), effective_bias(x)
-                else:
-                    src = prev.flatten(2) if layer.flatten else prev
-                    a_in, step_bias = layer.kernel(src), None
-                s, trace = self._neurons(layer, a_in, step_bias, record)
+                s, trace = self._layer(layer, x, prev, record)
                 spikes[layer.info.name] = s
-                for r in record:
-                    regs[r][layer.info.name] = trace[r]
+                for r, t in trace.items():
+                    regs[r][layer.info.name] = t
                 prev = s
                 if progress:
                     progress(n + 1)
         rec = Record(tuple(la.info for la in self.layers), spikes,
-                     regs.get("u"), regs.get("v"))
+                     {r: t for r, t in regs.items() if t})
         return spikes[self.layers[-1].info.name], rec
 
+    def _layer(self, layer: _NeuronLayer, x: torch.Tensor, prev: torch.Tensor, record):
+        """One neuron layer over all steps: its synaptic input, then the neurons."""
+        step_bias = None
+        if layer.kernel is None and layer.info.model == "lif":  # bias-driven Input layer
+            a_in, step_bias = torch.zeros_like(x), loihi.effective_bias(x)
+        elif layer.kernel is None:  # Delta input layer: the input values are its a_in
+            a_in = x
+        else:
+            src = prev.to(torch.int64)
+            src = src.flatten(2) if layer.flatten else src
+            a_in = layer.kernel(src if layer.graded_in else binary(src))
+        return self._neurons(layer, a_in, step_bias, record)
+
     def _neurons(self, layer: _NeuronLayer, a_in: torch.Tensor, step_bias, record):
-        """Loop ``lif_step`` over time; returns uint8 spikes and int32 u/v traces."""
-        T = a_in.shape[0]
-        state = zero_state(tuple(a_in.shape[1:]), device=self.device)
-        s_all = torch.empty(a_in.shape, dtype=torch.uint8, device=self.device)
+        """Loop the layer's neuron step over time; returns messages and register traces."""
+        T, shape = a_in.shape[0], tuple(a_in.shape[1:])
+        lif = layer.info.model == "lif"
+        regs = [r for r in record if r in layer.info.registers]
+        new_state = (lambda: loihi.zero_state(shape, device=self.device)) if lif else \
+            (lambda: sdn.zero_state(shape, device=self.device))
+        state = new_state()
+        out = torch.empty(a_in.shape, dtype=torch.uint8 if lif else torch.int32,
+                          device=self.device)
         trace = {r: torch.empty(a_in.shape, dtype=torch.int32, device=self.device)
-                 for r in record}
+                 for r in regs}
+        s = None
         for t in range(T):
-            if reset_due(t + 1, self.reset_interval, layer.reset_offset):
-                state = zero_state(tuple(a_in.shape[1:]), device=self.device)
-            bias = layer.bias if step_bias is None else step_bias[t]
-            s, state = lif_step(a_in[t], state, layer.params, bias)
-            s_all[t] = s
-            for r in record:
-                trace[r][t] = getattr(state, r)  # u, v fit in int32 (Lava stores int32)
-        return s_all, trace
+            a = a_in[t]
+            if layer.recurrent is not None and s is not None:
+                a = loihi.wrap_int32(a + layer.recurrent.step(s))  # both synapses add (int32)
+            if lif:
+                if loihi.reset_due(t + 1, self.reset_interval, layer.reset_offset):
+                    state = new_state()
+                bias = layer.bias if step_bias is None else step_bias[t]
+                s, state = loihi.lif_step(a, state, layer.params, bias)
+            else:
+                s, state = sdn.sdn_step(a, state, layer.params, layer.bias)
+            out[t] = s
+            for r in regs:
+                trace[r][t] = getattr(state, r)  # registers fit int32 (Lava stores int32)
+        return out, trace
 
 
 class _exact_cuda_math:
-    """Disable TF32 on CUDA so float32 conv/matmul stay exact (no-op on CPU)."""
+    """On CUDA, keep float kernels exact: TF32 off, and cuDNN off (its Winograd and FFT
+    convolutions round; the native im2col + GEMM path sums exactly). No-op on CPU."""
 
     def __enter__(self):
-        self.saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+        self.saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+                      torch.backends.cudnn.enabled)
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
+        if torch.cuda.is_available():
+            torch.backends.cudnn.enabled = False
 
     def __exit__(self, *exc):
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self.saved
+        (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+         torch.backends.cudnn.enabled) = self.saved
 
 
 def run(net, inputs, record: Sequence[str] = (), *, steps: int | None = None,
         device: str = "cpu", reset_interval: int | None = None, reset_offset: int = 0,
-        progress: Callable[[int], None] | None = None):
+        progress: Callable[[int], None] | None = None, **read):
     """Simulate ``net`` (a path, :class:`NetSpec` or :class:`Simulator`) on ``inputs``.
 
-    Returns ``(outputs, record)``: the last layer's spikes ``[T, B, *shape]`` (uint8) and a
-    :class:`mskd.record.Record` with every neuron layer's spikes and the requested u/v.
+    Returns ``(outputs, record)``: the last layer's messages ``[T, B, *shape]`` (uint8
+    spikes, or int32 payloads for a sigma-delta layer) and a :class:`mskd.record.Record`
+    with every neuron layer's messages and the requested registers. ``read`` goes to
+    :func:`mskd.netx_io.read_netx` for a path (``input_shape``, ``input_message_bits``).
     """
     if not isinstance(net, Simulator):
-        spec = net if isinstance(net, NetSpec) else read_netx(net)
+        spec = net if isinstance(net, NetSpec) else read_netx(net, **read)
         net = Simulator(spec, device, reset_interval, reset_offset)
     return net.run(inputs, record, steps, progress)

@@ -1,34 +1,58 @@
 """Batched, bit-exact synapse kernels: what Lava's fixed-point Dense, DelayDense and Conv send.
 
-Each kernel maps the spikes of the previous layer for all steps ``[T, B, *in]`` (0/1) to
-the synaptic input ``a_in`` the neurons receive ``[T, B, *out]`` (int64). Lava's synapse
-sends its buffer before reading the step's spikes, so ``a_in[t]`` comes from the spikes of
-step ``t - 1`` (``a_in[0] = 0``); a DelayDense synapse of delay ``d`` delivers at
-``t + 1 + d``. Computing one layer for all steps at once is exact because a layer only
-sees the *previous* step of the layer below.
+Each kernel maps the messages of the previous layer for all steps ``[T, B, *in]`` to the
+synaptic input ``a_in`` the neurons receive ``[T, B, *out]`` (int64 holding Lava's int32).
+Lava's synapse sends its buffer before reading the step's messages, so ``a_in[t]`` comes
+from the messages of step ``t - 1`` (``a_in[0] = 0``); a DelayDense synapse of delay ``d``
+delivers at ``t + 1 + d``. Computing one layer for all steps at once is exact because a
+feed-forward layer only sees the *previous* step of the layer below (a recurrent layer's
+own synapse runs step by step: :class:`RecurrentKernel`).
 
-Exactness of the float kernels: inputs are 0/1 and weights integers, so every partial sum
-of a matmul/conv is an integer bounded by ``sum over fan-in of |w_eff|`` (per output). Below
-2**24 float32 represents every such partial sum exactly, in any summation order; below
-2**53 float64 does. :func:`exact_dtype` checks that bound per layer at load time and picks
-float32, float64, or int64 (Dense only; exact at any size).
+Messages. A synapse built with ``num_message_bits = 0`` casts its input to bool (any
+non-zero message counts 1); a graded one (``> 0``: after a sigma-delta layer, or a graded
+network input) multiplies the integer payloads. The caller casts (:func:`binary`).
+
+Lava's arithmetic, reproduced:
+
+* Dense (``PyDenseModelBitAcc``): ``a = weights.dot(s_in)`` in numpy int32 (the sum wraps at
+  32 bits), then ``<< weight_exp`` (int32) or arithmetic ``>> -weight_exp``; DelayDense adds
+  each delay's shifted sum into its int32 buffer (wraps again).
+* Conv (``PyConvModelFixed`` with lava 0.10's scipy path, torch disabled in
+  ``lava/proc/conv/utils.py``): ``convolve2d`` in float64, exact while every partial sum is
+  below 2**53; ``astype(int32)``, which on x86 turns a value outside int32 into -2**31;
+  then the signed 24-bit wrap ``signed_clamp``.
+
+Exactness of our float kernels: weights are integers and inputs integers, so every partial
+sum of a matmul/conv is an integer bounded by ``max|x| * max over outputs of sum |w|``.
+Below 2**24 float32 holds every such sum exactly in any summation order, below 2**53
+float64 does; :func:`exact_dtype` picks the cheapest per batch (binary inputs: per layer,
+once). Dense falls back to int64 (exact at any size); a conv beyond 2**53 is refused,
+because Lava's own float64 conv is no longer exact there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from mskd.errors import NetError
-from mskd.loihi import clamp_signed, netx_weights, synaptic_input, wrap_int32
+from mskd.loihi import (
+    clamp_signed,
+    lava_dense_weights,
+    netx_optimize,
+    netx_weights,
+    synaptic_input,
+    wrap_int32,
+)
 from mskd.netspec import ConvLayer, DenseLayer
 
 F32_EXACT = 1 << 24  # float32 integers are exact below 2**24
 F64_EXACT = 1 << 53
 CONV_ACC_BITS = 24  # PyConvModelFixed.clamp_precision: signed 24-bit wrap of the output
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
 
 def exact_dtype(bound: int, allow_int: bool = True) -> torch.dtype:
@@ -40,6 +64,15 @@ def exact_dtype(bound: int, allow_int: bool = True) -> torch.dtype:
     return torch.int64
 
 
+def binary(s: torch.Tensor) -> torch.Tensor:
+    """What a binary synapse sees: ``s_in.astype(bool)``, as int64 0/1."""
+    return (s != 0).to(torch.int64)
+
+
+def _max_abs(s: torch.Tensor) -> int:
+    return int(s.abs().max()) if s.numel() else 0
+
+
 def _shift_in_time(a: torch.Tensor, d: int) -> torch.Tensor:
     """Deliver ``a[t]`` at ``t + 1 + d``: the synapse's one-step delay plus axonal delay."""
     out = torch.zeros_like(a)
@@ -49,76 +82,139 @@ def _shift_in_time(a: torch.Tensor, d: int) -> torch.Tensor:
 
 
 @dataclass
-class DenseKernel:
-    """netx Dense/DelayDense: ``w_eff`` per delay value, shared ``weight_exp``."""
+class _Matmul:
+    """``x @ w.T`` of integer tensors, exact: float32, float64 or int64 by the sum bound."""
 
-    weights: list[tuple[int, torch.Tensor]]  # (delay, [out, in] effective weights)
+    weight: np.ndarray  # int64 [out, in]
+    device: torch.device
+    row_sum: int = 0
+    _cache: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.row_sum = int(np.abs(self.weight).sum(axis=1).max()) if self.weight.size else 0
+
+    def __call__(self, x: torch.Tensor, max_abs: int) -> torch.Tensor:
+        dtype = exact_dtype(self.row_sum * max_abs)
+        if dtype not in self._cache:
+            self._cache[dtype] = torch.tensor(self.weight, dtype=dtype, device=self.device)
+        w = self._cache[dtype]
+        acc = x.to(dtype) @ w.T
+        return torch.round(acc).to(torch.int64) if dtype.is_floating_point else acc
+
+
+@dataclass
+class DenseKernel:
+    """netx Dense/DelayDense: effective weights per delay value, shared ``weight_exp``."""
+
+    parts: list[tuple[int, _Matmul]]  # (delay, [out, in] effective weights)
     weight_exp: int
-    dtype: torch.dtype
 
     @classmethod
-    def build(cls, layer: DenseLayer, device) -> DenseKernel:
-        w_eff, weight_exp = netx_weights(layer.weight)
+    def build(cls, layer: DenseLayer, device, w_eff: np.ndarray | None = None,
+              weight_exp: int | None = None) -> DenseKernel:
+        if w_eff is None:
+            w_eff, weight_exp = netx_weights(layer.weight)
         delays = layer.delay_matrix()
-        bound = int(np.abs(w_eff).sum(axis=1).max())  # max over outputs of sum |w| * 1
-        dtype = exact_dtype(bound)
         parts = []
         for d in np.unique(delays):
             w_d = np.where(delays == d, w_eff, 0)  # get_delay_wgts_mat: one matrix per delay
             if w_d.any() or d == 0:
-                parts.append((int(d), torch.tensor(w_d, dtype=dtype, device=device)))
-        return cls(parts, weight_exp, dtype)
+                parts.append((int(d), _Matmul(w_d, torch.device(device))))
+        return cls(parts, int(weight_exp))
+
+    def accumulate(self, x: torch.Tensor, max_abs: int) -> list[tuple[int, torch.Tensor]]:
+        """``(delay, int32 a_buff contribution)`` of ``x [N, in]`` for each delay value."""
+        out = []
+        for d, mm in self.parts:
+            acc = wrap_int32(mm(x, max_abs))  # weights.dot(s_in): int32, wraps
+            # Lava shifts each delay column's sum separately before adding it to a_buff;
+            # np.left_shift of int32 drops the bits past 31, >> is arithmetic.
+            out.append((d, wrap_int32(synaptic_input(acc, self.weight_exp))))
+        return out
 
     def __call__(self, s: torch.Tensor) -> torch.Tensor:
         T, B = s.shape[:2]
-        x = s.reshape(T * B, -1).to(self.dtype)
         total = None
-        for d, w in self.weights:
-            acc = torch.round(x @ w.T).to(torch.int64) if self.dtype.is_floating_point \
-                else x @ w.T  # exact integer partial sums (see the module docstring)
-            # Lava shifts each delay column's sum separately before adding it to a_buff.
-            a = synaptic_input(acc, self.weight_exp).reshape(T, B, -1)
-            a = _shift_in_time(a, d)
+        for d, a in self.accumulate(s.reshape(T * B, -1), _max_abs(s)):
+            a = _shift_in_time(a.reshape(T, B, -1), d)
             total = a if total is None else total + a
         # a_buff / the a_out port are int32: Lava's in-place ``a_buff +=`` wraps there.
         return wrap_int32(total)
 
 
 @dataclass
+class RecurrentKernel:
+    """netx RecurrentDense's second synapse: the layer's own messages of step t, delivered
+    at t + 1 (plain Dense; ``weight_exp`` shared with the input synapse)."""
+
+    dense: DenseKernel
+    graded: bool
+
+    def step(self, s_prev: torch.Tensor) -> torch.Tensor:
+        x = s_prev if self.graded else binary(s_prev)
+        ((_, a),) = self.dense.accumulate(x.reshape(x.shape[0], -1), _max_abs(x))
+        return a.reshape(s_prev.shape)
+
+
+def recurrent_kernels(layer: DenseLayer, graded: bool, device):
+    """``(input kernel, recurrent kernel)`` of a ``dense_rec`` layer: netx optimises the two
+    matrices side by side (one exponent), Lava clips and truncates each on its own."""
+    n_in = layer.weight.shape[1]
+    scaled, bits, exp = netx_optimize(np.concatenate([layer.weight, layer.weight_rec], 1))
+    w_in = lava_dense_weights(scaled[:, :n_in], bits)
+    w_rec = lava_dense_weights(scaled[:, n_in:], bits)
+    rec_layer = DenseLayer(layer.out_features, layer.out_features, layer.weight_rec,
+                           layer.neuron)
+    return (DenseKernel.build(layer, device, w_in, exp),
+            RecurrentKernel(DenseKernel.build(rec_layer, device, w_rec, exp), graded))
+
+
+@dataclass
 class ConvKernel:
     """netx Conv: raw integer weights (netx does not optimise conv weights), no exponent."""
 
-    weight: torch.Tensor
+    weight: np.ndarray
     stride: tuple[int, int]
     padding: tuple[int, int]
     dilation: tuple[int, int]
     groups: int
+    index: int
+    device: torch.device
+    row_sum: int = 0
+    _cache: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, layer: ConvLayer, index: int, device) -> ConvKernel:
-        w = layer.weight
-        bound = int(np.abs(w).reshape(w.shape[0], -1).sum(axis=1).max())
-        if bound >= F32_EXACT:
-            # Lava's conv (lava/proc/conv/utils.py conv) itself runs torch conv2d in
-            # float32: beyond 2**24 its result depends on summation order, so no
-            # simulator can promise bit-exactness against it.
-            raise NetError(f"layer {index} (conv): weight fan-in sum {bound} >= 2**24, "
-                           "beyond what Lava's float32 conv computes exactly")
-        return cls(torch.tensor(np.array(w), dtype=torch.float32, device=device),
-                   layer.stride, layer.padding, layer.dilation, layer.groups)
+        w = np.asarray(layer.weight)
+        k = cls(w, layer.stride, layer.padding, layer.dilation, layer.groups, index,
+                torch.device(device))
+        k.row_sum = int(np.abs(w).reshape(w.shape[0], -1).sum(axis=1).max())
+        return k
+
+    def _w(self, dtype) -> torch.Tensor:
+        if dtype not in self._cache:
+            self._cache[dtype] = torch.tensor(self.weight, dtype=dtype, device=self.device)
+        return self._cache[dtype]
 
     def __call__(self, s: torch.Tensor) -> torch.Tensor:
         T, B = s.shape[:2]
-        x = s.reshape(T * B, *s.shape[2:]).to(torch.float32)
-        y = F.conv2d(x, self.weight, stride=self.stride, padding=self.padding,
+        bound = self.row_sum * _max_abs(s)
+        if bound >= F64_EXACT:
+            raise NetError(f"layer {self.index} (conv): input x weight sums reach {bound} >= "
+                           "2**53, beyond what Lava's float64 conv computes exactly")
+        dtype = exact_dtype(bound, allow_int=False)
+        x = s.reshape(T * B, *s.shape[2:]).to(dtype)
+        y = F.conv2d(x, self._w(dtype), stride=self.stride, padding=self.padding,
                      dilation=self.dilation, groups=self.groups)
-        acc = torch.round(y).to(torch.int64)  # exact: partial sums < 2**24 (checked)
+        acc = torch.round(y).to(torch.int64)  # exact (bound checked above)
+        # astype(int32): out-of-range float64 becomes -2**31 (x86); then signed 24-bit wrap
+        acc = torch.where((acc > INT32_MAX) | (acc < INT32_MIN), INT32_MIN, acc)
         a = clamp_signed(acc, CONV_ACC_BITS).reshape(T, B, *y.shape[1:])
         return _shift_in_time(a, 0)
 
 
 def build_kernel(layer, index: int, device):
-    """The kernel for a Conv or Dense layer."""
+    """The feed-forward kernel of a Conv or Dense layer."""
     if isinstance(layer, DenseLayer):
         return DenseKernel.build(layer, device)
     return ConvKernel.build(layer, index, device)

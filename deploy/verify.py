@@ -10,19 +10,39 @@ from __future__ import annotations
 
 import numpy as np
 from mskd.deploy.diff import first_divergence
+from mskd.deploy.inputs import INPUT_WHAT, input_range
 
 from mskd.loihi import BIAS_MANT_MAX
-from mskd.netspec import NetSpec, read_netx
+from mskd.netspec import NetSpec
+from mskd.netx_io import read_netx
+from mskd.record import REGISTERS
 
 
 def random_inputs(spec: NetSpec, samples: int, steps: int, seed: int) -> np.ndarray:
-    """Seeded inputs in the network's layout: bias mantissas (mostly positive, so the
-    input layer spikes) or Bernoulli(0.3) spikes, ``[B, T, *input_shape]``."""
+    """Seeded inputs in the network's layout, ``[B, T, *input_shape]``: bias mantissas
+    (mostly positive, so the input layer spikes), 8-bit pixel-like values for a Delta input
+    (a random walk, so consecutive steps differ a little), Bernoulli(0.3) spikes, or
+    graded payloads across the whole input width (``input_message_bits``)."""
     rng = np.random.default_rng(seed)
     shape = (samples, steps, *spec.input_shape)
-    if spec.bias_driven:
+    kind = spec.input_kind
+    if kind == "bias":
         return rng.integers(-BIAS_MANT_MAX // 4, BIAS_MANT_MAX + 1, size=shape)
+    if kind == "delta":
+        walk = rng.integers(-24, 25, size=shape).cumsum(axis=1) + rng.integers(0, 256, size=(
+            samples, 1, *spec.input_shape))
+        return np.clip(walk, 0, 255)
+    if kind == "graded":
+        lo, hi = input_range(spec)
+        return rng.integers(lo, hi + 1, size=shape) * (rng.random(shape) < 0.5)
     return (rng.random(shape) < 0.3).astype(np.int64)
+
+
+def describe_inputs(spec: NetSpec, x, random: bool) -> str:
+    """What ``verify`` ran: '2 random samples x 8 steps of Delta input values (seed 0)'."""
+    x = np.asarray(x)
+    what = INPUT_WHAT[spec.input_kind]
+    return f"{x.shape[0]} {'random ' if random else ''}samples of {what}"
 
 
 def verify_net(net, samples: int = 2, input=None, steps: int | None = 8,
@@ -36,12 +56,13 @@ def verify_net(net, samples: int = 2, input=None, steps: int | None = 8,
     else:
         x = np.asarray(input)
         steps = steps if x.ndim == len(spec.input_shape) + 1 else None
-    record = ("u", "v")
+    record = REGISTERS
     _, rec_sim = sim.run(spec, x, record, steps=steps, reset_interval=reset_interval)
     _, rec_lava = lava_backend.run(spec, x, record, steps=steps,
                                    reset_interval=reset_interval)
     div = first_divergence(rec_sim, rec_lava)
+    regs = sorted({r for i in rec_sim.layers for r in i.registers}, key=REGISTERS.index)
     if div is None:
         return (f"bit-exact: {rec_sim.batch} samples x {rec_sim.steps} steps x "
-                f"{len(rec_sim.layers)} layers (spikes, u, v)"), True
+                f"{len(rec_sim.layers)} layers (messages, {', '.join(regs)})"), True
     return f"DIVERGED at {div.describe('sim', 'lava')}", False

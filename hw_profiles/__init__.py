@@ -10,7 +10,7 @@ checked against the same schema (:mod:`mskd.hw_profiles.schema`).
 >>> p.limit("neurons_per_core")
 1024
 >>> load_profile("loihi2").assumed_keys()[:2]
-['energy.neuron_update_active', 'energy.neuron_update_inactive']
+['energy.graded_spike_in_tile', 'energy.neuron_update_active']
 """
 
 from __future__ import annotations

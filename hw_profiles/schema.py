@@ -30,6 +30,8 @@ SCHEMA_VERSION = 1
 # kind -> section -> key -> (unit, required)
 _NEURO_ENERGY = {
     "synop": ("pJ", True),
+    "synop_graded": ("pJ", False),  # graded spikes: absent = the chip has none (Loihi 1)
+    "graded_spike_in_tile": ("pJ", False),
     "synaptic_update": ("pJ", True),
     "neuron_update_active": ("pJ", True),
     "neuron_update_inactive": ("pJ", True),
@@ -39,6 +41,7 @@ _NEURO_ENERGY = {
 }
 _NEURO_TIME = {
     "synop": ("ns", True),
+    "synop_graded": ("ns", False),
     "synaptic_update": ("ns", True),
     "neuron_update_active": ("ns", True),
     "neuron_update_inactive": ("ns", True),
@@ -54,6 +57,7 @@ _NEURO_LIMITS = {
     "cores_per_chip": ("cores", True),
     "weight_bits_min": ("bit", True),
     "weight_bits_max": ("bit", True),
+    "graded_spike_bits_max": ("bit", False),  # absent: no graded spikes
 }
 _ANN_ENERGY = {
     "mac_fp32": ("pJ", True),

@@ -40,7 +40,13 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from mskd.mapping_synapses import kind_of, layer_synapses, n_neurons, weight_bits
+from mskd.mapping_synapses import (
+    feedforward_inputs,
+    kind_of,
+    layer_synapses,
+    n_neurons,
+    weight_bits,
+)
 
 __all__ = ["CoreLimits", "CoreLoad", "CoreMapping", "LayerMapping", "map_network"]
 
@@ -59,6 +65,7 @@ class CoreLimits:
     synapses: int | None
     max_chips: int | None = None
     assumed: tuple[str, ...] = ()  # profile keys (``limits.<key>``) marked assumed
+    graded_spike_bits_max: int | None = None  # None: the chip has no graded spikes
 
     @classmethod
     def from_profile(cls, profile, max_chips: int | None = None) -> CoreLimits:
@@ -69,7 +76,8 @@ class CoreLimits:
                    lim("fan_out_axons_per_core"), lim("cores_per_chip"),
                    lim("weight_bits_min"), lim("weight_bits_max"),
                    profile.synapse_memory_bits(), lim("synapses_per_core"), max_chips,
-                   tuple(k for k in profile.assumed_keys() if k.startswith("limits.")))
+                   tuple(k for k in profile.assumed_keys() if k.startswith("limits.")),
+                   lim("graded_spike_bits_max"))
 
     def synapse_capacity(self, bits: int) -> int:
         """Synapses one core holds at ``bits`` per synapse (memory and count limits)."""
@@ -108,6 +116,7 @@ class LayerMapping:
     weight_bits: int
     shape: tuple[int, ...]
     cores: tuple[CoreLoad, ...]
+    graded: bool = False  # sends or receives graded payloads (needs graded spikes)
 
     @property
     def n_cores(self) -> int:
@@ -224,16 +233,28 @@ def _partition(syn, n: int, limits: CoreLimits, bits: int,
     return chunks
 
 
-def destinations(syn_next, next_layer: LayerMapping | None, n: int) -> np.ndarray | None:
-    """Distinct cores of the next layer that each of ``n`` neurons reaches."""
+def destinations(syn_next, next_layer: LayerMapping | None, n: int,
+                 offset: int = 0) -> np.ndarray | None:
+    """Distinct cores of the next layer that each of ``n`` neurons reaches (the source
+    neurons ``offset .. offset + n`` of ``syn_next``: a recurrent layer's own ones follow
+    its inputs)."""
     if syn_next is None or next_layer is None:
         return None
-    dest = next_layer.core_of_neuron()[syn_next.out_idx]
-    pairs = np.unique(syn_next.in_idx * next_layer.n_cores + dest)
+    mine = (syn_next.in_idx >= offset) & (syn_next.in_idx < offset + n)
+    dest = next_layer.core_of_neuron()[syn_next.out_idx[mine]]
+    pairs = np.unique((syn_next.in_idx[mine] - offset) * next_layer.n_cores + dest)
     return np.bincount(pairs // next_layer.n_cores, minlength=n)
 
 
-def _layer(index, layer, syn, limits, dest) -> LayerMapping:
+def own_destinations(syn, layer: LayerMapping | None, index_layer) -> np.ndarray | None:
+    """A ``dense_rec`` layer's fan-out to its own cores (None for any other layer)."""
+    if syn is None or layer is None or getattr(index_layer, "weight_rec", None) is None:
+        return None
+    n_ff = feedforward_inputs(index_layer)
+    return destinations(syn, layer, layer.neurons, offset=n_ff)
+
+
+def _layer(index, layer, syn, limits, dest, graded: bool = False) -> LayerMapping:
     n, bits = n_neurons(layer), max(weight_bits(layer), limits.weight_bits_min)
     shape = tuple(layer.out_shape)
     perm = placement(shape)
@@ -245,7 +266,7 @@ def _layer(index, layer, syn, limits, dest) -> LayerMapping:
     cores = tuple(CoreLoad(k, index, a, b, s, s * bits, ax, fo)
                   for k, (a, b, s, ax, fo) in enumerate(_partition(syn, n, limits, bits, dest)))
     return LayerMapping(index, kind_of(layer), n, 0 if syn is None else syn.count,
-                        weight_bits(layer), shape, cores)
+                        weight_bits(layer), shape, cores, graded)
 
 
 def map_network(spec, profile, *, max_chips: int | None = None, skip_zero: bool = False,
@@ -260,8 +281,16 @@ def map_network(spec, profile, *, max_chips: int | None = None, skip_zero: bool 
     final: list[LayerMapping] = []
     for k in reversed(range(len(order))):
         nxt = final[0] if final else None
-        dest = destinations(syns[k + 1] if nxt else None, nxt, n_neurons(spec.layers[order[k]]))
-        final.insert(0, _layer(order[k], spec.layers[order[k]], syns[k], limits, dest))
+        layer = spec.layers[order[k]]
+        dest = destinations(syns[k + 1] if nxt else None, nxt, n_neurons(layer))
+        graded = getattr(layer.neuron, "graded_out", False) or (
+            hasattr(spec, "graded_input") and spec.graded_input(order[k]))
+        lm = _layer(order[k], layer, syns[k], limits, dest, graded)
+        own = own_destinations(syns[k], lm, layer)
+        if own is not None:  # dense_rec: its own fan-out, from the split that ignored it
+            lm = _layer(order[k], layer, syns[k], limits, own if dest is None else dest + own,
+                        graded)
+        final.insert(0, lm)
     first = np.cumsum([0] + [lm.n_cores for lm in final])
     final = [replace(lm, cores=tuple(replace(c, core=int(first[k]) + j)
                                      for j, c in enumerate(lm.cores)))

@@ -6,7 +6,7 @@ one-line :class:`DesignRuleError` naming the rule, the layer and the numbers.
 
 >>> [name for name, _ in DESIGN_RULES]  # doctest: +NORMALIZE_WHITESPACE
 ['neurons_per_core', 'synapse_memory_per_core', 'synapses_per_core',
- 'fan_in_axons', 'fan_out_axons', 'weight_bits', 'chips']
+ 'fan_in_axons', 'fan_out_axons', 'weight_bits', 'graded_spikes', 'chips']
 """
 
 from __future__ import annotations
@@ -57,6 +57,16 @@ def _weight_bits(mapping) -> Iterator[Violation]:
                             mapping.limits.weight_bits_max)
 
 
+def _graded_spikes(mapping) -> Iterator[Violation]:
+    """A layer that sends graded payloads needs a chip with graded spikes of that width."""
+    from mskd.sdn import MESSAGE_BITS
+
+    lim = mapping.limits.graded_spike_bits_max or 0
+    for lm in mapping.layers:
+        if lm.graded and MESSAGE_BITS > lim:
+            yield Violation("graded_spikes", lm.index, None, MESSAGE_BITS, lim)
+
+
 def _chips(mapping) -> Iterator[Violation]:
     if mapping.limits.max_chips is not None and mapping.chips > mapping.limits.max_chips:
         yield Violation("chips", None, None, mapping.chips, mapping.limits.max_chips)
@@ -74,6 +84,7 @@ DESIGN_RULES: tuple[tuple[str, Callable[..., Iterator[Violation]]], ...] = (
     ("fan_out_axons", _per_core("fan_out_axons", lambda c: c.fan_out_axons,
                                 lambda lim: lim.fan_out_axons)),
     ("weight_bits", _weight_bits),
+    ("graded_spikes", _graded_spikes),
     ("chips", _chips),
 )
 
@@ -91,6 +102,7 @@ RULE_LIMIT_KEYS = {
     "fan_in_axons": "limits.fan_in_axons_per_core",
     "fan_out_axons": "limits.fan_out_axons_per_core",
     "weight_bits": "limits.weight_bits_max",
+    "graded_spikes": "limits.graded_spike_bits_max",
 }
 
 
@@ -103,4 +115,6 @@ def raise_on_violation(mapping) -> None:
         key = RULE_LIMIT_KEYS.get(first.rule)
         note = (f"; this limit is an assumed figure ({key}), see the profile"
                 if key in mapping.limits.assumed else "")
+        if first.rule == "graded_spikes" and not first.limit:
+            note = "; this chip has no graded spikes (a sigma-delta network needs e.g. loihi2)"
         raise DesignRuleError(f"{mapping.profile}: {first.message()}{more}{note}")

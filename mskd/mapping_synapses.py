@@ -132,13 +132,31 @@ def conv_synapses(layer: object, skip_zero: bool = False) -> Synapses:
 
 
 def layer_synapses(layer: object, skip_zero: bool = False) -> Synapses | None:
-    """Synapses feeding ``layer`` (None for input and flatten layers)."""
+    """Synapses feeding ``layer`` (None for input and flatten layers).
+
+    A ``dense_rec`` layer's recurrent synapses join its input synapses, their source index
+    shifted past the inputs: ``in_idx >= n_in_ff`` is the layer's own neuron
+    ``in_idx - n_in_ff`` (:func:`feedforward_inputs` tells how many come from below).
+    """
     kind = kind_of(layer)
     if kind == "dense":
-        return dense_synapses(_weight(layer), skip_zero)
+        ff = dense_synapses(_weight(layer), skip_zero)
+        rec = getattr(layer, "weight_rec", None)
+        if rec is None:
+            return ff
+        r = dense_synapses(np.asarray(rec), skip_zero)
+        return Synapses(np.concatenate([ff.out_idx, r.out_idx]),
+                        np.concatenate([ff.in_idx, r.in_idx + ff.n_in]),
+                        ff.n_in + r.n_in, ff.n_out)
     if kind == "conv":
         return conv_synapses(layer, skip_zero)
     return None
+
+
+def feedforward_inputs(layer: object) -> int:
+    """Source neurons of ``layer`` in the layer below (its recurrent ones excluded)."""
+    w = _weight(layer)
+    return int(np.prod(layer.in_shape)) if kind_of(layer) == "conv" else int(w.shape[1])
 
 
 def weight_bits(layer: object) -> int:
@@ -150,5 +168,7 @@ def weight_bits(layer: object) -> int:
     if kind_of(layer) not in ("conv", "dense"):
         return 0
     w = _weight(layer).astype(np.int64)
+    if getattr(layer, "weight_rec", None) is not None:
+        w = np.concatenate([w, np.asarray(layer.weight_rec)], axis=1)
     peak = int(max(w.max(initial=0), -w.min(initial=0) - 1))
     return peak.bit_length() + 1
