@@ -32,11 +32,40 @@ def _load_input(path: Path) -> np.ndarray:
 
 
 def _record_fields(text: str) -> tuple[str, ...]:
+    from mskd.record import REGISTERS
+
     fields = tuple(f for f in (t.strip() for t in text.split(",")) if f)
+    if fields == ("all",):
+        return REGISTERS
     for f in fields:
-        if f not in ("u", "v"):
-            raise ConfigError(f"--record {text}: choose from u, v")
+        if f not in REGISTERS:
+            raise ConfigError(f"--record {text}: choose from {', '.join(REGISTERS)} or all")
     return fields
+
+
+INPUT_SHAPE_HELP = ("Input shape C,H,W (or N) of a file without an input layer (netx's "
+                    "Network(input_shape=...), given in torch order).")
+INPUT_BITS_HELP = ("Graded input: payload bits of the messages into the first synapse of a "
+                   "network without input neurons (netx's Network(input_message_bits=...)); "
+                   "0 = binary spikes.")
+
+
+def read_options(input_shape: str | None, input_message_bits: int) -> dict:
+    """``read_netx`` keyword arguments from the ``--input-shape``/``--input-message-bits``
+    options.
+
+    >>> read_options("2,8,8", 0)
+    {'input_shape': (2, 8, 8), 'input_message_bits': 0}
+    """
+    shape = None
+    if input_shape:
+        try:
+            shape = tuple(int(s) for s in input_shape.split(","))
+        except ValueError:
+            raise ConfigError(f"--input-shape {input_shape!r}: expected C,H,W or N") from None
+        if len(shape) not in (1, 3) or min(shape) < 1:
+            raise ConfigError(f"--input-shape {input_shape!r}: expected 1 or 3 positive sizes")
+    return {"input_shape": shape, "input_message_bits": input_message_bits}
 
 
 def _progress_runner(label: str, total: int):
@@ -88,18 +117,22 @@ def register(app: typer.Typer) -> None:
         input: Path = typer.Option(..., "--input", help=INPUT_HELP),
         out: Path = typer.Option(..., "--out", help="Output .npz (spikes, u, v)."),
         backend: str = typer.Option("sim", help="sim | lava | loihi2"),
-        record: str = typer.Option("", help="Registers to record: u,v"),
+        record: str = typer.Option("", help="Registers to record: u,v (CUBA), sigma,act,"
+                                            "residue,error (sigma-delta), or all"),
         steps: int = typer.Option(None, help="Hold a [B, *shape] input for T steps."),
         device: str = typer.Option("cpu", help="cpu | cuda (simulator only)"),
+        input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
+        input_message_bits: int = typer.Option(0, "--input-message-bits",
+                                               help=INPUT_BITS_HELP),
     ) -> None:
         from mskd.netx_io import read_netx
 
-        spec = read_netx(net)
+        spec = read_netx(net, **read_options(input_shape, input_message_bits))
         x = _load_input(input)
         outputs, rec = run_backend(backend, spec, x, _record_fields(record), steps, device)
         _save_npz(out, outputs, rec)
         typer.echo(f"{out}: {rec.batch} samples x {rec.steps} steps, "
-                   f"{rec.total_spikes()} spikes over {len(rec.layers)} layers")
+                   f"{rec.total_spikes()} messages over {len(rec.layers)} layers")
 
     @deploy_app.command("verify", help="Run the simulator and Lava side by side; "
                         "exit non-zero at the first divergence. " + INPUT_HELP)
@@ -110,11 +143,17 @@ def register(app: typer.Typer) -> None:
         input: Path = typer.Option(None, "--input", help=INPUT_HELP),
         steps: int = typer.Option(8, help="Steps of random input (or hold for [B, *shape])."),
         seed: int = typer.Option(0, help="Seed of the random inputs."),
+        input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
+        input_message_bits: int = typer.Option(0, "--input-message-bits",
+                                               help=INPUT_BITS_HELP),
     ) -> None:
         from mskd.deploy.verify import verify_net
 
-        message, ok = verify_net(net, samples=samples, input=input and _load_input(input),
-                                 steps=steps, seed=seed)
+        from mskd.netx_io import read_netx
+
+        spec = read_netx(net, **read_options(input_shape, input_message_bits))
+        message, ok = verify_net(spec, samples=samples, input=input and _load_input(input),
+                                 steps=steps, seed=seed, path=net)
         typer.echo(message)
         if not ok:
             raise typer.Exit(1)

@@ -153,12 +153,13 @@ def _quiet_import() -> None:
 
 def run(net, inputs, record: Sequence[str] = (), *, steps: int | None = None,
         backend: str = "lava", reset_interval: int | None = None, reset_offset: int = 0,
-        progress: Callable[[int], None] | None = None, **read):
+        progress: Callable[[int], None] | None = None, path=None, **read):
     """Run ``net`` (path or :class:`NetSpec`) in Lava; same layouts as the simulator.
 
     ``read`` goes to :func:`mskd.netx_io.read_netx` for a path (``input_shape``,
     ``input_message_bits``); a path is given to netx as it is, so Lava reads the user's
-    own file.
+    own file. ``path`` with a NetSpec: the file the spec was read from (netx reads it, the
+    spec gives the build options); without it a NetSpec is written to a temporary file.
     """
     _quiet_import()
     try:
@@ -167,7 +168,9 @@ def run(net, inputs, record: Sequence[str] = (), *, steps: int | None = None,
         raise NetError(str(exc)) from None
     cfg = _run_cfg(backend)
     with tempfile.TemporaryDirectory(prefix="mskd-lava-") as tmp:
-        if isinstance(net, NetSpec):
+        if isinstance(net, NetSpec) and path is not None:
+            spec, path = net, Path(path)
+        elif isinstance(net, NetSpec):
             spec, path = net, Path(tmp) / "net.h5"
             write_netx(spec, path)
         else:

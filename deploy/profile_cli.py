@@ -79,7 +79,7 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
                     limit: int | None = None, max_chips: int | None = None,
                     macs: list[str] | None = None, ann_profile: str = "ann-45nm",
                     skip_zero_weights: bool = False, step_budget: int | None = None,
-                    verbose: bool = True) -> dict:
+                    verbose: bool = True, read: dict | None = None) -> dict:
     """Profile ``net`` and write the report into ``out``; returns the report dict."""
     from mskd.deploy.plots import write_plots
     from mskd.deploy.profile import profile_run
@@ -89,7 +89,7 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
     from mskd.fsio import write_json, write_text
     from mskd.netx_io import read_netx
 
-    spec, hw = read_netx(net), load_profile(profile)
+    spec, hw = read_netx(net, **(read or {})), load_profile(profile)
     if hw.kind != "neuromorphic":
         raise ConfigError(f"--profile {profile}: kind '{hw.kind}' cannot run an SNN "
                           "(use loihi1, loihi2 or a neuromorphic PATH.toml)")
@@ -125,6 +125,10 @@ def _print_summary(rep: dict, out: Path) -> None:
                       "assumed (Loihi 1 values); see report.md[/yellow]")
 
 
+INPUT_SHAPE_HELP = "Input shape C,H,W (or N) of a file without an input layer."
+INPUT_BITS_HELP = "Payload bits of a graded network input (0: binary spikes)."
+
+
 def register_profile(app: typer.Typer) -> None:
     """Add the ``profile`` command to ``app``."""
 
@@ -149,6 +153,12 @@ def register_profile(app: typer.Typer) -> None:
                                        help="Zero weights store/cost nothing."),
         step_budget: int = typer.Option(None, "--step-budget", min=1,
                                         help="Steps per inference for the throughput figure."),
+        input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
+        input_message_bits: int = typer.Option(0, "--input-message-bits",
+                                               help=INPUT_BITS_HELP),
     ) -> None:
+        from mskd.deploy.cli import read_options
+
         profile_command(net, data, inputs, hw, steps, steps_per_frame, frame_ms, out,
-                        batch_size, limit, max_chips, macs, ann, skip_zero, step_budget)
+                        batch_size, limit, max_chips, macs, ann, skip_zero, step_budget,
+                        read=read_options(input_shape, input_message_bits))

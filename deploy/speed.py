@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
+from mskd.netspec import ConvLayer, FlattenLayer, InputLayer, NetSpec
 from mskd.netx_io import read_netx
+from mskd.neurons import SdnNeuron
 
 
 @dataclass(frozen=True)
@@ -52,32 +53,42 @@ def sim_runner(spec: NetSpec, x: np.ndarray) -> Callable[[], object]:
 
 
 def slayer_blocks(spec: NetSpec) -> torch.nn.Sequential:
-    """lava-dl slayer CUBA blocks with the shapes of ``spec`` (random float weights)."""
+    """lava-dl slayer blocks with the shapes of ``spec`` (random float weights): CUBA blocks
+    for CUBA layers, sigma-delta blocks (ReLU; ``Output`` for a Sigma layer) for SDNN."""
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         import lava.lib.dl.slayer as slayer
-    p = {"threshold": 1.25, "current_decay": 0.25, "voltage_decay": 0.03,
-         "requires_grad": False}
+    cuba = {"threshold": 1.25, "current_decay": 0.25, "voltage_decay": 0.03,
+            "requires_grad": False}
+    sdnn = {"threshold": 0.1, "tau_grad": 0.5, "scale_grad": 1, "requires_grad": False,
+            "shared_param": True, "activation": torch.nn.functional.relu}
     blocks = []
-    for layer in spec.layers:
+    for i, layer in enumerate(spec.layers):
+        if isinstance(layer, FlattenLayer):
+            blocks.append(slayer.block.cuba.Flatten())
+            continue
+        if isinstance(layer, InputLayer) and layer.neuron is None:
+            continue
+        sd = isinstance(layer.neuron, SdnNeuron)
+        kind, p = (slayer.block.sigma_delta, sdnn) if sd else (slayer.block.cuba, cuba)
         if isinstance(layer, InputLayer):
-            blocks.append(slayer.block.cuba.Input(p))
+            blocks.append(kind.Input(p))
         elif isinstance(layer, ConvLayer):
-            blocks.append(slayer.block.cuba.Conv(
+            blocks.append(kind.Conv(
                 p, layer.in_shape[0], layer.out_shape[0], tuple(layer.weight.shape[2:]),
                 stride=layer.stride, padding=layer.padding, dilation=layer.dilation,
                 groups=layer.groups, weight_scale=2))
-        elif isinstance(layer, FlattenLayer):
-            blocks.append(slayer.block.cuba.Flatten())
-        elif isinstance(layer, DenseLayer):
-            blocks.append(slayer.block.cuba.Dense(p, layer.in_features, layer.out_features,
-                                                  weight_scale=2))
+        elif sd and spec.model(i) == "sigma":
+            blocks.append(kind.Output(p, layer.in_features, layer.out_features))
+        else:
+            blocks.append(kind.Dense(p, layer.in_features, layer.out_features,
+                                     weight_scale=2))
     return torch.nn.Sequential(*blocks).eval()
 
 
 def slayer_runner(spec: NetSpec, x: np.ndarray) -> Callable[[], object]:
     """slayer's float forward; its input layout is ``[B, C, H, W, T]`` floats."""
     blocks = slayer_blocks(spec)
-    inp = torch.as_tensor(x, dtype=torch.float32) / 4096
+    inp = torch.as_tensor(x, dtype=torch.float32) / (255 if spec.input_kind == "delta" else 4096)
     inp = inp.permute(0, *range(2, inp.dim()), 1).contiguous()
 
     def forward():
@@ -113,12 +124,14 @@ def lava_rates(net_path: Path, x: np.ndarray, samples: int) -> tuple[float, floa
 
 
 def lava_matches_sim(net_path: Path, spec: NetSpec, x: np.ndarray) -> bool:
-    """Simulator == Lava in spikes, u and v on ``x``."""
+    """Simulator == Lava in messages and every register on ``x``."""
     from mskd.deploy import lava_backend, sim
     from mskd.deploy.diff import first_divergence
 
-    _, rec_lava = lava_backend.run(net_path, x, ("u", "v"))
-    _, rec_sim = sim.run(spec, x, ("u", "v"))
+    from mskd.record import REGISTERS
+
+    _, rec_lava = lava_backend.run(net_path, x, REGISTERS)
+    _, rec_sim = sim.run(spec, x, REGISTERS)
     return first_divergence(rec_sim, rec_lava) is None
 
 

@@ -65,12 +65,16 @@ def exact_dtype(bound: int, allow_int: bool = True) -> torch.dtype:
 
 
 def binary(s: torch.Tensor) -> torch.Tensor:
-    """What a binary synapse sees: ``s_in.astype(bool)``, as int64 0/1."""
-    return (s != 0).to(torch.int64)
+    """What a binary synapse sees: ``s_in.astype(bool)``, as 0/1 (uint8)."""
+    return (s != 0).to(torch.uint8)
 
 
 def _max_abs(s: torch.Tensor) -> int:
-    return int(s.abs().max()) if s.numel() else 0
+    """``max |s|`` in one pass (no ``abs`` temporary)."""
+    if not s.numel():
+        return 0
+    lo, hi = torch.aminmax(s)
+    return max(int(hi), -int(lo))
 
 
 def _shift_in_time(a: torch.Tensor, d: int) -> torch.Tensor:
@@ -196,21 +200,71 @@ class ConvKernel:
             self._cache[dtype] = torch.tensor(self.weight, dtype=dtype, device=self.device)
         return self._cache[dtype]
 
+    def _conv(self, x: torch.Tensor, dtype, cast: bool = True) -> torch.Tensor:
+        y = F.conv2d(x.to(dtype), self._w(dtype), stride=self.stride, padding=self.padding,
+                     dilation=self.dilation, groups=self.groups)
+        return y.to(torch.int64) if cast else y  # exact integers (bound checked by the caller)
+
+    def _split_conv(self, x: torch.Tensor, max_abs: int) -> torch.Tensor:
+        """The integer conv of ``x`` whose sums may pass 2**24, exact: ``x`` split into
+        base-2**k digits (``x = sum d_i 2**(k i)``, each digit's sums below 2**24) convolved
+        in float32 and recombined in int64 (float32 convs are ~5x faster than float64 on
+        these shapes); float64 when more than four digits would be needed."""
+        k = max(1, (F32_EXACT // max(self.row_sum, 1)).bit_length() - 1)  # row_sum*2**k<2**24
+        if -(-max_abs.bit_length() // k) > 4 or self.row_sum >= F32_EXACT // 2:
+            return self._conv(x, torch.float64)
+        out, rest, shift = None, x, 0
+        while True:
+            low = rest & ((1 << k) - 1)  # 0 .. 2**k - 1, also for negative rest (floor)
+            part = self._conv(low, torch.float32) << shift
+            out = part if out is None else out + part
+            rest, shift = rest >> k, shift + k
+            if not bool(((rest != 0) & (rest != -1)).any()):
+                break
+        if bool(rest.any()):  # what is left is 0 or -1 (the sign of negative values)
+            out = out + (self._conv(rest, torch.float32) << shift)
+        return out
+
     def __call__(self, s: torch.Tensor) -> torch.Tensor:
-        T, B = s.shape[:2]
-        bound = self.row_sum * _max_abs(s)
+        """``a_in [T, B, *out]`` as int32 (every value fits: Lava's a_out is int32)."""
+        T, B = s.shape[0], s.shape[1]
+        out = torch.empty((T, B, *self.out_shape(s)), dtype=torch.int32, device=s.device)
+        out[0] = 0  # the synapse's one-step delay: step t's messages arrive at t + 1
+        if T < 2:
+            return out
+        s = s[:T - 1]  # the last step's messages are delivered after the run
+        lo, hi = torch.aminmax(s.reshape(T - 1, -1), dim=1)
+        per_step = torch.maximum(hi.to(torch.int64), -lo.to(torch.int64))
+        max_abs = int(per_step.max())
+        bound = self.row_sum * max_abs
         if bound >= F64_EXACT:
             raise NetError(f"layer {self.index} (conv): input x weight sums reach {bound} >= "
                            "2**53, beyond what Lava's float64 conv computes exactly")
-        dtype = exact_dtype(bound, allow_int=False)
-        x = s.reshape(T * B, *s.shape[2:]).to(dtype)
-        y = F.conv2d(x, self._w(dtype), stride=self.stride, padding=self.padding,
-                     dilation=self.dilation, groups=self.groups)
-        acc = torch.round(y).to(torch.int64)  # exact (bound checked above)
-        # astype(int32): out-of-range float64 becomes -2**31 (x86); then signed 24-bit wrap
-        acc = torch.where((acc > INT32_MAX) | (acc < INT32_MIN), INT32_MIN, acc)
-        a = clamp_signed(acc, CONV_ACC_BITS).reshape(T, B, *y.shape[1:])
-        return _shift_in_time(a, 0)
+        flat = out[1:].view(-1, *out.shape[2:])
+        if bound < 1 << (CONV_ACC_BITS - 1):  # float32-exact, no wrap can apply: one pass
+            flat.copy_(self._conv(s.reshape(-1, *s.shape[2:]), torch.float32, cast=False))
+            return out
+        small = self.row_sum * per_step < F32_EXACT  # steps one float32 conv sums exactly
+        acc = torch.empty((T - 1, B, *out.shape[2:]), dtype=torch.int64, device=s.device)
+        for sel, exact in ((small, False), (~small, True)):
+            idx = torch.nonzero(sel).flatten()
+            if len(idx):  # typically a few steps (a first frame's full values) need the split
+                x = s[idx].reshape(-1, *s.shape[2:])
+                y = self._split_conv(x, max_abs) if exact else self._conv(x, torch.float32)
+                acc[idx] = y.reshape(len(idx), B, *y.shape[1:])
+        if _max_abs(acc) >= 1 << (CONV_ACC_BITS - 1):
+            # astype(int32): out-of-range float64 becomes -2**31 (x86); then the 24-bit wrap
+            acc = torch.where((acc > INT32_MAX) | (acc < INT32_MIN), INT32_MIN, acc)
+            acc = clamp_signed(acc, CONV_ACC_BITS)
+        out[1:] = acc
+        return out
+
+    def out_shape(self, s: torch.Tensor) -> tuple[int, ...]:
+        from mskd.netspec import conv_out_hw
+
+        hw = conv_out_hw(s.shape[3:], self.weight.shape[2:], self.stride, self.padding,
+                         self.dilation)
+        return (self.weight.shape[0], *hw)
 
 
 def build_kernel(layer, index: int, device):

@@ -45,24 +45,40 @@ def describe_inputs(spec: NetSpec, x, random: bool) -> str:
     return f"{x.shape[0]} {'random ' if random else ''}samples of {what}"
 
 
+DELTA_NOTE = ("note: netx's Network.inp does not compile for an SDNN (Delta) input layer "
+              "in Lava 0.10; as lava-dl's own tests do, inputs were fed to the layer's "
+              "neuron.a_in")
+
+
 def verify_net(net, samples: int = 2, input=None, steps: int | None = 8,
-               seed: int = 0, reset_interval: int | None = None) -> tuple[str, bool]:
-    """Run both backends with u and v recorded; return (one-line verdict, bit-exact?)."""
+               seed: int = 0, reset_interval: int | None = None,
+               path=None) -> tuple[str, bool]:
+    """Run both backends with every register recorded; return (verdict, bit-exact?).
+
+    ``net`` is a path or a :class:`NetSpec`; with ``path`` (the file ``net`` was read
+    from), Lava reads that file itself. The verdict says what inputs were used and, for a
+    Delta input layer, how Lava was fed.
+    """
     from mskd.deploy import lava_backend, sim
 
     spec = net if isinstance(net, NetSpec) else read_netx(net)
+    path = path if path is not None else (None if isinstance(net, NetSpec) else net)
     if input is None:
         x, steps = random_inputs(spec, samples, steps or 8, seed), None
+        used = f"{describe_inputs(spec, x, True)}, {x.shape[1]} steps (seed {seed})"
     else:
         x = np.asarray(input)
         steps = steps if x.ndim == len(spec.input_shape) + 1 else None
+        used = f"{describe_inputs(spec, x, False)} from the given input"
     record = REGISTERS
     _, rec_sim = sim.run(spec, x, record, steps=steps, reset_interval=reset_interval)
     _, rec_lava = lava_backend.run(spec, x, record, steps=steps,
-                                   reset_interval=reset_interval)
+                                   reset_interval=reset_interval, path=path)
     div = first_divergence(rec_sim, rec_lava)
     regs = sorted({r for i in rec_sim.layers for r in i.registers}, key=REGISTERS.index)
+    note = f"\n{DELTA_NOTE}" if spec.input_kind == "delta" else ""
     if div is None:
         return (f"bit-exact: {rec_sim.batch} samples x {rec_sim.steps} steps x "
-                f"{len(rec_sim.layers)} layers (messages, {', '.join(regs)})"), True
-    return f"DIVERGED at {div.describe('sim', 'lava')}", False
+                f"{len(rec_sim.layers)} layers (messages, {', '.join(regs)}); inputs: "
+                f"{used}{note}"), True
+    return f"DIVERGED at {div.describe('sim', 'lava')}; inputs: {used}{note}", False

@@ -323,7 +323,9 @@ def clamp_signed(x: torch.Tensor, bits: int) -> torch.Tensor:
     tensor([-8388608,  8388607,        5])
     """
     base = 1 << bits
-    return torch.remainder(x + base // 2, base) - base // 2
+    if x.is_floating_point():
+        return torch.remainder(x + base // 2, base) - base // 2
+    return ((x + base // 2) & (base - 1)) - base // 2  # two's complement: the low bits
 
 
 def reset_due(time_step: int, reset_interval: int | None, reset_offset: int) -> bool:

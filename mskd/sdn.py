@@ -126,11 +126,6 @@ def zero_state(shape: tuple[int, ...], dtype=torch.int64, device=None) -> SdnSta
     return SdnState(z, z.clone(), z.clone(), z.clone())
 
 
-def shift_left32(x: torch.Tensor, bits: int) -> torch.Tensor:
-    """``np.left_shift`` of an int32 array: the product wrapped to 32 bits."""
-    return wrap_int32(x * (1 << bits))
-
-
 def shift_right(x: torch.Tensor, bits: int) -> torch.Tensor:
     """Arithmetic ``>>`` (floor division by ``2**bits``), straight-through for floats.
 
@@ -157,38 +152,87 @@ def over_24_bits(x: torch.Tensor) -> torch.Tensor:
     return (x >= 1 << (REG_BITS - 1)) | (x < -(1 << (REG_BITS - 1)))
 
 
+def no_overflow_bound(p: SdnParams, steps: int, a_max: int, bias_max: int = 0) -> bool:
+    """True when ``steps`` steps of a layer whose every ``|a_in| <= a_max`` (and ``|bias|
+    <= bias_max``) keep every int32 intermediate of :func:`sdn_step` in range, so its wraps
+    are identities.
+
+    Bound argument (no ``cum_error``): a Delta's ``|act| <= a_max << scale``; a
+    SigmaDelta's ``|sigma| <= steps a_max`` and ``|act| <= |sigma| + |bias| << scale``; the
+    residue only keeps an unsent delta, ``|residue| < vth_eff``, so ``|delta| <= 2 |act|_max
+    + vth_eff``; a Sigma's ``|sigma| <= steps a_max``. With ``cum_error`` an unsent delta is
+    not bounded by the threshold, so no claim is made.
+
+    >>> no_overflow_bound(SdnParams("sigma_delta", vth=1), steps=21, a_max=10**6)
+    True
+    >>> no_overflow_bound(SdnParams("delta", vth=1), steps=21, a_max=1 << 20)
+    False
+    """
+    if p.cum_error:
+        return False
+    if p.kind == "delta":
+        act = a_max << p.scale_bits
+    else:
+        act = steps * a_max + (bias_max << p.scale_bits)
+    if p.kind == "sigma":
+        return act < 1 << 31
+    return 2 * act + p.vth_eff < 1 << 31
+
+
 def relu(x: torch.Tensor) -> torch.Tensor:
     return torch.clamp(x, min=0)
 
 
-def _send(delta: torch.Tensor, error: torch.Tensor, p: SdnParams):
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def _send(delta: torch.Tensor, error: torch.Tensor, p: SdnParams, no_overflow: bool = False):
     """The delta encoder's spike decision (``AbstractDeltaModel.delta_dynamics``).
 
     Returns ``(s, residue, error)``: the scaled message ``s`` (delta where sent, else 0),
     what stays behind, and the new cumulative error (unchanged without ``cum_error``).
     """
+    absolute = torch.abs if no_overflow else abs32  # -2**31 cannot occur without overflow
     if p.cum_error:
         error = wrap_int32(error + delta)  # self.error += delta (int32, in place)
-        gate = abs32(error) >= p.vth_eff
+        gate = absolute(error) >= p.vth_eff
     else:
-        gate = abs32(delta) >= p.vth_eff
-    gate = gate.to(delta.dtype)
-    s = delta * gate
+        gate = absolute(delta) >= p.vth_eff
+    s = torch.where(gate, delta, torch.zeros_like(delta)) if not delta.requires_grad else \
+        delta * gate.to(delta.dtype)  # (the product keeps the gradient for training)
     if p.cum_error:
         # error *= 1 - (|s| > 0): reset where a non-zero message went out (int32 abs again)
         error = error * (1 - (abs32(s) > 0).to(delta.dtype))
-    residue = wrap_int32(delta - s)  # residue = delta - s_out (int32)
+    residue = delta - s  # residue = delta - s_out: 0 where sent, else delta (no overflow)
     return s, residue, error
 
 
+def _dendrite(a_in: torch.Tensor, sigma: torch.Tensor, bias, p: SdnParams, wrap):
+    """``(sigma, act)`` after input ``a_in``: the Delta's shifted input, or the SigmaDelta's
+    accumulated sigma and its activation. Works on one step or, with ``sigma`` the running
+    sum already taken (:func:`sdn_run`), on a whole sequence."""
+    if p.kind == "delta":
+        # PyDeltaModelFixed: a_in << (spike_exp + state_exp), int32 (bits past 31 are lost)
+        return sigma, wrap(a_in * (1 << p.scale_bits))
+    scaled_bias = bias if isinstance(bias, int) and bias == 0 else \
+        wrap(torch.as_tensor(bias) * (1 << p.scale_bits))  # Lava scales the bias at build
+    act = wrap(sigma + scaled_bias)  # sigma_data + self.bias (int32)
+    return sigma, relu(act) if p.act == "relu" else act
+
+
 def sdn_step(a_in: torch.Tensor, state: SdnState, p: SdnParams,
-             bias: torch.Tensor | int = 0) -> tuple[torch.Tensor, SdnState]:
+             bias: torch.Tensor | int = 0, no_overflow: bool = False
+             ) -> tuple[torch.Tensor, SdnState]:
     """One time step of a Delta, SigmaDelta or Sigma layer (``run_spk`` of the fixed models).
 
     ``a_in`` is what the neurons receive this step (the synapse output of the previous
     step; for a Delta input layer, the input value). ``bias`` is the HDF5 bias mantissa;
     it is scaled here as Lava scales it at build time. Returns the payload sent (the graded
     message; for a Sigma layer its sigma) and the new state.
+
+    ``no_overflow``: the caller has shown that no value of this step leaves int32 (see
+    :func:`no_overflow_bound`), so every 32-bit wrap is the identity and is skipped.
 
     Golden trace of a ReLU SigmaDelta, vth = 1 (4096 after the 12-bit scale): the change
     of -2000 stays in the residue, the next one (-4500 with it) is sent, floored by >> 6:
@@ -203,21 +247,12 @@ def sdn_step(a_in: torch.Tensor, state: SdnState, p: SdnParams,
     0 3000 3000 -2000
     -71 500 500 0
     """
+    wrap = _identity if no_overflow else wrap_int32
+    sigma = state.sigma if p.kind == "delta" else wrap(state.sigma + a_in)  # sigma dendrite
     if p.kind == "sigma":
-        sigma = wrap_int32(state.sigma + a_in)  # sigma = a_in + sigma (int32)
-        return sigma, state._replace(sigma=sigma)
-    if p.kind == "delta":
-        # PyDeltaModelFixed: a_in << (spike_exp + state_exp), int32 (bits past 31 are lost)
-        act = shift_left32(a_in, p.scale_bits)
-        sigma = state.sigma  # a Delta has a sigma Var that its model never updates
-    else:
-        sigma = wrap_int32(state.sigma + a_in)  # sigma dendrite (int32)
-        scaled_bias = bias if isinstance(bias, int) and bias == 0 else \
-            wrap_int32(torch.as_tensor(bias) * (1 << p.scale_bits))
-        act = wrap_int32(sigma + scaled_bias)  # sigma_data + self.bias (int32)
-        if p.act == "relu":
-            act = relu(act)
-    delta = wrap_int32(wrap_int32(act - state.act) + state.residue)  # act - act + residue
-    s, residue, error = _send(delta, state.error, p)
+        return sigma, state._replace(sigma=sigma)  # a_out = sigma
+    sigma, act = _dendrite(a_in, sigma, bias, p, wrap)
+    delta = wrap(wrap(act - state.act) + state.residue)  # act - act + residue
+    s, residue, error = _send(delta, state.error, p, no_overflow)
     out = shift_right(s, p.state_exp)  # s_out >> state_exp: the payload keeps spike_exp
     return out, SdnState(sigma, act, residue, error)

@@ -1,12 +1,20 @@
 """Throughput of the bit-exact simulator vs Lava vs lava-dl slayer's float forward.
 
-Student-sized net: bias-driven input 1x32x32, conv 8@3x3 s2, conv 16@3x3 s2, flatten,
-dense 64, dense 7; T=16. The simulator and slayer run batch 64; Lava runs a few samples
-one after another (it has no batch axis) and its rate is extrapolated from those.
+Two student-sized nets, each measured side by side in one run (simulator and slayer in
+alternating rounds at the same batch, Lava one sample after another; its marginal rate per
+sample from 1 and 1 + n samples), and the simulator checked bit-exact against Lava:
 
-    .venv/bin/python scripts/bench_sim.py [--batch 64] [--steps 16] [--lava-samples 2]
+* ``lif``: bias-driven CUBA input 1x32x32, conv 8@3x3 s2, conv 16@3x3 s2, dense 64, dense 7;
+  T = 16 (the first-wave table);
+* ``sdnn``: the size of the student, as a Loihi 2 sigma-delta network built by lava-dl
+  slayer's own ``sigma_delta`` blocks (their initialisation, threshold 0.1) and exported:
+  Delta input 1x32x32 (pixels 0..255), ReLU SigmaDelta conv 16/32/32 @3x3 s2, dense 64,
+  Sigma output 7; T = 21, inputs a slowly changing frame sequence (as 30 FPS video is).
+  slayer's float forward runs the same block types and shapes.
 
-Prints a Markdown table with the machine and the date. Not a timed test.
+    .venv/bin/python scripts/bench_sim.py [--nets lif,sdnn] [--batch 64] [--lava-samples 2]
+
+Prints Markdown tables with the machine, the load and the date. Not a timed test.
 """
 
 from __future__ import annotations
@@ -20,15 +28,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from mskd.deploy import sim
-from mskd.deploy.speed import interleaved_rates, lava_rates, sim_runner, slayer_runner
-from mskd.deploy.synapses import DenseKernel
+from mskd.deploy.speed import markdown, measure
 
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
+from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
 from mskd.netx_io import write_netx
+from mskd.neurons import LifNeuron
 
 
-def student_spec(seed: int = 0) -> NetSpec:
+def lif_spec(seed: int = 0) -> NetSpec:
     rng = np.random.default_rng(seed)
     n = LifNeuron(1024, 128, 80)
     w = lambda *s: rng.integers(-64, 128, size=s)  # noqa: E731 - mostly excitatory 8-bit
@@ -42,42 +49,74 @@ def student_spec(seed: int = 0) -> NetSpec:
     ))
 
 
+def sdnn_spec(seed: int = 0) -> NetSpec:
+    """Student-sized sigma-delta net as lava-dl slayer builds and exports it (its own weight
+    initialisation and 8-bit quantisation, threshold 0.1 = vThMant 6), read back."""
+    import contextlib
+    import io
+
+    import h5py
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        import lava.lib.dl.slayer as slayer
+    from mskd.netx_io import read_netx
+
+    torch.manual_seed(seed)
+    sd = slayer.block.sigma_delta
+    p = {"threshold": 0.1, "tau_grad": 0.5, "scale_grad": 1, "requires_grad": False,
+         "shared_param": True, "activation": torch.nn.functional.relu}
+    blocks = [sd.Input(p), sd.Conv(p, 1, 16, 3, stride=2, padding=1, weight_scale=2),
+              sd.Conv(p, 16, 32, 3, stride=2, padding=1, weight_scale=2),
+              sd.Conv(p, 32, 32, 3, stride=2, padding=1, weight_scale=2), sd.Flatten(),
+              sd.Dense(p, 512, 64, weight_scale=2), sd.Output(p, 64, 7)]
+    with torch.no_grad():  # one forward sets slayer's lazy shapes
+        x = torch.rand(1, 1, 32, 32, 2)
+        for b in blocks:
+            x = b(x)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sdnn.net"
+        with h5py.File(path, "w") as f:
+            group = f.create_group("layer")
+            for i, b in enumerate(blocks):
+                b.export_hdf5(group.create_group(str(i)))
+        return read_netx(path)
+
+
+def video(batch: int, steps: int, seed: int = 1) -> np.ndarray:
+    """Pixel frames 0..255 drifting a few levels per step (a moving scene at 30 FPS)."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(40, 216, size=(batch, 1, 1, 32, 32))
+    drift = rng.integers(-3, 4, size=(batch, steps, 1, 32, 32)).cumsum(axis=1)
+    return np.clip(base + drift, 0, 255)
+
+
+NETS = {"lif": (lif_spec, 16, lambda b, t: np.random.default_rng(1).integers(
+    0, 4096, size=(b, t, 1, 32, 32))),
+        "sdnn": (sdnn_spec, 21, video)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--nets", default="lif,sdnn")
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--steps", type=int, default=16)
     ap.add_argument("--lava-samples", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
-    spec = student_spec()
-    rng = np.random.default_rng(1)
-    x = rng.integers(0, 4096, size=(args.batch, args.steps, 1, 32, 32))
-    dtypes = [k.dtype for k in (sim.Simulator(spec).layers[i].kernel for i in (3, 4))
-              if isinstance(k, DenseKernel)]
-    rates = interleaved_rates({"sim": sim_runner(spec, x), "slayer": slayer_runner(spec, x)},
-                              args.batch)
-    r_sim, r_slayer = rates["sim"], rates["slayer"]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "net.h5"
-        write_netx(spec, path)
-        r_lava, r_lava_marginal = lava_rates(path, x, args.lava_samples)
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"torch {torch.__version__} ({platform.platform()}); load average "
           f"{os.getloadavg()[0]:.1f}; "
-          f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
-    print(f"Net 1x32x32 -> conv8 s2 -> conv16 s2 -> 64 -> 7, T={args.steps}; dense kernels "
-          f"{dtypes}\n")
-    print("| backend | batch | samples/s | vs Lava (marginal) | vs slayer float |")
-    print("|---|---|---|---|---|")
-    n = 1 + args.lava_samples
-    rows = [("mskd sim (bit-exact)", args.batch, r_sim),
-            ("lava-dl slayer float forward", args.batch, r_slayer),
-            (f"Lava fixed_pt, {n} samples incl. build (extrapolated)", 1, r_lava),
-            (f"Lava fixed_pt, marginal per sample ({args.lava_samples} extra)", 1,
-             r_lava_marginal)]
-    for name, batch, rate in rows:
-        print(f"| {name} | {batch} | {rate:.2f} | {rate / r_lava_marginal:.0f}x | "
-              f"{rate / r_slayer:.2f}x |")
+          f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC\n")
+    for name in args.nets.split(","):
+        make, steps, inputs = NETS[name]
+        spec, x = make(), inputs(args.batch, steps)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "net.h5"
+            write_netx(spec, path)
+            r = measure(path, x, lava_samples=args.lava_samples)
+        print(f"### {name}: T={steps}, batch {args.batch}; simulator == Lava on "
+              f"{1 + args.lava_samples} samples: {'bit-exact' if r.bit_exact else 'DIVERGED'}"
+              f"\n")
+        print("\n".join(markdown(r)) + "\n")
 
 
 if __name__ == "__main__":
