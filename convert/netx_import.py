@@ -28,7 +28,7 @@ def check_netspec(spec: NetSpec, source: str = "") -> NetSpec:
     for i, layer in enumerate(spec.layers):
         if isinstance(layer, SYNAPSE_LAYERS):
             check_representable(layer.weight, f"{source}layer {i} ({kind(layer)})",
-                                WEIGHT_MIN, WEIGHT_MAX)
+                                WEIGHT_MIN, WEIGHT_MAX, getattr(layer, "weight_rec", None))
     return spec
 
 

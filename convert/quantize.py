@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from mskd.errors import NetError
-from mskd.loihi import netx_weights
+from mskd.loihi import lava_dense_weights, netx_optimize, netx_weights
 from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
 
 W_MIN, W_MAX = -128, 127  # signed 8-bit weight mantissa
@@ -55,21 +55,34 @@ def _np_int(t, name: str, where: str) -> np.ndarray | None:
     return a.astype(np.int64)
 
 
-def check_representable(w: np.ndarray, where: str, lo: int = W_MIN, hi: int = W_MAX) -> None:
-    """Raise unless netx + Lava run ``w`` exactly (effective ``w_eff >> -exp == w``)."""
-    if w.min() < lo or w.max() > hi:
-        raise NetError(f"{where}: field 'weight' range {w.min()}..{w.max()} is outside the "
-                       f"mantissa range {lo}..{hi}")
-    if not w.any():
+def check_representable(w: np.ndarray, where: str, lo: int = W_MIN, hi: int = W_MAX,
+                        w_rec: np.ndarray | None = None) -> None:
+    """Raise unless netx + Lava run ``w`` exactly (effective ``w_eff >> -exp == w``).
+
+    With ``w_rec`` (a ``dense_rec`` layer) both matrices are checked as netx maps them:
+    optimised side by side (one exponent), clipped and truncated one by one by Lava.
+    """
+    full = w if w_rec is None else np.concatenate([w, w_rec], axis=1)
+    if full.min() < lo or full.max() > hi:
+        raise NetError(f"{where}: field 'weight' range {full.min()}..{full.max()} is outside "
+                       f"the mantissa range {lo}..{hi}")
+    if not full.any():
         raise NetError(f"{where}: field 'weight' is all zero (netx cannot map it)")
-    eff, exp = netx_weights(w)
-    back = eff * (1 << exp) if exp >= 0 else eff
-    want = w if exp >= 0 else w * (1 << -exp)
-    if not np.array_equal(back, want):
-        bad = int(np.count_nonzero(back != want))
-        raise NetError(f"{where}: field 'weight' cannot be represented by netx/Lava ({bad} "
-                       f"weight(s) change when netx rescales and Lava truncates them; "
-                       f"range {w.min()}..{w.max()})")
+    if w_rec is None:
+        eff, exp = netx_weights(w)
+        parts = [(w, eff)]
+    else:
+        scaled, bits, exp = netx_optimize(full)
+        parts = [(w, lava_dense_weights(scaled[:, :w.shape[1]], bits)),
+                 (w_rec, lava_dense_weights(scaled[:, w.shape[1]:], bits))]
+    for name, (want, eff) in zip(("weight", "weight_rec"), parts, strict=False):
+        back = eff * (1 << exp) if exp >= 0 else eff
+        want = want if exp >= 0 else want * (1 << -exp)
+        if not np.array_equal(back, want):
+            bad = int(np.count_nonzero(back != want))
+            raise NetError(f"{where}: field '{name}' cannot be represented by netx/Lava ({bad} "
+                           f"weight(s) change when netx rescales and Lava truncates them; "
+                           f"range {full.min()}..{full.max()})")
 
 
 def _neuron(q, where: str) -> LifNeuron:

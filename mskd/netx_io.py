@@ -286,9 +286,8 @@ def _write_neuron(g, n) -> None:
         return  # netx's default neuron: no group, as the file was read
     g.create_dataset("neuron/type", (1,), "S10", [n.kind.encode("ascii")])
     if isinstance(n, SdnNeuron):
-        if not n.sigma_output:
-            g.create_dataset("neuron/vThMant", data=n.vth_mant)
-        else:
+        g.create_dataset("neuron/vThMant", data=n.vth_mant)  # a Sigma ignores it
+        if n.sigma_output:
             g.create_dataset("neuron/sigma_output", data=True)
         return
     g.create_dataset("neuron/iDecay", data=n.i_decay)
