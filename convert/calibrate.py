@@ -72,6 +72,8 @@ class _Tally:
         self.count = {n: 0 for n in names}
 
     def add(self, fspikes: list[torch.Tensor], rec) -> None:
+        if not fspikes:  # a sigma-delta student's float twin has no spikes to compare
+            return
         for n, fs in zip(self.names, fspikes, strict=True):
             qs = rec.spikes[n].double()
             self.agree[n] += float((fs == qs).double().sum())
@@ -80,6 +82,8 @@ class _Tally:
             self.count[n] += fs.numel()
 
     def rows(self, tol: float) -> tuple[list[dict], str | None]:
+        if not any(self.count.values()):
+            return [], None
         rows = [{"layer": n, "spike_agreement": self.agree[n] / max(self.count[n], 1),
                  "float_rate": self.rate_f[n] / max(self.count[n], 1),
                  "deployed_rate": self.rate_q[n] / max(self.count[n], 1)} for n in self.names]
@@ -125,7 +129,8 @@ def dataset_batches(root, enc: InputEncoding, split: str = "test", views: int = 
     """``(frames, labels, lightings)`` batches of ``views`` seeded clip views of ``split``."""
     from mskd.data.see import SEEDataset
 
-    ds = SEEDataset(root, split, clip=enc.clip, size=enc.size, train=False, seed=seed)
+    ds = SEEDataset(root, split, clip=enc.clip, size=enc.size, train=False, seed=seed,
+                    dense=enc.dense)
     for view in range(views):
         ds.set_view(view)
         for start in range(0, len(ds), batch_size):

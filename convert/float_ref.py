@@ -68,7 +68,12 @@ def float_forward(student, frames: torch.Tensor, dtype=torch.float64) -> FloatRu
     """Run the float student on frames ``[B, n, 1, H, W]`` (see the module docstring).
 
     ``dtype=torch.float32`` is the variant exported to ONNX (:mod:`mskd.convert.onnx_export`).
+    A sigma-delta student's float twin is its own ReLU network on every frame
+    (:meth:`mskd.train.student_sdnn.SdnnStudent.forward_float`); it has no spikes to
+    compare, so ``spikes`` is empty.
     """
+    if getattr(student, "dense", False):
+        return FloatRun(student.forward_float(frames).double().mean(0), [])
     c, ps, ws = student.config, student.neuron_params(), float_weights(student, dtype)
     batch, n = frames.shape[:2]
     from mskd.frames import frame_schedule, normalize_frames, stack_history

@@ -36,6 +36,7 @@ import torch
 from mskd.errors import NetError
 from mskd.loihi import lava_dense_weights, netx_optimize, netx_weights
 from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
+from mskd.neurons import SdnNeuron
 
 W_MIN, W_MAX = -128, 127  # signed 8-bit weight mantissa
 
@@ -85,8 +86,10 @@ def check_representable(w: np.ndarray, where: str, lo: int = W_MIN, hi: int = W_
                            f"range {full.min()}..{full.max()})")
 
 
-def _neuron(q, where: str) -> LifNeuron:
+def _neuron(q, where: str) -> LifNeuron | SdnNeuron:
     try:
+        if getattr(q, "neuron", "lif") == "sdnn":
+            return SdnNeuron(int(q.vth_mant), sigma_output=bool(q.sigma_output))
         return LifNeuron(int(q.i_decay), int(q.v_decay), int(q.vth_mant))
     except (TypeError, ValueError) as exc:
         raise NetError(f"{where}: neuron {exc}") from None

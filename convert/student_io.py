@@ -67,16 +67,22 @@ def class_names(n: int) -> tuple[str, ...]:
 def student_encoding(student, clip: str | None = None) -> InputEncoding:
     """The :class:`InputEncoding` of ``student``'s fixed-point network."""
     c = student.config
-    clip = clip or f"E{c.n_frames}-S{DEFAULT_CLIP_SKIP}"
+    clip = clip or (f"E{c.n_frames}-S{DEFAULT_CLIP_SKIP}" if getattr(c, "neuron", "lif") == "lif"
+                    else f"E{c.n_frames}-S0")
     from mskd.data.clips import ClipSpec
 
-    if ClipSpec.parse(clip).n != c.n_frames:
-        raise CheckpointError(f"student: clip {clip} has {ClipSpec.parse(clip).n} frames but "
+    spec = ClipSpec.parse(clip)
+    frames = spec.span if getattr(c, "neuron", "lif") == "sdnn" else spec.n
+    if frames != c.n_frames:
+        raise CheckpointError(f"student: clip {clip} has {frames} frames but "
                               f"the student was built for {c.n_frames}")
     n_layers = 1 + len(c.channels) + 1 + len(c.hidden) + 1  # input, convs, flatten, denses
-    return InputEncoding(input_gain=c.input_gain, steps_per_frame=c.steps_per_frame, clip=clip,
+    sdnn = getattr(c, "neuron", "lif") == "sdnn"
+    return InputEncoding(input_gain=c.input_gain,
+                         steps_per_frame=1 if sdnn else c.steps_per_frame, clip=clip,
                          size=(c.size, c.size), latency=c.n_synaptic,
                          readout_layer=f"{n_layers - 1}:dense",
                          readout_scale=float(student.readout_scale),
                          classes=class_names(c.classes), input_norm=c.input_norm,
-                         input_history=c.input_history)
+                         input_history=c.input_history, kind="delta" if sdnn else "bias",
+                         readout="sigma" if sdnn else "mean_v", dense=sdnn)

@@ -22,6 +22,7 @@ from mskd.deploy.energy import EnergyBreakdown, energy, sensitivity
 from mskd.deploy.inputs import prepare_inputs
 from mskd.deploy.neurobench import neurobench_metrics
 from mskd.deploy.profile_latency import Latency, latency
+from mskd.deploy.ranges import width_report
 from mskd.deploy.sim import Simulator
 
 from mskd.errors import NetError
@@ -43,6 +44,7 @@ class ProfileResult:
     input_step_s: float | None
     neurobench: dict | None = None
     sensitivity: list | None = None
+    widths: list | None = None  # mskd.deploy.ranges.width_report over every batch
 
 
 def _batches(spec, inputs, batch_size: int, steps: int | None) -> Iterator[torch.Tensor]:
@@ -65,9 +67,13 @@ def profile_run(spec, inputs, hw, *, steps: int | None = None, input_step_s: flo
     """
     mapping = map_network(spec, hw, max_chips=max_chips, skip_zero=skip_zero)
     sim = Simulator(spec)
-    parts, raster, done = [], {}, 0
+    parts, raster, done, widths = [], {}, 0, {}
     for chunk in _batches(spec, inputs, batch_size, steps):
         _, rec = sim.run(chunk.transpose(0, 1), record=REGISTERS)
+        for row in width_report(rec):  # the widest value of every batch
+            key = (row["layer"], row["what"])
+            if key not in widths or row["max_abs"] > widths[key]["max_abs"]:
+                widths[key] = row
         ext = chunk if spec.input_kind in ("spikes", "graded") else None
         parts.append(count_ops(spec, rec, mapping, input_spikes=ext, skip_zero=skip_zero))
         if not raster:
@@ -81,7 +87,8 @@ def profile_run(spec, inputs, hw, *, steps: int | None = None, input_step_s: flo
     counts = merge_counts(parts)
     return ProfileResult(hw, mapping, counts, energy(counts, hw),
                          latency(counts, hw, input_step_s), raster, input_step_s,
-                         neurobench_metrics(spec, counts), sensitivity(counts, hw))
+                         neurobench_metrics(spec, counts), sensitivity(counts, hw),
+                         list(widths.values()))
 
 
 def dataset_inputs(net_path, data_dir, batch_size: int = 16, limit: int | None = None):
@@ -97,7 +104,8 @@ def dataset_inputs(net_path, data_dir, batch_size: int = 16, limit: int | None =
     except NetError as exc:
         raise NetError(f"{exc}; without an encoding pass --input X.npy instead of --data") \
             from None
-    ds = SEEDataset(data_dir, split="test", clip=enc.clip, size=enc.size, train=False)
+    ds = SEEDataset(data_dir, split="test", clip=enc.clip, size=enc.size, train=False,
+                    dense=enc.dense)
     n = len(ds) if limit is None else min(limit, len(ds))
     if n == 0:
         raise NetError(f"{data_dir}: the test split is empty")

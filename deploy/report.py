@@ -77,6 +77,7 @@ def build_report(result, *, network: str, ann_profile=None, macs: dict[str, floa
         "comparison": _comparison(result, ann_profile, macs or {}),
         "neurobench": result.neurobench,
         "energy_sensitivity": result.sensitivity or [],
+        "widths_beyond_chip": result.widths or [],
     }
 
 
@@ -148,6 +149,20 @@ def _neurobench_md(nb: dict | None) -> list[str]:
         "2-byte biases and 24-bit neuron registers (mskd.deploy.neurobench).", ""]
 
 
+def _widths_md(rep: dict) -> list[str]:
+    rows = rep.get("widths_beyond_chip") or []
+    if not rows:
+        return []
+    return ["## Values wider than the chip", "",
+            "Lava computes sigma-delta registers and payloads in int32 and the simulator "
+            "follows it bit for bit, but Loihi 2 holds registers in 24 bits and netx's SDNN "
+            "messages carry 16: where these values occur the chip would differ.", ""] + \
+        _table(["layer", "value", "largest |value|", "bits needed", "chip bits",
+                "share of entries beyond"],
+               [[r["layer"], r["what"], f"{r['max_abs']:,}", r["bits_needed"],
+                 r["limit_bits"], f"{r['share']:.2%}"] for r in rows]) + [""]
+
+
 def _sensitivity_md(rep: dict) -> list[str]:
     rows = rep.get("energy_sensitivity") or []
     if not rows:
@@ -208,7 +223,7 @@ def render_markdown(rep: dict) -> str:
     lines += _table(["operation", "energy uJ", "share"],
                     [[k, f"{v / PJ_PER_UJ:.4g}", f"{v / max(rep['energy']['total'], 1e-30):.1%}"]
                      for k, v in kinds.items()])
-    lines += [""] + _sensitivity_md(rep)
+    lines += [""] + _sensitivity_md(rep) + _widths_md(rep)
     lines += ["## Comparison with ANNs", ""] + _comparison_md(rep["comparison"])
     lines += [""] + _neurobench_md(rep.get("neurobench"))
     lines += ["## Definitions", "",

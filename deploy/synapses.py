@@ -40,7 +40,8 @@ import torch.nn.functional as F
 
 from mskd.errors import NetError
 from mskd.loihi import (
-    clamp_signed,
+    CONV_ACC_BITS,
+    conv_output,
     lava_dense_weights,
     netx_optimize,
     netx_weights,
@@ -51,8 +52,6 @@ from mskd.netspec import ConvLayer, DenseLayer
 
 F32_EXACT = 1 << 24  # float32 integers are exact below 2**24
 F64_EXACT = 1 << 53
-CONV_ACC_BITS = 24  # PyConvModelFixed.clamp_precision: signed 24-bit wrap of the output
-INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
 
 def exact_dtype(bound: int, allow_int: bool = True) -> torch.dtype:
@@ -253,9 +252,7 @@ class ConvKernel:
                 y = self._split_conv(x, max_abs) if exact else self._conv(x, torch.float32)
                 acc[idx] = y.reshape(len(idx), B, *y.shape[1:])
         if _max_abs(acc) >= 1 << (CONV_ACC_BITS - 1):
-            # astype(int32): out-of-range float64 becomes -2**31 (x86); then the 24-bit wrap
-            acc = torch.where((acc > INT32_MAX) | (acc < INT32_MIN), INT32_MIN, acc)
-            acc = clamp_signed(acc, CONV_ACC_BITS)
+            acc = conv_output(acc)  # Lava's int32 cast and 24-bit wrap
         out[1:] = acc
         return out
 

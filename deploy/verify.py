@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from mskd.deploy.diff import first_divergence
 from mskd.deploy.inputs import INPUT_WHAT, input_range
+from mskd.deploy.ranges import width_note
 
 from mskd.loihi import BIAS_MANT_MAX
 from mskd.netspec import NetSpec
@@ -77,6 +78,8 @@ def verify_net(net, samples: int = 2, input=None, steps: int | None = 8,
     div = first_divergence(rec_sim, rec_lava)
     regs = sorted({r for i in rec_sim.layers for r in i.registers}, key=REGISTERS.index)
     note = f"\n{DELTA_NOTE}" if spec.input_kind == "delta" else ""
+    widths = width_note(rec_sim)
+    note += f"\n{widths}" if widths else ""
     if div is None:
         return (f"bit-exact: {rec_sim.batch} samples x {rec_sim.steps} steps x "
                 f"{len(rec_sim.layers)} layers (messages, {', '.join(regs)}); inputs: "

@@ -65,6 +65,11 @@ _ANN_ENERGY = {
     "add_fp32": ("pJ", True),
     "mul_int32": ("pJ", True),
     "add_int32": ("pJ", True),
+    "mul_int8": ("pJ", False),
+    "add_int8": ("pJ", False),
+    "sram_read_64b_8kb": ("pJ", False),
+    "sram_read_64b_32kb": ("pJ", False),
+    "sram_read_64b_1mb": ("pJ", False),
 }
 SCHEMA: dict[str, dict[str, dict[str, tuple[str, bool]]]] = {
     "neuromorphic": {"energy": _NEURO_ENERGY, "time": _NEURO_TIME, "limits": _NEURO_LIMITS},

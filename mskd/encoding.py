@@ -15,6 +15,12 @@ so the file still loads in Lava. The encoding is what a backend needs to run a c
   more steps (one step per synaptic layer): ``steps = n_frames * steps_per_frame + latency``.
 * ``readout="mean_v"``: logits = mean of ``readout_layer``'s ``v`` over steps ``latency ..
   steps - 1``, divided by ``readout_scale``.
+* ``kind="delta"`` (sigma-delta networks): the input layer is a Delta encoder fed the values
+  ``round(x * input_gain)`` (the same :func:`mskd.frames.input_mantissa`), one step per
+  frame (``steps_per_frame = 1``); with ``dense`` the clip is every camera frame of its
+  span (E4-S3: 13 frames), not only the sampled ones. ``readout="sigma"``: the readout
+  layer is a Sigma whose value at step ``k + latency`` is frame k's logits times
+  ``readout_scale``; the clip's logits are their mean over the frames.
 
 >>> enc = InputEncoding(input_gain=160, steps_per_frame=2, clip="E2-S1", size=(2, 2),
 ...                     latency=1, readout_layer="2:dense", readout_scale=64.0,
@@ -45,8 +51,8 @@ from mskd.errors import NetError, refuse_unknown_fields
 from mskd.loihi import BIAS_MANT_MAX
 
 ATTR = "mskd_encoding"
-KINDS = ("bias",)
-READOUTS = ("mean_v",)
+KINDS = ("bias", "delta")
+READOUTS = ("mean_v", "sigma")
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,7 @@ class InputEncoding:
     readout: str = "mean_v"
     input_norm: str = "none"
     input_history: int = 1
+    dense: bool = False  # every camera frame of the clip's span (sigma-delta students)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "size", tuple(int(s) for s in self.size))
@@ -72,6 +79,9 @@ class InputEncoding:
         if self.kind not in KINDS or self.readout not in READOUTS:
             raise ValueError(f"encoding kind/readout {self.kind}/{self.readout} not in "
                              f"{KINDS}/{READOUTS}")
+        if (self.kind == "delta") != (self.readout == "sigma"):
+            raise ValueError(f"encoding kind {self.kind!r} goes with readout "
+                             f"{'sigma' if self.kind == 'delta' else 'mean_v'!r}")
         if not 0 < int(self.input_gain) <= BIAS_MANT_MAX:
             raise ValueError(f"input_gain={self.input_gain} outside 1..{BIAS_MANT_MAX}")
         if self.input_norm not in ("none", "minmax") or self.input_history < 1:
@@ -93,10 +103,11 @@ class InputEncoding:
 
     @property
     def n_frames(self) -> int:
-        """Frames per clip (the ``n`` of ``E<n>-S<s>``)."""
+        """Frames per clip: the ``n`` of ``E<n>-S<s>``, or its whole span when ``dense``."""
         from mskd.data.clips import ClipSpec
 
-        return ClipSpec.parse(self.clip).n
+        spec = ClipSpec.parse(self.clip)
+        return spec.span if self.dense else spec.n
 
     @property
     def steps(self) -> int:
@@ -144,14 +155,22 @@ def readout_window(v: torch.Tensor, enc: InputEncoding) -> torch.Tensor:
     return v[enc.latency:]
 
 
+def readout_trace(record, enc: InputEncoding) -> torch.Tensor:
+    """The readout layer's trace ``[T, B, C]``: its ``v`` (``mean_v``) or the value its
+    Sigma neurons send every step (``sigma``)."""
+    if enc.readout == "sigma":
+        if enc.readout_layer not in record.spikes:
+            raise ValueError(f"record has no layer {enc.readout_layer}")
+        return record.spikes[enc.readout_layer]
+    if record.v is None or enc.readout_layer not in record.v:
+        raise ValueError(f"record has no v of readout layer {enc.readout_layer} "
+                         "(run with record=('v',))")
+    return record.v[enc.readout_layer]
+
+
 def decode_readout(record_or_v, enc: InputEncoding) -> torch.Tensor:
-    """Logits ``[B, classes]`` (float64) from a Record (with ``v``) or a ``[T, B, C]`` v."""
-    v = record_or_v
-    if not isinstance(v, torch.Tensor):
-        if v.v is None or enc.readout_layer not in v.v:
-            raise ValueError(f"record has no v of readout layer {enc.readout_layer} "
-                             "(run with record=('v',))")
-        v = v.v[enc.readout_layer]
+    """Logits ``[B, classes]`` (float64) from a Record or a ``[T, B, C]`` readout trace."""
+    v = record_or_v if isinstance(record_or_v, torch.Tensor) else readout_trace(record_or_v, enc)
     return readout_window(v, enc).double().mean(0) / enc.readout_scale
 
 

@@ -311,6 +311,9 @@ def synaptic_input(accumulated: torch.Tensor, weight_exp: int) -> torch.Tensor:
     """
     if weight_exp > 0:
         return accumulated * (1 << weight_exp)
+    if accumulated.is_floating_point():
+        y = accumulated / (1 << -weight_exp)
+        return _ste(y, torch.floor(y))
     return accumulated >> -weight_exp
 
 
@@ -326,6 +329,39 @@ def clamp_signed(x: torch.Tensor, bits: int) -> torch.Tensor:
     if x.is_floating_point():
         return torch.remainder(x + base // 2, base) - base // 2
     return ((x + base // 2) & (base - 1)) - base // 2  # two's complement: the low bits
+
+
+CONV_ACC_BITS = 24  # PyConvModelFixed.clamp_precision: signed 24-bit wrap of the output
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+
+
+def conv_output(acc: torch.Tensor) -> torch.Tensor:
+    """What Lava's fixed-point Conv sends for exact integer sums ``acc``.
+
+    Lava 0.10 sums in float64 (scipy), casts with ``astype(int32)`` -- on x86 a value
+    outside int32 becomes -2**31 -- and wraps to signed 24 bits (``signed_clamp``). Float
+    tensors (training) get the same values with a straight-through gradient.
+
+    >>> conv_output(torch.tensor([5, 2**23, 2**31, -2**40])).tolist()
+    [5, -8388608, 0, 0]
+    """
+    out = torch.where((acc > INT32_MAX) | (acc < INT32_MIN),
+                      torch.full_like(acc, INT32_MIN), acc)
+    out = clamp_signed(out, CONV_ACC_BITS)
+    return _ste(acc, out) if acc.is_floating_point() else out
+
+
+def dense_output(acc: torch.Tensor, scale_bits: int) -> torch.Tensor:
+    """What Lava's bit-accurate Dense sends when netx scaled the file's integer weights by
+    ``2**scale_bits`` (:func:`netx_optimize`) and ``acc`` is the exact sum with the file's
+    weights: ``weights.dot(s_in)`` wraps at int32, then ``>> scale_bits`` (``weight_exp =
+    -scale_bits``). Exact sums of representable weights pass unchanged unless int32 wraps.
+
+    >>> dense_output(torch.tensor([3, -3, 2**28]), 4).tolist()
+    [3, -3, 0]
+    """
+    out = synaptic_input(wrap_int32(acc * (1 << scale_bits)), -scale_bits)
+    return _ste(acc, out) if acc.is_floating_point() else out
 
 
 def reset_due(time_step: int, reset_interval: int | None, reset_offset: int) -> bool:

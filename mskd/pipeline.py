@@ -176,7 +176,8 @@ def encoded_test_clips(net: Path, data: Path, samples: int, seed: int = 0):
     from mskd.encoding import encode_frames, read_encoding
 
     enc = read_encoding(net)
-    ds = SEEDataset(data, "test", clip=enc.clip, size=enc.size, train=False, seed=seed)
+    ds = SEEDataset(data, "test", clip=enc.clip, size=enc.size, train=False, seed=seed,
+                    dense=enc.dense)
     frames = torch.stack([ds[i][0] for i in range(min(samples, len(ds)))])
     return encode_frames(frames, enc).numpy()
 

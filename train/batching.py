@@ -35,12 +35,13 @@ DatasetFactory = Callable[..., Dataset]
 
 
 def see_dataset(data: str, split: str, clip: str, size: int, train: bool, seed: int,
-                view: int = 0) -> Dataset:
-    """The SEE loader with the toolchain's options (imported lazily)."""
+                view: int = 0, dense: bool = False) -> Dataset:
+    """The SEE loader with the toolchain's options (imported lazily); ``dense`` items hold
+    every frame of the clip's span (the sigma-delta student reads them all)."""
     from mskd.data.see import SEEDataset
 
     return SEEDataset(data, split=split, clip=clip, size=size, train=train, seed=seed,
-                      view=view)
+                      view=view, dense=dense)
 
 
 def train_loader(ds: Dataset, batch_size: int, seed: int, epoch: int, rank: int = 0,

@@ -91,19 +91,38 @@ def register(app: typer.Typer) -> None:
         clip: str = typer.Option("E4-S3"), size: int = typer.Option(32),
         channels: str = typer.Option(None, help="Conv widths, e.g. 8,16."),
         hidden: str = typer.Option(None, help="Hidden dense widths, e.g. 64."),
-        steps_per_frame: int = typer.Option(4, help="Steps each frame is held as input."),
+        steps_per_frame: int = typer.Option(4, help="Steps each frame is held as input "
+                                                    "(LIF student)."),
         resume: bool = typer.Option(False), summary: bool = typer.Option(False),
         progress: bool = typer.Option(True), threads: int = typer.Option(1),
         augment: str = typer.Option("default", help=_AUGMENT_HELP),
+        neuron: str = typer.Option("lif", help="lif: CUBA-LIF student on the sampled frames; "
+                                               "sdnn: Loihi 2 sigma-delta student reading "
+                                               "every camera frame of the clip."),
+        sparsity: float = typer.Option(0.0, help="sdnn: weight of the activity (message "
+                                                 "count) loss; trades accuracy for energy."),
+        delta_threshold: float = typer.Option(None, "--delta-threshold",
+                                              help="sdnn: hidden delta thresholds as a "
+                                                   "fraction of each layer's mean activation "
+                                                   "(default 0.05)."),
+        subject_fraction: float = typer.Option(1.0, help="Train on this fraction of the "
+                                                         "training subjects (label-scarce "
+                                                         "runs)."),
     ) -> None:
-        model = {k: v for k, v in {"channels": _ints(channels, "--channels"),
-                                   "hidden": _ints(hidden, "--hidden"),
-                                   "steps_per_frame": steps_per_frame}.items() if v is not None}
+        model = {"channels": _ints(channels, "--channels"), "hidden": _ints(hidden, "--hidden")}
+        if neuron == "sdnn":
+            model["delta_rho"] = delta_threshold
+        else:
+            model["steps_per_frame"] = steps_per_frame
+            if delta_threshold is not None:
+                raise ConfigError("--delta-threshold applies to --neuron sdnn")
+        model = {k: v for k, v in model.items() if v is not None}
         kd_terms = tuple(k.strip() for k in kd.split(",") if k.strip())
         _run("student", data, out, summary, progress, teacher=teacher, alpha=alpha, tau=tau,
              kd_terms=kd_terms,
              epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, clip=clip, size=size,
-             resume=resume, model=model, threads=threads, augment=_augment(augment))
+             resume=resume, model=model, threads=threads, augment=_augment(augment),
+             neuron=neuron, sparsity=sparsity, subject_fraction=subject_fraction)
 
     app.add_typer(train_app, name="train")
 

@@ -83,7 +83,8 @@ def evaluate(ckpt: str | Path, data: str, views: int = 5, split: str = "test", s
 
     def view_dataset(v: int):
         if "ds" not in cache:
-            cache["ds"] = see_dataset(data, split, clip, size, train=False, seed=seed, view=v)
+            cache["ds"] = see_dataset(data, split, clip, size, train=False, seed=seed, view=v,
+                                      dense=getattr(model, "dense", False))
         cache["ds"].set_view(v)
         return cache["ds"]
 

@@ -65,18 +65,36 @@ def _initial_model(opts: TrainOptions, path: Path) -> torch.nn.Module:
     cfg = {"size": opts.size, **opts.model}
     if opts.kind == "student":  # trained with standardised weights unless the options say no
         cfg = {"weight_standardize": True, **cfg}
-    n_frames = ClipSpec.parse(opts.clip).n if opts.kind == "student" else None
+    n_frames = None
+    if opts.kind == "student":
+        clip = ClipSpec.parse(opts.clip)
+        n_frames = clip.span if opts.neuron == "sdnn" else clip.n
+    if opts.neuron == "sdnn":
+        cfg["neuron"] = "sdnn"
     return build_model(opts.kind, cfg, n_frames)
 
 
 def _calibrated(model, ds, opts: TrainOptions):
     """A fresh student's thresholds set on the first 32 clips of epoch 0 (deterministic)."""
-    if model.kind != "student" or model.config.target_rate <= 0:
+    if model.kind != "student":
+        return model
+    sdnn = getattr(model, "dense", False)
+    if not sdnn and model.config.target_rate <= 0:
         return model
     if hasattr(ds, "set_epoch"):
         ds.set_epoch(0)
     frames = collate([ds[i] for i in range(min(32, len(ds)))]).frames
+    if sdnn:
+        from mskd.train.calibrate_sdnn import calibrate_delta_thresholds
+
+        return calibrate_delta_thresholds(model, frames)
     return calibrate_thresholds(model, frames, model.config.target_rate)
+
+
+def kd_positions(opts: TrainOptions) -> list[int] | None:
+    """Where the teacher's steps sit among the student's frames: the sampled frames of the
+    clip for a sigma-delta student (it reads every frame), all of them otherwise."""
+    return ClipSpec.parse(opts.clip).sampled_positions() if opts.neuron == "sdnn" else None
 
 
 def _step(opts, net, batch, teacher) -> tuple[torch.Tensor, torch.Tensor, dict]:
@@ -86,7 +104,12 @@ def _step(opts, net, batch, teacher) -> tuple[torch.Tensor, torch.Tensor, dict]:
     z_t = teacher(batch) if teacher is not None else None
     z = net(batch.frames)
     loss, parts = mskd_loss(z, z_t, batch.labels, opts.alpha, opts.tau, opts.kd_terms,
-                            label_smoothing=opts.label_smoothing)
+                            label_smoothing=opts.label_smoothing, kd_steps=kd_positions(opts))
+    if opts.sparsity > 0:
+        model = net.module if hasattr(net, "module") else net
+        act = model.activity_loss()
+        parts["activity"] = float(act.detach())
+        loss = loss + opts.sparsity * act
     return loss, z, parts
 
 
@@ -146,7 +169,12 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
         raise ConfigError(f"{path} exists: pass --resume to continue it or choose another --out")
     torch.manual_seed(opts.seed)
     ds = dataset if dataset is not None else see_dataset(
-        opts.data, "train", opts.clip, opts.size, train=True, seed=opts.seed)
+        opts.data, "train", opts.clip, opts.size, train=True, seed=opts.seed,
+        dense=opts.neuron == "sdnn")
+    if opts.subject_fraction < 1.0:
+        if not hasattr(ds, "keep_subjects"):
+            raise ConfigError("--subject-fraction needs a SEE-layout dataset")
+        ds.keep_subjects(opts.subject_fraction)
     augment = ClipAugment.from_dict(opts.augment)
     if augment.active:
         ds = AugmentedClips(ds, augment, opts.seed)
@@ -158,7 +186,7 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
                            if opts.resume and path.exists() else (0, [], None))
     teacher = None
     if opts.kind == "student" and opts.alpha > 0:
-        teacher = TeacherCache(load_model(opts.teacher, kind="teacher"))
+        teacher = TeacherCache(load_model(opts.teacher, kind="teacher"), kd_positions(opts))
         teacher.warm(ds)
     if rng is not None:  # last, after everything that draws from the RNG while building
         torch.set_rng_state(rng)

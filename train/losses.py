@@ -8,10 +8,10 @@ Losses are looked up by name in :data:`LOSSES`; each takes ``(z_s, z_t, label, t
 
 >>> z = torch.randn(4, 3, 7)
 >>> y = torch.tensor([0, 1, 2])
->>> float(hckd(z, z, y)), float(tckd(z, z, y))
-(0.0, 0.0)
+>>> float(hckd(z, z, y)), float(tckd(z, z, y)), float(hckd_clip(z, z, y)), float(kd(z, z, y))
+(0.0, 0.0, 0.0, 0.0)
 >>> sorted(LOSSES)
-['cls', 'hckd', 'tckd']
+['cls', 'hckd', 'hckd_clip', 'kd', 'tckd']
 """
 
 from __future__ import annotations
@@ -48,6 +48,34 @@ def hckd(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor,
     return tau**2 * per_sample.mean()
 
 
+def _clip_kl(z_s: torch.Tensor, z_t: torch.Tensor, tau: float) -> torch.Tensor:
+    """Per sample ``KL(softmax(mean_t z_T / tau) || softmax(mean_t z_S / tau))``, ``[B]``."""
+    log_ps = F.log_softmax(z_s.mean(0) / tau, dim=-1)
+    log_pt = F.log_softmax(z_t.detach().mean(0) / tau, dim=-1)
+    return (log_pt.exp() * (log_pt - log_ps)).sum(-1)
+
+
+def kd(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor | None = None,
+       tau: float = 1.0) -> torch.Tensor:
+    """Plain logit distillation (Hinton et al. 2015) on the clip's time-averaged logits:
+    ``L = tau^2 KL(softmax(mean_t z_T / tau) || softmax(mean_t z_S / tau))``, batch mean."""
+    return tau**2 * _clip_kl(z_s, z_t, tau).mean()
+
+
+def hckd_clip(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor,
+              tau: float = 1.0) -> torch.Tensor:
+    """Hit Consistency KD per clip: distil the clips the teacher gets right, as a whole.
+
+    ``h = [argmax mean_t z_T == y]`` per clip;
+    ``L = tau^2 sum_b h_b KL(softmax(mean_t z_T / tau) || softmax(mean_t z_S / tau))
+    / max(1, sum_b h_b)``. Unlike :func:`hckd` (per step), a clip the teacher only gets
+    right after its brief motion still counts, and the target is the teacher's clip-level
+    belief, not a per-step one the frames cannot support.
+    """
+    hit = (z_t.detach().mean(0).argmax(-1) == label).to(z_s.dtype)
+    return tau**2 * (hit * _clip_kl(z_s, z_t, tau)).sum() / hit.sum().clamp(min=1.0)
+
+
 TCKD_EPS = 1.0  # logit norm below which cos is damped (z / max(|z|, eps)); see tckd
 
 
@@ -74,15 +102,19 @@ def tckd(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor | None = None
 
 
 LossFn = Callable[..., torch.Tensor]
-LOSSES: dict[str, LossFn] = {"cls": cls_loss, "hckd": hckd, "tckd": tckd}
+LOSSES: dict[str, LossFn] = {"cls": cls_loss, "hckd": hckd, "tckd": tckd,
+                             "hckd_clip": hckd_clip, "kd": kd}
 
 
 def mskd_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,
               alpha: float, tau: float = 1.0, kd_terms: tuple[str, ...] = ("hckd", "tckd"),
-              label_smoothing: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
+              label_smoothing: float = 0.0, kd_steps: list[int] | None = None
+              ) -> tuple[torch.Tensor, dict[str, float]]:
     """``L = (1 - alpha) L_cls + alpha sum_k L_k`` over ``kd_terms`` (HCKD + TCKD by default).
 
     Returns the loss and each term's value. ``alpha = 0`` needs no teacher output.
+    ``kd_steps``: the student's steps that align with the teacher's (a sigma-delta student
+    reads every frame, the teacher the sampled ones); the classification term uses all.
     """
     if not 0.0 <= alpha <= 1.0:
         raise ConfigError(f"alpha={alpha} must be in [0, 1]")
@@ -96,7 +128,7 @@ def mskd_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,
         for name in kd_terms:
             if name not in LOSSES:
                 raise ConfigError(f"unknown loss {name!r}; known: {sorted(LOSSES)}")
-            term = LOSSES[name](z_s, z_t, label, tau)
+            term = LOSSES[name](z_s if kd_steps is None else z_s[kd_steps], z_t, label, tau)
             parts[name] = float(term.detach())
             total = total + alpha * term
     return total, parts

@@ -27,6 +27,12 @@ def build_model(kind: str, config: dict, n_frames: int | None = None) -> torch.n
             cfg = dict(config)
             if n_frames is not None:
                 cfg.setdefault("n_frames", n_frames)
+            if cfg.get("neuron", "lif") == "sdnn":
+                from mskd.train.sdnn_config import SdnnConfig
+                from mskd.train.student_sdnn import SdnnStudent
+
+                return SdnnStudent(SdnnConfig.from_dict(cfg))
+            cfg.pop("neuron", None)
             return Student(StudentConfig.from_dict(cfg))
     except TypeError as exc:
         raise ConfigError(f"{kind} config: {exc}") from exc

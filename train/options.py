@@ -13,10 +13,14 @@ from dataclasses import asdict, dataclass, field
 
 from mskd.errors import ConfigError
 
+# The distillation terms of MSKD (names in mskd.train.losses.LOSSES), chosen on the
+# selection set (see the README, "Distillation that transfers").
+DEFAULT_KD_TERMS: tuple[str, ...] = ("hckd", "tckd")
+
 # Options that must match to resume a run (anything that changes the trajectory).
 RESUME_KEYS = ("kind", "batch_size", "lr", "seed", "clip", "size", "alpha", "tau", "gamma",
                "weight_decay", "model", "kd_terms", "grad_clip", "schedule", "label_smoothing",
-               "augment")
+               "augment", "neuron", "sparsity", "subject_fraction")
 
 
 def _default_augment() -> dict:
@@ -44,7 +48,7 @@ class TrainOptions:
     weight_decay: float = 0.0
     grad_clip: float = 0.0  # max gradient norm; 0 = no clipping
     teacher: str | None = None
-    kd_terms: tuple[str, ...] = ("hckd", "tckd")  # names in mskd.train.losses.LOSSES
+    kd_terms: tuple[str, ...] = DEFAULT_KD_TERMS  # names in mskd.train.losses.LOSSES
     resume: bool = False
     model: dict = field(default_factory=dict)  # overrides of the model config (widths)
     # per-clip augmentation ranges (mskd.train.augment.ClipAugment fields); {} = none
@@ -52,6 +56,12 @@ class TrainOptions:
     # torch intra-op threads per process. 1 by default: the per-step tensors are small, and
     # on a shared 2-core machine OpenMP spin-waits made 2 threads ~10x slower than 1 (measured).
     threads: int = 1
+    # student kind: "lif" (CUBA-LIF, sampled frames) or "sdnn" (sigma-delta, every frame)
+    neuron: str = "lif"
+    # weight of the sigma-delta activity loss (message-count surrogate); 0 = off
+    sparsity: float = 0.0
+    # train on this fraction of the training subjects (the first ones of a seeded shuffle)
+    subject_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         if self.kind not in ("teacher", "student"):
@@ -73,9 +83,18 @@ class TrainOptions:
 
         unknown = [k for k in self.kd_terms if k not in LOSSES or k == "cls"]
         if unknown:
-            raise ConfigError(f"--kd {unknown}: known terms are hckd, tckd")
+            raise ConfigError(f"--kd {unknown}: known terms are "
+                              f"{', '.join(k for k in sorted(LOSSES) if k != 'cls')}")
         if self.kind == "student" and self.alpha > 0 and not self.teacher:
             raise ConfigError("a distilled student needs --teacher CKPT (or --alpha 0)")
+        if self.neuron not in ("lif", "sdnn"):
+            raise ConfigError(f"--neuron {self.neuron!r}: expected lif or sdnn")
+        if self.neuron == "sdnn" and self.kind != "student":
+            raise ConfigError("--neuron sdnn applies to the student")
+        if not self.sparsity >= 0 or (self.sparsity and self.neuron != "sdnn"):
+            raise ConfigError(f"--sparsity {self.sparsity}: must be >= 0, sigma-delta only")
+        if not 0.0 < self.subject_fraction <= 1.0:
+            raise ConfigError(f"--subject-fraction {self.subject_fraction} must be in (0, 1]")
 
     def lr_at(self, epoch: int) -> float:
         """The learning rate of ``epoch`` (a pure function: resuming needs no scheduler state)."""

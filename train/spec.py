@@ -19,6 +19,11 @@ Every neuron layer carries ``i_decay``/``v_decay``/``vth_mant`` (the netx HDF5 f
 an int64 ``bias`` (bias mantissa per neuron, zero here). Shapes are ``(C, H, W)`` or
 ``(N,)``, without batch.
 
+A sigma-delta student (:mod:`mskd.train.student_sdnn`) uses ``neuron="sdnn"`` layers: only
+``vth_mant`` (the SDNN ``vThMant``; the input layer is a Delta encoder), ``sigma_output``
+on the readout, per-channel bias mantissas; its encoding kind is ``delta`` with a ``sigma``
+readout over every camera frame (``dense``).
+
 Timing: each frame is held as the input bias for ``steps_per_frame`` steps, then the last
 frame is held for ``latency`` more steps (``latency`` = number of synaptic layers, because
 each synaptic layer delivers spikes one step later). Run ``n_frames * steps_per_frame +
@@ -49,6 +54,8 @@ class QuantLayer:
     i_decay: int | None = None
     v_decay: int | None = None
     vth_mant: int | None = None
+    neuron: str = "lif"  # "lif" (CUBA) or "sdnn" (sigma-delta)
+    sigma_output: bool = False  # sdnn readout: a Sigma layer
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -59,8 +66,13 @@ class QuantLayer:
             raise ValueError(f"{self.kind} weight outside the 8-bit mantissa range")
         if self.kind in ("conv", "dense") and self.weight is None:
             raise ValueError(f"{self.kind} layer needs a weight")
-        if self.kind != "flatten" and None in (self.i_decay, self.v_decay, self.vth_mant):
+        if self.neuron not in ("lif", "sdnn"):
+            raise ValueError(f"{self.kind} layer neuron {self.neuron!r} not lif or sdnn")
+        if self.kind != "flatten" and self.neuron == "lif" and \
+                None in (self.i_decay, self.v_decay, self.vth_mant):
             raise ValueError(f"{self.kind} layer needs i_decay, v_decay and vth_mant")
+        if self.kind != "flatten" and self.neuron == "sdnn" and self.vth_mant is None:
+            raise ValueError(f"{self.kind} layer needs vth_mant")
 
     @property
     def has_neurons(self) -> bool:
@@ -81,12 +93,14 @@ class QuantizedStudent:
     input_norm: str = "none"  # host-side frame scaling, see mskd.frames.normalize_frames
     input_history: int = 1  # channel j of frame slot k = frame k - j (mskd.frames.stack_history)
     notes: dict = field(default_factory=dict)
+    encoding: str = "bias"  # "bias" (CUBA input) or "delta" (sigma-delta input)
+    dense: bool = False  # one frame per camera frame of the clip's span
 
     def __post_init__(self) -> None:
         if not self.layers or self.layers[0].kind != "input":
             raise ValueError("the first layer must be the input layer")
         if not 0 < self.input_gain <= 4095:
-            raise ValueError(f"input_gain={self.input_gain} outside 1..4095 (13-bit bias)")
+            raise ValueError(f"input_gain={self.input_gain} outside 1..4095")
 
     @property
     def steps(self) -> int:

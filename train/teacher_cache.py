@@ -34,8 +34,11 @@ import torch
 class TeacherCache:
     """Callable ``batch -> teacher per-step logits [n, B, C]`` with a (sequence, start) cache."""
 
-    def __init__(self, teacher: torch.nn.Module) -> None:
+    def __init__(self, teacher: torch.nn.Module, positions: list[int] | None = None) -> None:
         self.teacher = teacher.eval()
+        # dense clips (every camera frame, for the sigma-delta student): the teacher sees
+        # the sampled frames only, at these positions of the clip
+        self.positions = positions
         for p in self.teacher.parameters():
             p.requires_grad_(False)
         self.store: dict[tuple[str, int], torch.Tensor] = {}
@@ -59,12 +62,17 @@ class TeacherCache:
         for index, record in enumerate(ds.records):
             starts = range(ds.clip.max_start(record.length) + 1)
             batch = collate([ds.item_at(index, s) for s in starts])
-            z = self.teacher(batch.frames, batch.events)
+            z = self._score(batch.frames, batch.events)
             for j, meta in enumerate(batch.meta):
                 self.store.setdefault((str(meta["sequence"]), int(meta["start"])),
                                       z[:, j].clone())
         self.warm_seconds = time.perf_counter() - tic
         return len(self.store) - before
+
+    def _score(self, frames: torch.Tensor, events: torch.Tensor) -> torch.Tensor:
+        if self.positions is not None:
+            frames, events = frames[:, self.positions], events[:, self.positions]
+        return self.teacher(frames, events)
 
     @torch.no_grad()
     def __call__(self, batch) -> torch.Tensor:
@@ -73,7 +81,7 @@ class TeacherCache:
         fresh = [i for i, meta in enumerate(batch.meta) if "augment" in meta]
         if fresh:  # augmented clips: every view is new, so score them together, keep nothing
             self.fresh += len(fresh)
-            z = self.teacher(batch.frames[fresh], batch.events[fresh])
+            z = self._score(batch.frames[fresh], batch.events[fresh])
             for j, i in enumerate(fresh):
                 out[i] = z[:, j]
         for i, meta in enumerate(batch.meta):
@@ -82,7 +90,7 @@ class TeacherCache:
             key = (str(meta["sequence"]), int(meta["start"]))
             if key not in self.store:
                 self.misses += 1
-                z = self.teacher(batch.frames[i:i + 1], batch.events[i:i + 1])
+                z = self._score(batch.frames[i:i + 1], batch.events[i:i + 1])
                 self.store[key] = z[:, 0].clone()
             else:
                 self.hits += 1

@@ -55,9 +55,24 @@ class ClipSpec:
         """Largest valid first frame; 0 when the sequence is shorter than the span."""
         return max(0, length - self.span)
 
-    def indices(self, start: int, length: int) -> list[int]:
-        """Frame indices of the clip, clipped to the last frame (padding)."""
+    def indices(self, start: int, length: int, dense: bool = False) -> list[int]:
+        """Frame indices of the clip, clipped to the last frame (padding). ``dense``: every
+        camera frame of the span (what a frame camera delivers), not only the sampled ones.
+
+        >>> ClipSpec(3, 1).indices(2, 20, dense=True)
+        [2, 3, 4, 5, 6]
+        """
+        if dense:
+            return [min(start + k, length - 1) for k in range(self.span)]
         return [min(start + k * (self.s + 1), length - 1) for k in range(self.n)]
+
+    def sampled_positions(self) -> list[int]:
+        """Where the sampled frames sit among the dense frames of a clip.
+
+        >>> ClipSpec(4, 3).sampled_positions()
+        [0, 4, 8, 12]
+        """
+        return [k * (self.s + 1) for k in range(self.n)]
 
     def draw_start(self, length: int, *seed_parts: int) -> int:
         """A start in ``[0, max_start]`` from a torch Generator seeded by ``seed_parts``.

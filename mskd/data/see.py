@@ -29,6 +29,7 @@ events channel 0 = ON, channel 1 = OFF.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -59,12 +60,13 @@ class SEEDataset(Dataset):
     def __init__(self, root: str | Path, split: str = "train", clip: ClipSpec | str = "E4-S3",
                  size: int | tuple[int, int] | None = 32, train: bool = True, seed: int = 0,
                  view: int = 0, skip_bad: bool = False, cache: bool = True,
-                 split_file: str | Path | None = None) -> None:
+                 split_file: str | Path | None = None, dense: bool = False) -> None:
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         self.clip = ClipSpec.parse(clip) if isinstance(clip, str) else clip
         self.size = _size_hw(size)
         self.train, self.seed, self.view, self.epoch = train, int(seed), int(view), 0
+        self.dense = bool(dense)  # items hold every frame of the clip's span
         self.scan: DatasetScan = scan_dataset(root, split_file, skip_bad=skip_bad)
         self.skipped: list[tuple[str, str]] = list(self.scan.skipped)
         self.records: list[SequenceRecord] = [self.scan.sequences[k]
@@ -99,6 +101,20 @@ class SEEDataset(Dataset):
                             f"intensity frames are {frames.shape[1:]} (pass size=)")
         return frames, events
 
+    def keep_subjects(self, fraction: float, seed: int = 0) -> list[str]:
+        """Keep the sequences of the first ``ceil(fraction * subjects)`` subjects of a
+        ``seed``-shuffled subject list (the same subset for every training seed); returns
+        the kept subjects. For label-scarce training (``--subject-fraction``)."""
+        subjects = sorted({r.name.subject for r in self.records})
+        order = torch.randperm(len(subjects), generator=torch.Generator().manual_seed(seed))
+        n_keep = max(1, math.ceil(round(fraction * len(subjects), 6)))
+        keep = sorted(subjects[i] for i in order[:n_keep])
+        idx = [i for i, r in enumerate(self.records) if r.name.subject in keep]
+        self.records = [self.records[i] for i in idx]
+        if self._cache is not None:
+            self._cache = {new: self._cache[old] for new, old in enumerate(idx)}
+        return keep
+
     # -- sampling --------------------------------------------------------------------------
     def set_epoch(self, epoch: int) -> None:
         """Select the training clip starts of ``epoch`` (call before each epoch)."""
@@ -130,7 +146,7 @@ class SEEDataset(Dataset):
         record = self.records[index]
         if not 0 <= start < record.length:
             raise IndexError(f"start {start} outside 0..{record.length - 1} of {record.key}")
-        indices = self.clip.indices(start, record.length)
+        indices = self.clip.indices(start, record.length, self.dense)
         if self._cache is not None:
             frames_all, events_all = self._cache[index]
             frames, events = frames_all[indices], events_all[indices]
