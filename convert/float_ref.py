@@ -73,7 +73,7 @@ def float_forward(student, frames: torch.Tensor, dtype=torch.float64) -> FloatRu
     compare, so ``spikes`` is empty.
     """
     if getattr(student, "dense", False):
-        return FloatRun(student.forward_float(frames).double().mean(0), [])
+        return FloatRun(student.forward_float(frames, dtype).mean(0), [])
     c, ps, ws = student.config, student.neuron_params(), float_weights(student, dtype)
     batch, n = frames.shape[:2]
     from mskd.frames import frame_schedule, normalize_frames, stack_history

@@ -64,7 +64,10 @@ def _exports(student, net, opts: ConvertOptions) -> list[dict]:
         checks += export_all(student, net, opts.onnx)
     if opts.onnx and opts.extra.get("teacher"):
         checks.append(_teacher_onnx(opts.extra["teacher"], net, opts.onnx))
-    if opts.nir:
+    if opts.nir and getattr(student, "dense", False):
+        checks.append({"check": "nir", "result": "not written: NIR has no sigma-delta (or "
+                                                 "ReLU) primitive for this student"})
+    elif opts.nir:
         from mskd.convert.nir_export import export_student_nir
 
         export_student_nir(student, opts.nir)

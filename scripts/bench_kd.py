@@ -198,6 +198,73 @@ def run(args) -> dict:
     return results
 
 
+def sweep(args) -> dict:
+    """``--sweep-sparsity W1,W2,..``: sigma-delta students (first method, each seed) at each
+    activity-loss weight, deployed and profiled: the accuracy-energy curve."""
+    runner = StageRunner(Path(args.out), on_event=lambda n, w: print(
+        f"{time.strftime('%H:%M:%S')} {n:>42} {w}", flush=True))
+    (dname, data), m = args.data[0], args.methods[0]
+    common = {"epochs": args.epochs, "clip": args.clip, "size": args.size}
+    teacher = None
+    if m.alpha > 0:
+        teacher = _train(runner, f"{dname}-f1-teacher", {"data": data, "fraction": 1.0,
+                                                          "epochs": args.teacher_epochs},
+                         kind="teacher", data=data, seed=0, epochs=args.teacher_epochs,
+                         clip=args.clip, size=args.size, subject_fraction=1.0)
+    points = []
+    for w in args.sweep_sparsity:
+        for seed in args.seeds:
+            name = f"{dname}-sweep-{m.name}-w{w:g}-s{seed}"
+            kd = {"alpha": m.alpha, "kd_terms": m.kd_terms or ("hckd", "tckd")}
+            if teacher is not None:
+                kd["teacher"] = str(teacher)
+            key = {"data": data, "seed": seed, "sparsity": w, **asdict(m), **common,
+                   "teacher": _digest(teacher) if teacher else None}
+            ckpt = _train(runner, name, key, kind="student", data=data, seed=seed,
+                          neuron="sdnn", sparsity=w, **kd, **common)
+            dep = _deploy(runner, f"{name}-deploy", ckpt, data, args.views)
+            e = _energy(runner, f"{name}-energy", Path(dep["net"]), data, args.profile_clips)
+            points.append({"sparsity": w, "seed": seed, "deployed_war": dep["deployed"]["war"],
+                           "float_war": dep["float"]["war"], "messages": e["messages"],
+                           "synops": e["synops"], "snn_uj": e["snn_pj"] / 1e6,
+                           "ann_uj": e["ann"]["total_pj"] / 1e6})
+    return {"data": dname, "method": asdict(m), "points": points}
+
+
+def plot_sweep(result: dict, path: Path) -> None:
+    """Deployed WAR against Loihi 2 energy per inference, one point per (W, seed), the
+    mean per W joined; the dense-ANN baseline as a vertical line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pts = result["points"]
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    ws = sorted({p["sparsity"] for p in pts})
+    mean = [(statistics.fmean(p["snn_uj"] for p in pts if p["sparsity"] == w),
+             100 * statistics.fmean(p["deployed_war"] for p in pts if p["sparsity"] == w))
+            for w in ws]
+    ax.scatter([p["snn_uj"] for p in pts], [100 * p["deployed_war"] for p in pts],
+               color="tab:blue", alpha=0.35, s=18, label="one training seed")
+    ax.plot(*zip(*mean, strict=True), "o-", color="tab:blue", label="mean over seeds")
+    for w, (x, y) in zip(ws, mean, strict=True):
+        ax.annotate(f"W={w:g}", (x, y), textcoords="offset points", xytext=(6, 4),
+                    fontsize=8)
+    ann = statistics.fmean(p["ann_uj"] for p in pts)
+    ax.axvline(ann, color="tab:gray", ls="--", label=f"same net as 8-bit ANN, 45 nm ({ann:.3g} uJ)")
+    ax.set_xlabel("energy per inference on the Loihi 2 profile (uJ, log scale)")
+    ax.set_xscale("log")
+    ax.set_ylabel("deployed WAR (%)")
+    ax.set_title(f"Sigma-delta student: accuracy vs energy ({result['data']}, "
+                 f"activity-loss weight W)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def summarise(args, results: dict) -> dict:
     table = {}
     for dname, _ in args.data:
@@ -307,6 +374,8 @@ def main() -> None:
     ap.add_argument("--deploy", action="store_true")
     ap.add_argument("--profile-clips", type=int, default=64)
     ap.add_argument("--only", choices=["teachers"], default=None)
+    ap.add_argument("--sweep-sparsity", default="", help="W1,W2,...: the accuracy-energy "
+                                                          "sweep instead of the benchmark")
     ap.add_argument("--out", default="runs/bench_kd")
     args = ap.parse_args()
     args.data = [tuple(d.split("=", 1)) for d in args.data]
@@ -314,10 +383,20 @@ def main() -> None:
     args.seeds = _seeds(args.seeds)
     args.fractions = [float(f) for f in args.fractions.split(",")]
     args.methods = [parse_method(m) for m in args.method] or default_methods()
+    args.sweep_sparsity = [float(w) for w in args.sweep_sparsity.split(",") if w.strip()]
     torch.set_num_threads(1)
+    out = Path(args.out)
+    if args.sweep_sparsity:
+        result = sweep(args)
+        write_json(out / "sweep.json", {"machine": machine(), **result})
+        plot_sweep(result, out / "sweep.png")
+        for p in result["points"]:
+            print(f"W={p['sparsity']:g} seed {p['seed']}: deployed WAR "
+                  f"{100 * p['deployed_war']:.1f} %, {p['messages']:,.0f} messages, "
+                  f"{p['synops']:,.0f} synops, {p['snn_uj']:.3g} uJ (ANN {p['ann_uj']:.3g})")
+        return
     results = run(args)
     table = summarise(args, results)
-    out = Path(args.out)
     write_json(out / "bench_kd.json", {"machine": machine(), "results": results,
                                        "table": table, "args": {k: str(v) for k, v in
                                                                 vars(args).items()}})

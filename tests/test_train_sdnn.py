@@ -159,3 +159,18 @@ def test_sdnn_options_are_checked() -> None:
         TrainOptions(kind="student", data="d", out="o", alpha=0, sparsity=0.1)
     with pytest.raises(ConfigError, match="--neuron"):
         TrainOptions(kind="student", data="d", out="o", alpha=0, neuron="izh")
+
+
+def test_convert_exports_the_float_twin_to_onnx_and_refuses_nir(tmp_path) -> None:
+    from mskd.convert.pipeline import ConvertOptions, convert_checkpoint
+    from mskd.train.checkpoint import save_checkpoint
+
+    ckpt = save_checkpoint(tmp_path / "s.safetensors", _net(), None, {"epoch": 0},
+                           {"clip": "E3-S1"})
+    rep = convert_checkpoint(ckpt, tmp_path / "s.net",
+                             ConvertOptions(onnx=str(tmp_path / "onnx"),
+                                            nir=str(tmp_path / "s.nir")))
+    checks = {c["check"]: c["result"] for c in rep["checks"]}
+    assert checks["onnx float student vs torch"].startswith("allclose=True")
+    assert "not written" in checks["nir"] and not (tmp_path / "s.nir").exists()
+    assert set(rep["mapping"]) == {"loihi2"}

@@ -202,22 +202,23 @@ class SdnnStudent(nn.Module):
         return self.simulate(frames, exact=True)
 
     @torch.no_grad()
-    def forward_float(self, frames: torch.Tensor) -> torch.Tensor:
+    def forward_float(self, frames: torch.Tensor, dtype=torch.float64) -> torch.Tensor:
         """The float twin: the same float weights and biases as a ReLU network applied to
-        every frame (no rounding, no thresholds, no delay): per-frame logits ``[n, B, C]``."""
+        every frame (no rounding, no thresholds, no delay): per-frame logits ``[n, B, C]``
+        (``dtype=torch.float32`` is the variant exported to ONNX)."""
         c = self.config
-        a = stack_history(normalize_frames(frames, c.input_norm), c.input_history)
+        a = stack_history(normalize_frames(frames, c.input_norm), c.input_history).to(dtype)
         B, n = a.shape[:2]
         a = a.reshape(B * n, *a.shape[2:])
         ws = self.float_weights()
         for i, w in enumerate(ws):
-            w = w.double()
+            w = w.detach().to(dtype)
             if i < len(c.channels):
                 a = F.conv2d(a, w, stride=c.stride, padding=c.padding)
             else:
                 a = F.linear(a.flatten(1), w)
             if i < len(ws) - 1:
-                b = self.biases[i].double()
+                b = self.biases[i].detach().to(dtype)
                 a = torch.relu(a + (b.reshape(-1, 1, 1) if a.dim() == 4 else b))
         return a.reshape(B, n, -1).transpose(0, 1).float()
 
