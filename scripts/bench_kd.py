@@ -35,8 +35,6 @@ from mskd.fsio import write_json, write_text
 from mskd.stages import StageRunner
 from mskd.summary import machine
 
-PAIRS = {"happiness": "squint", "disgust": "squint", "surprise": "raise", "fear": "raise",
-         "anger": "frown", "sadness": "frown", "neutral": "neutral"}  # mskd.data.expressions
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228, 14: 2.145, 19: 2.093}  # two-sided 95 % t quantiles by dof
 
@@ -75,8 +73,10 @@ def interval(diffs: list[float]) -> dict:
 def pair_accuracy(confusion: list[list[int]], classes: list[str]) -> dict:
     """Share of clips whose predicted class is in the true class's pair, and among the
     pair-correct non-neutral clips, the share predicted exactly."""
+    from mskd.data.expressions import PATTERNS
+
     conf = torch.tensor(confusion)
-    group = [PAIRS.get(c, c) for c in classes]
+    group = [PATTERNS[c][0] or c for c in classes]  # the slow motion a pair shares
     total = pair_ok = within_n = within_ok = 0
     for i, gi in enumerate(group):
         for j, gj in enumerate(group):
@@ -84,7 +84,7 @@ def pair_accuracy(confusion: list[list[int]], classes: list[str]) -> dict:
             total += n
             if gi == gj:
                 pair_ok += n
-                if gi != "neutral":
+                if PATTERNS[classes[i]][0] is not None:
                     within_n += n
                     within_ok += n if i == j else 0
     return {"pair": pair_ok / max(total, 1), "within_pair": within_ok / max(within_n, 1)}

@@ -17,13 +17,16 @@ def _z(steps: int = 4) -> torch.Tensor:
     return torch.randn(steps, 3, 7, generator=G)
 
 
-@pytest.mark.parametrize("name", ["hckd", "tckd"])
+ALL_KD = ["hckd", "tckd", "hckd_clip", "hckd_pair", "kd"]
+
+
+@pytest.mark.parametrize("name", ALL_KD)
 def test_kd_loss_zero_when_student_equals_teacher(name: str) -> None:
     z = _z()
     assert float(LOSSES[name](z, z.clone(), LABEL, 2.0)) == pytest.approx(0.0, abs=1e-6)
 
 
-@pytest.mark.parametrize("name", ["hckd", "tckd"])
+@pytest.mark.parametrize("name", ALL_KD)
 def test_kd_loss_positive_with_finite_gradient(name: str) -> None:
     z_t = _z()
     z_t[:, torch.arange(3), LABEL] += 10.0  # teacher right at every step: HCKD is active
@@ -50,6 +53,37 @@ def test_hckd_is_zero_when_the_teacher_is_never_right() -> None:
     z_t = _z()
     z_t[:, torch.arange(3), (LABEL + 2) % 7] += 20.0
     assert float(hckd(_z(), z_t, LABEL)) == 0.0
+
+
+@pytest.mark.parametrize("name", ["hckd_clip", "hckd_pair"])
+def test_clip_hit_mask_ignores_clips_the_teacher_gets_wrong(name: str) -> None:
+    """Per clip: the teacher's time-averaged prediction decides; a missed clip counts 0."""
+    z_t, z_s = _z(), _z()
+    z_t[:, 0, LABEL[0]] += 10.0  # clip 0 right
+    z_t[:, 1:, (LABEL[1:] + 1) % 7] += 10.0  # clips 1, 2 wrong
+    changed = z_s.clone()
+    changed[:, 1:] = torch.randn(4, 2, 7, generator=G) * 5
+    fn = LOSSES[name]
+    assert float(fn(z_s, z_t, LABEL)) == pytest.approx(float(fn(changed, z_t, LABEL)))
+    assert float(fn(z_s, z_t, LABEL)) == pytest.approx(float(fn(z_s[:, :1], z_t[:, :1],
+                                                               LABEL[:1])))
+
+
+def test_hckd_pair_distils_only_within_the_pair() -> None:
+    """For a happiness clip only happiness vs disgust matters (the squint pair); neutral
+    clips have no pair and use every class."""
+    label = torch.tensor([0])
+    z_t = torch.zeros(4, 1, 7)
+    z_t[..., 0], z_t[..., 3] = 6.0, 2.0  # teacher: happiness, some disgust
+    z_s = torch.zeros(4, 1, 7)
+    z_s[..., 0], z_s[..., 3] = 6.0, 2.0
+    other = z_s.clone()
+    other[..., [1, 2, 4, 5, 6]] = torch.randn(5, generator=G) * 4  # outside the pair
+    fn = LOSSES["hckd_pair"]
+    assert float(fn(other, z_t, label)) == pytest.approx(0.0, abs=1e-6)
+    swapped = z_s.clone()
+    swapped[..., 0], swapped[..., 3] = 2.0, 6.0  # still right pair, wrong member
+    assert float(fn(swapped, z_t, label)) > 0.1
 
 
 def test_tckd_sees_temporal_structure_only() -> None:

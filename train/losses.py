@@ -11,7 +11,7 @@ Losses are looked up by name in :data:`LOSSES`; each takes ``(z_s, z_t, label, t
 >>> float(hckd(z, z, y)), float(tckd(z, z, y)), float(hckd_clip(z, z, y)), float(kd(z, z, y))
 (0.0, 0.0, 0.0, 0.0)
 >>> sorted(LOSSES)
-['cls', 'hckd', 'hckd_clip', 'kd', 'tckd']
+['cls', 'hckd', 'hckd_clip', 'hckd_pair', 'kd', 'tckd']
 """
 
 from __future__ import annotations
@@ -76,6 +76,44 @@ def hckd_clip(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor,
     return tau**2 * (hit * _clip_kl(z_s, z_t, tau)).sum() / hit.sum().clamp(min=1.0)
 
 
+def _pair_mates(label: torch.Tensor, classes: int) -> torch.Tensor:
+    """``[B, C]`` mask of the classes in each label's pair (the classes sharing its slow
+    motion, :func:`mskd.data.expressions.class_pairs`), itself included; a class without a
+    pair (neutral) gets every class."""
+    from mskd.data.expressions import class_pairs
+
+    pairs = class_pairs()
+    if classes != len(pairs):
+        return torch.ones(len(label), classes, dtype=torch.bool)
+    group = torch.tensor(pairs)
+    mates = group[label].unsqueeze(1) == group.unsqueeze(0)
+    lone = mates.sum(1, keepdim=True) < 2
+    return mates | lone
+
+
+def hckd_pair(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor,
+              tau: float = 1.0) -> torch.Tensor:
+    """Hit Consistency KD within the class pair: on the clips the teacher gets right,
+    distil its belief between the two classes that share the clip's slow motion.
+
+    With ``m`` the true class's pair (both members; all classes for neutral) and
+    ``q^m = softmax(mean_t z / tau)`` restricted and renormalised to ``m``:
+    ``L = tau^2 sum_b h_b KL(q_T^m || q_S^m) / max(1, sum_b h_b)``, ``h_b = [argmax
+    mean_t z_T == y]``. The pair itself is what the frames show and the labels teach; the
+    member of the pair is what the teacher's events add, so that is what is distilled.
+    """
+    mask = _pair_mates(label, z_s.shape[-1]).to(z_s.device)
+    neg = torch.finfo(z_s.dtype).min / 4
+
+    def restricted(z):
+        return F.log_softmax((z.mean(0) / tau).masked_fill(~mask, neg), dim=-1)
+
+    log_ps, log_pt = restricted(z_s), restricted(z_t.detach())
+    kl = (log_pt.exp() * (log_pt - log_ps)).masked_fill(~mask, 0.0).sum(-1)
+    hit = (z_t.detach().mean(0).argmax(-1) == label).to(z_s.dtype)
+    return tau**2 * (hit * kl).sum() / hit.sum().clamp(min=1.0)
+
+
 TCKD_EPS = 1.0  # logit norm below which cos is damped (z / max(|z|, eps)); see tckd
 
 
@@ -103,7 +141,7 @@ def tckd(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor | None = None
 
 LossFn = Callable[..., torch.Tensor]
 LOSSES: dict[str, LossFn] = {"cls": cls_loss, "hckd": hckd, "tckd": tckd,
-                             "hckd_clip": hckd_clip, "kd": kd}
+                             "hckd_clip": hckd_clip, "hckd_pair": hckd_pair, "kd": kd}
 
 
 def mskd_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,

@@ -49,6 +49,20 @@ if set(PATTERNS) != set(EMOTIONS):  # pragma: no cover - a broken edit of PATTER
 PARAMETERS = ("lid", "cheek", "brow", "tilt", "gaze_x", "gaze_y")
 
 
+def class_pairs() -> list[int]:
+    """Pair number of every class in :data:`EMOTIONS` order: classes that share the slow
+    motion (what 30 FPS frames show) share a number; a class with none gets its own.
+
+    >>> class_pairs()  # happiness sadness anger disgust surprise fear neutral
+    [0, 1, 1, 0, 2, 2, 3]
+    """
+    slow = [PATTERNS[e][0] or e for e in EMOTIONS]
+    first = {}
+    for s in slow:
+        first.setdefault(s, len(first))
+    return [first[s] for s in slow]
+
+
 def bumps(t: np.ndarray, rng: np.random.Generator, period: tuple[float, float],
           width: tuple[float, float]) -> np.ndarray:
     """Raised-cosine bump train in [0, 1] with jittered period, width and phase."""
