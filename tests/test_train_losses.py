@@ -115,3 +115,13 @@ def test_label_smoothing_applies_to_the_classification_term() -> None:
     assert float(cls_loss(z, None, LABEL, label_smoothing=0.1)) == pytest.approx(float(expect))
     total, _ = mskd_loss(z, None, LABEL, alpha=0.0, label_smoothing=0.1)
     assert float(total) == pytest.approx(float(expect))
+
+
+def test_clip_level_terms_use_every_student_frame() -> None:
+    """A sigma-delta student has more frames than the teacher has steps: per-step terms
+    pair the aligned frames, clip-level terms take the mean over all of them."""
+    z_s, z_t = _z(7), _z(2)
+    steps = [0, 6]
+    _, parts = mskd_loss(z_s, z_t, LABEL, alpha=0.5, kd_terms=("kd", "tckd"), kd_steps=steps)
+    assert parts["kd"] == pytest.approx(float(LOSSES["kd"](z_s, z_t, LABEL)))
+    assert parts["tckd"] == pytest.approx(float(tckd(z_s[steps], z_t)))

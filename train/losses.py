@@ -142,6 +142,10 @@ def tckd(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor | None = None
 LossFn = Callable[..., torch.Tensor]
 LOSSES: dict[str, LossFn] = {"cls": cls_loss, "hckd": hckd, "tckd": tckd,
                              "hckd_clip": hckd_clip, "hckd_pair": hckd_pair, "kd": kd}
+# Terms on the clip's time-averaged logits: the student's mean over all its frames (a
+# sigma-delta student reads every frame); the others pair the student's steps with the
+# teacher's one by one.
+CLIP_LEVEL = frozenset({"kd", "hckd_clip", "hckd_pair"})
 
 
 def mskd_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,
@@ -152,7 +156,8 @@ def mskd_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,
 
     Returns the loss and each term's value. ``alpha = 0`` needs no teacher output.
     ``kd_steps``: the student's steps that align with the teacher's (a sigma-delta student
-    reads every frame, the teacher the sampled ones); the classification term uses all.
+    reads every frame, the teacher the sampled ones), for the per-step terms; the
+    classification term and the clip-level terms (:data:`CLIP_LEVEL`) use all of them.
     """
     if not 0.0 <= alpha <= 1.0:
         raise ConfigError(f"alpha={alpha} must be in [0, 1]")
@@ -166,7 +171,8 @@ def mskd_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,
         for name in kd_terms:
             if name not in LOSSES:
                 raise ConfigError(f"unknown loss {name!r}; known: {sorted(LOSSES)}")
-            term = LOSSES[name](z_s if kd_steps is None else z_s[kd_steps], z_t, label, tau)
+            z = z_s if kd_steps is None or name in CLIP_LEVEL else z_s[kd_steps]
+            term = LOSSES[name](z, z_t, label, tau)
             parts[name] = float(term.detach())
             total = total + alpha * term
     return total, parts
