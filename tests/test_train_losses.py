@@ -17,7 +17,7 @@ def _z(steps: int = 4) -> torch.Tensor:
     return torch.randn(steps, 3, 7, generator=G)
 
 
-ALL_KD = ["hckd", "tckd", "hckd_clip", "hckd_pair", "kd"]
+ALL_KD = ["hckd", "tckd", "hckd_clip", "hckd_pair", "kd", "kd_ls", "hckd_ls"]
 
 
 @pytest.mark.parametrize("name", ALL_KD)
@@ -55,7 +55,13 @@ def test_hckd_is_zero_when_the_teacher_is_never_right() -> None:
     assert float(hckd(_z(), z_t, LABEL)) == 0.0
 
 
-@pytest.mark.parametrize("name", ["hckd_clip", "hckd_pair"])
+def test_standardised_kd_ignores_the_logit_scale() -> None:
+    z = _z()
+    assert float(LOSSES["kd_ls"](5.0 * z, z, LABEL, 2.0)) == pytest.approx(0.0, abs=1e-6)
+    assert float(LOSSES["kd"](5.0 * z, z, LABEL, 2.0)) > 0.01
+
+
+@pytest.mark.parametrize("name", ["hckd_clip", "hckd_pair", "hckd_ls"])
 def test_clip_hit_mask_ignores_clips_the_teacher_gets_wrong(name: str) -> None:
     """Per clip: the teacher's time-averaged prediction decides; a missed clip counts 0."""
     z_t, z_s = _z(), _z()

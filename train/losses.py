@@ -11,7 +11,7 @@ Losses are looked up by name in :data:`LOSSES`; each takes ``(z_s, z_t, label, t
 >>> float(hckd(z, z, y)), float(tckd(z, z, y)), float(hckd_clip(z, z, y)), float(kd(z, z, y))
 (0.0, 0.0, 0.0, 0.0)
 >>> sorted(LOSSES)
-['cls', 'hckd', 'hckd_clip', 'hckd_pair', 'kd', 'tckd']
+['cls', 'hckd', 'hckd_clip', 'hckd_ls', 'hckd_pair', 'kd', 'kd_ls', 'tckd']
 """
 
 from __future__ import annotations
@@ -48,10 +48,26 @@ def hckd(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor,
     return tau**2 * per_sample.mean()
 
 
-def _clip_kl(z_s: torch.Tensor, z_t: torch.Tensor, tau: float) -> torch.Tensor:
-    """Per sample ``KL(softmax(mean_t z_T / tau) || softmax(mean_t z_S / tau))``, ``[B]``."""
-    log_ps = F.log_softmax(z_s.mean(0) / tau, dim=-1)
-    log_pt = F.log_softmax(z_t.detach().mean(0) / tau, dim=-1)
+def standardize(z: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Logits z-scored over the classes (mean 0, std 1 per sample): the logit
+    standardisation of Sun et al., "Logit Standardization in Knowledge Distillation",
+    CVPR 2024, which lets a student match a teacher's relative logits without its scale.
+
+    >>> [round(x, 4) for x in standardize(torch.tensor([[1.0, 2.0, 3.0]]))[0].tolist()]
+    [-1.0, 0.0, 1.0]
+    """
+    return (z - z.mean(-1, keepdim=True)) / (z.std(-1, keepdim=True) + eps)
+
+
+def _clip_kl(z_s: torch.Tensor, z_t: torch.Tensor, tau: float,
+             std: bool = False) -> torch.Tensor:
+    """Per sample ``KL(softmax(mean_t z_T / tau) || softmax(mean_t z_S / tau))``, ``[B]``;
+    with ``std`` both clip logits are standardised first (:func:`standardize`)."""
+    zs, zt = z_s.mean(0), z_t.detach().mean(0)
+    if std:
+        zs, zt = standardize(zs), standardize(zt)
+    log_ps = F.log_softmax(zs / tau, dim=-1)
+    log_pt = F.log_softmax(zt / tau, dim=-1)
     return (log_pt.exp() * (log_pt - log_ps)).sum(-1)
 
 
@@ -60,6 +76,26 @@ def kd(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor | None = None,
     """Plain logit distillation (Hinton et al. 2015) on the clip's time-averaged logits:
     ``L = tau^2 KL(softmax(mean_t z_T / tau) || softmax(mean_t z_S / tau))``, batch mean."""
     return tau**2 * _clip_kl(z_s, z_t, tau).mean()
+
+
+def kd_ls(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor | None = None,
+          tau: float = 1.0) -> torch.Tensor:
+    """:func:`kd` on standardised clip logits (:func:`standardize`): the spiking teacher's
+    leaky-integrator readout is far less confident than the student's logits (on the
+    selection set its tau=2 clip softmax peaks at 0.45 where the student's logits reach
+    about 12), so plain KD pulls the student's scale down rather than its decision.
+    ``L = tau^2 KL(softmax(std(mean_t z_T) / tau) || softmax(std(mean_t z_S) / tau))``."""
+    return tau**2 * _clip_kl(z_s, z_t, tau, std=True).mean()
+
+
+def hckd_ls(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor,
+            tau: float = 1.0) -> torch.Tensor:
+    """:func:`hckd_clip` on standardised clip logits: distil, on the clips the teacher
+    gets right, the shape of its clip-level belief, not its scale.
+    ``L = tau^2 sum_b h_b KL(softmax(std(mean_t z_T)/tau) || softmax(std(mean_t z_S)/tau))
+    / max(1, sum_b h_b)``, ``h_b = [argmax mean_t z_T == y]``."""
+    hit = (z_t.detach().mean(0).argmax(-1) == label).to(z_s.dtype)
+    return tau**2 * (hit * _clip_kl(z_s, z_t, tau, std=True)).sum() / hit.sum().clamp(min=1.0)
 
 
 def hckd_clip(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor,
@@ -141,11 +177,12 @@ def tckd(z_s: torch.Tensor, z_t: torch.Tensor, label: torch.Tensor | None = None
 
 LossFn = Callable[..., torch.Tensor]
 LOSSES: dict[str, LossFn] = {"cls": cls_loss, "hckd": hckd, "tckd": tckd,
-                             "hckd_clip": hckd_clip, "hckd_pair": hckd_pair, "kd": kd}
+                             "hckd_clip": hckd_clip, "hckd_pair": hckd_pair, "kd": kd,
+                             "kd_ls": kd_ls, "hckd_ls": hckd_ls}
 # Terms on the clip's time-averaged logits: the student's mean over all its frames (a
 # sigma-delta student reads every frame); the others pair the student's steps with the
 # teacher's one by one.
-CLIP_LEVEL = frozenset({"kd", "hckd_clip", "hckd_pair"})
+CLIP_LEVEL = frozenset({"kd", "hckd_clip", "hckd_pair", "kd_ls", "hckd_ls"})
 
 
 def mskd_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,
