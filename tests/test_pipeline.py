@@ -75,7 +75,8 @@ def test_training_stage_resumes_from_its_work_folder(tmp_path: Path, monkeypatch
     starts over."""
     import mskd.train.loop as loop
 
-    from mskd.pipeline import _train_stage
+    from mskd.demo_stages import StageContext, train_into
+    from mskd.pipeline import DemoOptions
     from mskd.stages import StageRunner
 
     calls: list[bool] = []
@@ -89,12 +90,19 @@ def test_training_stage_resumes_from_its_work_folder(tmp_path: Path, monkeypatch
         return Path(opts.out, "checkpoint.safetensors")
 
     monkeypatch.setattr(loop, "train", fake_train)
-    kw = {"kind": "teacher", "data": "d", "epochs": 2}
+    o = DemoOptions(out=str(tmp_path), teacher_epochs=2)
+
+    def stage(force: bool = False) -> Path:
+        runner = StageRunner(tmp_path, force=force)
+        ctx = StageContext(o, runner, "teacher", "0123456789abcdef", {"data": tmp_path})
+        return runner.run("teacher", {"k": 1}, lambda tmp: train_into(tmp, ctx, "teacher",
+                                                                      epochs=2))
+
     with pytest.raises(KeyboardInterrupt):
-        _train_stage(StageRunner(tmp_path), "teacher", {"k": 1}, **kw)
+        stage()
     assert not (tmp_path / "teacher").exists()
-    _train_stage(StageRunner(tmp_path), "teacher", {"k": 1}, **kw)
+    stage()
     assert calls == [False, True]
     assert (tmp_path / "teacher" / "checkpoint.safetensors").exists()
-    _train_stage(StageRunner(tmp_path, force=True), "teacher", {"k": 1}, **kw)
+    stage(force=True)
     assert calls == [False, True, False]
