@@ -6,9 +6,9 @@ Writes ``report.json``, ``report.md`` and the PNGs of :mod:`mskd.deploy.plots` i
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-import numpy as np
 import typer
 
 from mskd.config import config_option
@@ -46,14 +46,15 @@ def _encoding_or_none(net: Path):
 
 
 def _load_inputs(net: Path, data: Path | None, inputs: Path | None, limit: int | None,
-                 batch_size: int):
-    """``(inputs, n, encoding or None, description)``."""
+                 batch_size: int, labels: list):
+    """``(inputs, n, encoding or None, description)``; dataset labels go into ``labels``."""
+    import numpy as np
     from mskd.deploy.profile import dataset_inputs
 
     if (data is None) == (inputs is None):
         raise ConfigError("give exactly one of --data DIR or --input X.npy")
     if data is not None:
-        batches, n, enc = dataset_inputs(net, data, batch_size, limit)
+        batches, n, enc = dataset_inputs(net, data, batch_size, limit, labels)
         return batches, n, enc, f"{data} (test split, {n} clips)"
     try:
         x = np.load(inputs, allow_pickle=False)
@@ -70,6 +71,26 @@ def _progress(total: int):
                    MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
     task = bar.add_task("simulating", total=total)
     return bar, lambda done: bar.update(task, completed=done)
+
+
+def raster_sample(result, enc, labels: list) -> dict | None:
+    """What sample 0 of the raster is: its true class (when the inputs came from a dataset)
+    and the class the network's readout picks, plus the frame timing, from the encoding."""
+    if enc is None:
+        return None
+    import torch
+
+    from mskd.encoding import decode_readout
+
+    sample = {"steps_per_frame": enc.steps_per_frame, "latency": enc.latency,
+              "n_frames": enc.n_frames, "readout_layer": enc.readout_layer}
+    if labels:
+        sample["true"] = enc.classes[labels[0]]
+    v = result.output_v
+    if v is not None and v.shape[0] == enc.steps and v.shape[1] == len(enc.classes):
+        logits = decode_readout(torch.as_tensor(v).unsqueeze(1), enc)
+        sample["predicted"] = enc.classes[int(logits.argmax(-1)[0])]
+    return sample
 
 
 def profile_command(net: Path, data: Path | None = None, inputs: Path | None = None,
@@ -89,11 +110,13 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
     from mskd.fsio import write_json, write_text
     from mskd.netx_io import read_netx
 
+    start = time.perf_counter()
     spec, hw = read_netx(net, **(read or {})), load_profile(profile)
     if hw.kind != "neuromorphic":
         raise ConfigError(f"--profile {profile}: kind '{hw.kind}' cannot run an SNN "
                           "(use loihi1, loihi2 or a neuromorphic PATH.toml)")
-    x, n, enc, described = _load_inputs(net, data, inputs, limit, batch_size)
+    labels: list[int] = []
+    x, n, enc, described = _load_inputs(net, data, inputs, limit, batch_size, labels)
     spf = steps_per_frame or (enc.steps_per_frame if enc is not None else None)
     input_step_s = None if spf is None else frame_ms / MS_PER_S / spf
     bar, tick = _progress(n)
@@ -103,10 +126,12 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
                              skip_zero=skip_zero_weights, progress=tick)
     rep = build_report(result, network=str(net), inputs=described,
                        ann_profile=load_profile(ann_profile), macs=parse_macs(macs or []),
-                       step_budget=step_budget)
+                       step_budget=step_budget, sample=raster_sample(result, enc, labels),
+                       wall_seconds=time.perf_counter() - start)
     write_json(out / "report.json", rep)
     write_text(out / "report.md", render_markdown(rep))
-    write_plots(rep, result.raster, out)
+    write_plots(rep, result.raster, out, result.output_v,
+                None if enc is None else enc.classes)
     if verbose:
         _print_summary(rep, out)
     return rep
