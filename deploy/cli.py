@@ -82,9 +82,10 @@ def read_options(input_shape: str | None, input_message_bits: int) -> dict:
 
 def _progress_runner(label: str, total: int):
     """A rich progress bar as a ``progress(done)`` callback, plus the context to show it."""
+    from rich.console import Console
     from rich.progress import Progress
 
-    bar = Progress(transient=True)
+    bar = Progress(transient=True, console=Console(stderr=True))
     task = bar.add_task(label, total=total)
     return bar, (lambda done: bar.update(task, completed=done))
 
@@ -141,14 +142,17 @@ def _inputs(net: Path, input: Path | None, data: Path | None, split: str, views:
 def _print_predictions(pred, described: str, shown: int = 20) -> None:
     from collections import Counter
 
-    lines = [f"predicted classes ({described}); readout: mean output voltage"]
+    width = max(len(c) for c in pred.classes) + 2
+    lines = [f"predicted emotions of {described} (readout: mean output voltage)",
+             f"{'clip':>6}  {'predicted':<{width}}" + (f"{'true':<{width}}sequence (view)"
+                                                      if pred.clips else "")]
     for k, name in enumerate(pred.names[:shown]):
         clip = pred.clips[k] if k < len(pred.clips) else {}
-        true = f"  true {pred.classes[clip['label']]}" if "label" in clip else ""
-        where = f"  {clip['sequence']} view {clip['view']}" if clip else ""
-        lines.append(f"{k:5d}  {name}{true}{where}")
+        where = (f"{pred.classes[clip['label']]:<{width}}{clip['sequence']} "
+                 f"({clip['view']})") if clip else ""
+        lines.append(f"{k:>6}  {name:<{width}}{where}")
     if len(pred.names) > shown:
-        lines.append(f"  ... {len(pred.names) - shown} more")
+        lines.append(f"{'...':>6}  {len(pred.names) - shown} more (--out keeps them all)")
     counts = Counter(pred.names)
     lines.append("counts: " + ", ".join(f"{c} {counts[c]}" for c in pred.classes if counts[c]))
     acc = pred.accuracy()

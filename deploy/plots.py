@@ -144,14 +144,24 @@ def plot_raster(raster: dict[str, np.ndarray], path: Path, sample: dict | None =
     return _save(fig, path)
 
 
+def needs_log_axis(series) -> bool:
+    """Whether the series' peaks differ by more than :data:`LOG_RANGE` (then a linear axis
+    flattens the small layers to zero).
+
+    >>> needs_log_axis([[0, 16000, 8000], [0, 40, 60]]), needs_log_axis([[1, 2], [3, 5]])
+    (True, False)
+    """
+    peaks = [max(s) for s in series if max(s) > 0]
+    return bool(peaks) and max(peaks) / min(peaks) > LOG_RANGE
+
+
 def plot_steps(rep: dict, path: Path) -> Path:
     series = {n: np.asarray(s, float) for n, s in
               rep["counts"]["per_step_mean"]["synops"].items() if any(s)}
     fig, ax = plt.subplots(figsize=(9, 3.6))
     for name, s in series.items():
         ax.plot(range(len(s)), s, marker=".", label=name)
-    peaks = [s.max() for s in series.values() if s.max() > 0]
-    if peaks and max(peaks) / min(peaks) > LOG_RANGE:
+    if needs_log_axis(list(series.values())):
         ax.set_yscale("symlog", linthresh=1)
         scale = " (log scale: the layers differ by orders of magnitude)"
     else:

@@ -65,10 +65,12 @@ def _load_inputs(net: Path, data: Path | None, inputs: Path | None, limit: int |
 
 
 def _progress(total: int):
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     bar = Progress("[progress.description]{task.description}", BarColumn(),
-                   MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+                   MofNCompleteColumn(), TimeElapsedColumn(), transient=True,
+                   console=Console(stderr=True))
     task = bar.add_task("simulating", total=total)
     return bar, lambda done: bar.update(task, completed=done)
 
@@ -163,17 +165,20 @@ def register_profile(app: typer.Typer) -> None:
         net: Path = typer.Argument(..., help="netx HDF5 network (.net)."),
         data: Path = typer.Option(None, "--data", help="Dataset root: profile its test split."),
         inputs: Path = typer.Option(None, "--input", help="Simulator inputs .npy [B,T,*shape]."),
-        hw: str = typer.Option("loihi2", "--profile", help="loihi1, loihi2 or PATH.toml."),
+        hw: str = typer.Option("loihi2", "--profile", metavar="[loihi1|loihi2|PATH.toml]",
+                               help="Hardware profile: a shipped one or your own TOML."),
         steps: int = typer.Option(None, "--steps", help="Steps for [B,*shape] inputs."),
         steps_per_frame: int = typer.Option(None, "--steps-per-frame",
                                             help="Steps per frame (default: the encoding's)."),
         frame_ms: float = typer.Option(33.0, "--frame-ms", help="Input time per frame, ms."),
         out: Path = typer.Option(..., "--out", help="Report folder."),
-        batch_size: int = typer.Option(16, "--batch-size", min=1),
+        batch_size: int = typer.Option(16, "--batch-size", min=1,
+                                       help="Samples simulated at a time."),
         limit: int = typer.Option(None, "--limit", min=1, help="Profile only N samples."),
         max_chips: int = typer.Option(None, "--max-chips", min=1, help="Fail above N chips."),
         macs: list[str] = typer.Option(None, "--macs", help="NAME=COUNT ANN MACs (repeat)."),
-        ann: str = typer.Option("ann-45nm", "--ann-profile", help="ANN energy profile."),
+        ann: str = typer.Option("ann-45nm", "--ann-profile", metavar="[ann-45nm|PATH.toml]",
+                                help="ANN energy profile for the comparison."),
         skip_zero: bool = typer.Option(False, "--skip-zero-weights",
                                        help="Zero weights store/cost nothing."),
         step_budget: int = typer.Option(None, "--step-budget", min=1,

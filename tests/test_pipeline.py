@@ -25,22 +25,38 @@ def test_demo_end_to_end_then_cached(tmp_path: Path) -> None:
     first = mskd("demo", "--out", str(out), *TINY)
     assert first.returncode == 0, first.stderr[-2000:]
     summary = (out / "summary.md").read_text()
-    assert "bit-exact" in summary
+    assert "bit-exact" in summary and "Versions: mskd" in summary and "lava-dl" in summary
     for section in ("Accuracy on the test split", "Cost on the chip", "loihi1", "loihi2"):
         assert section in summary
-    assert sorted(p.name for p in out.glob("loihi1-*.png"))
+    # the closing lines: accuracy, exactness, cost per profile, the summary path once
+    lines = first.stdout.splitlines()
+    assert lines[0].startswith("deployed MSKD student: WAR") and "bit-exact" in lines[1]
+    assert [ln.split(":")[0] for ln in lines[2:4]] == ["loihi1", "loihi2"]
+    assert all("uJ per inference" in ln and "cores" in ln for ln in lines[2:4])
+    assert (first.stdout + first.stderr).count(str(out / "summary.md")) == 1
+    assert (out / "activity.png").exists() and (out / "loihi1-energy.png").exists()
+    assert (out / "confusion.png").exists() and not (out / "loihi2-activity.png").exists()
     assert json.loads((out / "verify" / "verify.json").read_text())["bit_exact"] is True
+    written = [p for p in out.rglob("*") if p.suffix in (".json", ".md")]
+    assert not [p for p in written if ".partial-" in p.read_text()], "temporary paths"
     stamps = {p: p.stat().st_mtime for p in out.glob("*/stage.json")}
     assert {p.parent.name for p in stamps} >= {"data", "teacher", "student", "eval",
                                               "convert", "verify", "profile"}
+    stage_table = summary[summary.index("## Stages"):summary.index("## Settings")]
     again = mskd("demo", "--out", str(out), *TINY)
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stderr.count("skipped (unchanged)") == 7
     assert all(p.stat().st_mtime == t for p, t in stamps.items())
-    # a changed setting re-runs that stage and the ones after it, not the data
+    resummary = (out / "summary.md").read_text()  # each stage's own wall time, not "2 s"
+    assert resummary[resummary.index("## Stages"):resummary.index("## Settings")] == \
+        stage_table.replace("| ran |", "| reused |")
+    # a changed setting re-runs exactly the stages it reaches
     changed = mskd("demo", "--out", str(out), *TINY[:-2], "--size", "24", "--tau", "3")
     assert changed.returncode == 0, changed.stderr[-2000:]
-    assert "data skipped" in " ".join(changed.stderr.split())
+    text = " ".join(changed.stderr.split())
+    ran = {s for s in ("data", "teacher", "student", "eval", "convert", "verify", "profile")
+           if f"{s} running" in text}
+    assert ran == {"student", "eval", "convert", "verify", "profile"}
     assert (out / "student" / "stage.json").stat().st_mtime > stamps[out / "student" / "stage.json"]
 
 
