@@ -128,3 +128,17 @@ def test_unknown_augment_keys_list_the_valid_ones() -> None:
     out = run_cli("train", "teacher", "d", "--out", "o", "--augment", "shfit=0.1")
     assert out.returncode != 0
     assert "'shfit'" in out.stderr and "valid: shift, scale, rotate, gamma" in out.stderr
+
+
+def test_eval_confusion_names_the_emotions() -> None:
+    from rich.console import Console
+
+    from mskd.train.report import print_eval
+
+    conf = np.eye(7, dtype=int).tolist()
+    result = {"kind": "student", "split": "test", "views": 1, "war": 1.0, "uar": 1.0,
+              "per_lighting": {"normal": {"n": 7, "war": 1.0, "uar": 1.0}}, "confusion": conf}
+    console = Console(record=True, width=200)
+    print_eval(result, console)
+    text = console.export_text()
+    assert "happiness" in text and "neutral" in text and "true \\ predicted" in text
