@@ -4,9 +4,9 @@ Like netx's layer table or ``akida summary``: one row per layer of the file (typ
 neuron model, shape, neurons, synapses, weight bits and exponent, decays, threshold,
 whether it sends graded messages), the cores each hardware profile needs, and for every
 design rule of :mod:`mskd.mapping_rules` the fullest core's value against the limit. A
-layer at 100 % of a limit is warned about (that limit decides how the layer is split: it
-grows into more cores, and a single neuron beyond it breaks the rule); a broken rule is a
-row, not a crash (Loihi 1 refuses every graded layer by rule ``graded_spikes``).
+layer at 100 % of a limit is warned about (no headroom: that limit decides how the layer
+is split onto cores), and one within 5 % of it; a broken rule is a row, not a crash
+(Loihi 1 refuses every graded layer by rule ``graded_spikes``).
 
 Weight exponent: what Lava applies after accumulating (netx's ``optimize_weight_bits``
 for dense layers, :func:`mskd.loihi.netx_optimize`); conv weights run raw (exponent 0).
@@ -50,6 +50,7 @@ RULE_VALUES: dict[str, tuple[Callable, Callable]] = {
                       lambda lim: lim.graded_spike_bits_max or 0),
 }
 NETWORK_RULES = ("chips",)
+NEAR_LIMIT = 0.95  # a share of a limit from which a layer is said to be near it
 
 
 def _message_bits() -> int:
@@ -147,6 +148,8 @@ def _profile(spec: NetSpec, name: str) -> tuple[dict, object]:
             "cores": {lm.index: lm.n_cores for lm in mapping.layers},
             "rules": margins,
             "at_limit": [m for m in margins if m["share"] == 1.0 and m["layer"] is not None],
+            "near_limit": [m for m in margins if m["share"] is not None and m["layer"] is not None
+                           and NEAR_LIMIT <= m["share"] < 1.0],
             "violations": [{"rule": v.rule, "layer": v.layer, "core": v.core,
                             "value": v.value, "limit": v.limit, "message": v.message()}
                            for v in violations]}, mapping
@@ -175,5 +178,9 @@ def warnings(results: dict) -> list[str]:
             lines.append(f"{name}: {where} sits at the {m['rule']} limit ({m['value']:,} of "
                          f"{m['limit']:,} on its fullest core): no headroom; this limit "
                          "decides how the layer is split onto cores")
+        for m in r.get("near_limit", []):
+            lines.append(f"{name}: layer {m['layer']} is within {100 * (1 - NEAR_LIMIT):.0f} % "
+                         f"of the {m['rule']} limit ({m['value']:,} of {m['limit']:,}, "
+                         f"{100 * m['share']:.1f} %, on its fullest core)")
         lines += [f"{name}: {v['message']}" for v in r["violations"]]
     return lines

@@ -45,8 +45,10 @@ def plot_activity(rep: dict, path: Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, key, label in ((axes[0], "spikes", "messages"), (axes[1], "synops", "synaptic ops")):
         values = [max(per[key][n], 0) for n in names]
-        ax.bar(names, values, color="tab:blue" if key == "spikes" else "tab:orange")
+        bars = ax.bar(names, values, color="tab:blue" if key == "spikes" else "tab:orange")
+        ax.bar_label(bars, labels=["0" if v == 0 else "" for v in values], fontsize=8)
         ax.set_yscale("symlog", linthresh=1)
+        ax.set_ylim(0, max(max(values) * 3, 10))  # room above the tallest bar (log axis)
         ax.set_ylabel(f"{label} per inference")
         ax.set_xlabel("layer")
         ax.set_title(f"{label} per layer ({rep['samples']} samples, {rep['steps']} steps)")
@@ -99,7 +101,7 @@ def _frame_marks(ax, sample: dict, steps: int) -> None:
 
 
 def _raster_title(sample: dict) -> str:
-    parts = ["what sample 0 sent per step"]
+    parts = ["what sample 0 sent per step (a dot: a spike or message)"]
     if sample.get("true") or sample.get("predicted"):
         parts.append(f"true: {sample.get('true', '?')}, predicted: "
                      f"{sample.get('predicted', '?')}")
@@ -133,13 +135,16 @@ def plot_raster(raster: dict[str, np.ndarray], path: Path, sample: dict | None =
             t, i = np.nonzero(spikes[:, keep])
             ax.scatter(t, keep[i], s=2, marker="|", color="black")
             ax.set_ylim(-0.5, n - 0.5)
-            what = "graded message events" if name in graded else "spikes"
-            ax.set_ylabel(f"{name}\nneuron ({what})", fontsize=8)
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+            ax.set_ylabel(f"{name}\nneuron", fontsize=8)
+            if name in graded:
+                ax.set_title("graded messages: a dot is a non-zero payload (sigma-delta)",
+                             fontsize=8, loc="left")
         ax.set_xlim(-0.5, steps - 0.5)
         _frame_marks(ax, sample, steps)
     axes[-1, 0].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[-1, 0].set_xlabel("time step")
-    axes[0, 0].set_title(_raster_title(sample), fontsize=9)
+    fig.suptitle(_raster_title(sample), fontsize=9)
     fig.tight_layout()
     return _save(fig, path)
 

@@ -43,7 +43,10 @@ def _rule_cell(m: dict) -> str:
     if m["share"] is None:
         return f"{m['value']} / none: BROKEN"
     mark = " BROKEN" if m["share"] > 1 else (" AT LIMIT" if m["share"] == 1 else "")
-    return f"{m['value']:,}/{m['limit']:,} ({100 * m['share']:.0f} %){mark}"
+    # rounded down, so a share below a limit never reads as the limit (99.9 %, not 100 %)
+    pct = f"{int(100 * m['share'])}" if m["share"] < 0.95 or m["share"] >= 1 else \
+        f"{int(1000 * m['share']) / 10:.1f}"
+    return f"{m['value']:,}/{m['limit']:,} ({pct} %){mark}"
 
 
 def render(summary: dict, title: str) -> list:

@@ -131,9 +131,8 @@ def test_unknown_augment_keys_list_the_valid_ones() -> None:
 
 
 def test_eval_confusion_names_the_emotions() -> None:
-    from rich.console import Console
-
     from mskd.train.report import print_eval
+    from rich.console import Console
 
     conf = np.eye(7, dtype=int).tolist()
     result = {"kind": "student", "split": "test", "views": 1, "war": 1.0, "uar": 1.0,

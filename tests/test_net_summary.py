@@ -75,6 +75,18 @@ def test_a_layer_at_a_limit_is_warned_about() -> None:
                for w in s["warnings"])
 
 
+def test_a_layer_near_a_limit_is_warned_about_too() -> None:
+    """1,000 of 1,024 neurons on one core: 97.7 %, within 5 % of the limit."""
+    spec = NetSpec((InputLayer((1000,), LIF), DenseLayer(1000, 2, np.ones((2, 1000),
+                                                                          np.int64), LIF)))
+    s = summarize_net(spec, ("loihi1",))
+    near = s["profiles"]["loihi1"]["near_limit"]
+    assert [(m["layer"], m["rule"]) for m in near] == [(0, "neurons_per_core")]
+    assert s["profiles"]["loihi1"]["at_limit"] == []
+    assert any("layer 0 is within 5 % of the neurons_per_core limit (1,000 of 1,024, 97.7 %"
+               in w for w in s["warnings"])
+
+
 def test_loihi1_refuses_graded_layers_as_rows_not_a_crash() -> None:
     s = summarize_net(sdnn_net())
     rows = {r["index"]: r for r in s["layers"]}
