@@ -50,11 +50,15 @@ class DemoOptions:
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
         from mskd.data.clips import ClipSpec
+        from mskd.data.synth import SynthSettings
 
         try:
-            ClipSpec.parse(self.clip)
+            span, longest = ClipSpec.parse(self.clip).span, SynthSettings.max_length
         except ValueError as exc:
             raise ConfigError(f"--clip: {exc}") from None
+        if span > longest:  # refused now, not after the data stage
+            raise ConfigError(f"--clip {self.clip} spans {span} frames but the synthetic "
+                              f"sequences have at most {longest}")
         self.augment_dict()  # validates
 
     def augment_dict(self) -> dict:

@@ -141,3 +141,9 @@ def test_eval_confusion_names_the_emotions() -> None:
     print_eval(result, console)
     text = console.export_text()
     assert "happiness" in text and "neutral" in text and "true \\ predicted" in text
+
+
+def test_demo_refuses_a_clip_longer_than_the_data_before_any_work(tmp_path: Path) -> None:
+    out = run_cli("demo", "--out", str(tmp_path / "d"), "--clip", "E12-S3")
+    assert out.returncode != 0 and "spans 45 frames" in out.stderr
+    assert not (tmp_path / "d").exists()
