@@ -114,9 +114,13 @@ def test_training_stage_resumes_from_its_work_folder(tmp_path: Path, monkeypatch
         return runner.run("teacher", {"k": 1}, lambda tmp: train_into(tmp, ctx, "teacher",
                                                                       epochs=2))
 
+    stale, other = tmp_path / ".work" / "teacher-aaaaaaaaaaaa", tmp_path / ".work" / "teacher-s1-x"
+    stale.mkdir(parents=True)
+    other.mkdir()
     with pytest.raises(KeyboardInterrupt):
         stage()
     assert not (tmp_path / "teacher").exists()
+    assert not stale.exists() and other.exists()  # an old key's work folder, not another stage's
     stage()
     assert calls == [False, True]
     assert (tmp_path / "teacher" / "checkpoint.safetensors").exists()
