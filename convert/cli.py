@@ -49,11 +49,24 @@ def _summary(report: dict) -> str:
     for key in ("calibration", "evaluation"):
         if key in report:
             c = report[key]
-            lines.append(f"{key}: WAR float {100 * c['float']['war']:.2f} -> deployed "
-                         f"{100 * c['deployed']['war']:.2f} (drop {c['war_drop_points']:.2f} "
-                         f"points); first divergence: {c['first_divergence'] or 'none'}")
+            lines.append(f"{key}: WAR float {100 * c['float']['war']:.2f} % -> deployed "
+                         f"{100 * c['deployed']['war']:.2f} % (drop {c['war_drop_points']:.2f} "
+                         f"points); first layer where float and deployed spikes agree on "
+                         f"< {100 * (1 - c['divergence_tol']):.0f} %: "
+                         f"{c['first_divergence'] or 'none'}")
     lines += [f"{c['check']}: {c['result']}" for c in report.get("checks", [])]
     return "\n".join(lines)
+
+
+def check_outputs(out: Path, nir: Path | None, force: bool) -> None:
+    """Refuse to replace an existing output file unless ``--force`` (as ``train`` refuses an
+    existing checkpoint and ``data synth`` an existing folder)."""
+    for path in (out, nir):
+        if path is not None and path.exists() and not force:
+            raise ConfigError(f"{path} exists: pass --force to replace it or choose another "
+                              "output")
+        if path is not None and path.is_dir():
+            raise ConfigError(f"{path} is a folder; expected a file name")
 
 
 def register(app: typer.Typer) -> None:
@@ -63,15 +76,19 @@ def register(app: typer.Typer) -> None:
         config: str = config_option(),
         src: Path = typer.Argument(..., help="Student .safetensors, .nir graph or netx .net/.h5."),
         out: Path = typer.Option(..., "--out", help="netx HDF5 file to write."),
-        clip: str = typer.Option(None, "--clip", help="Clip spec (default: the checkpoint's)."),
-        profile: list[str] = typer.Option(None, "--profile",
-                                          help="Hardware profile(s) to map onto (default: "
-                                               "loihi1 and loihi2; loihi2 for a network "
-                                               "with graded spikes)."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing --out (and "
+                                   "--nir) file."),
+        clip: str = typer.Option(None, "--clip", help="Clip spec E<n>-S<s> (default: the "
+                                 "checkpoint's)."),
+        profile: list[str] = typer.Option(None, "--profile", metavar="[loihi1|loihi2|PATH.toml]",
+                                          help="Hardware profile(s) to map onto, repeatable "
+                                               "(default: loihi1 and loihi2; loihi2 for a "
+                                               "network with graded spikes)."),
         calib: str = typer.Option(None, "--calib", help="Dataset: per-layer report (train)."),
         eval_data: str = typer.Option(None, "--eval", help="Dataset: WAR/UAR (test split)."),
-        views: int = typer.Option(1, "--views", help="Seeded clip views per sequence."),
-        batch_size: int = typer.Option(32, "--batch-size"),
+        views: int = typer.Option(1, "--views", min=1, help="Seeded clip views per sequence."),
+        batch_size: int = typer.Option(32, "--batch-size", min=1,
+                                       help="Clips per simulator batch for --calib/--eval."),
         report: Path = typer.Option(None, "--report", help="Folder for JSON/Markdown reports."),
         onnx: Path = typer.Option(None, "--onnx", help="Folder for ONNX exports + checks."),
         nir: Path = typer.Option(None, "--nir", help="Also export the student as NIR here."),
@@ -85,6 +102,7 @@ def register(app: typer.Typer) -> None:
         if fn is None:
             raise ConfigError(f"{src}: unknown source kind '{src.suffix}' (expected one of "
                               f"{', '.join(SOURCES)})")
+        check_outputs(out, nir, force)
         opts = dict(clip=clip, profiles=tuple(profile) if profile else None, calib=calib,
                     eval=eval_data, views=views, batch_size=batch_size,
                     report=None if report is None else str(report),

@@ -1,10 +1,12 @@
 """Write a NetSpec plus its :class:`~mskd.encoding.InputEncoding` as one netx HDF5 file.
 
 The file is built under a temporary name (:func:`mskd.fsio.atomic_path`): the network by
-:func:`mskd.netspec.write_netx`, then the root attribute ``mskd_encoding``; only then is it
-renamed onto the target, so a failure at any point leaves no partial ``.net`` file.
-lava-dl's ``netx.hdf5.Network`` reads only the ``layer`` group and ignores the attribute
-(``tests/test_convert_netx.py`` loads such a file in Lava).
+:func:`mskd.netspec.write_netx`, then the root attributes ``mskd_encoding`` and
+``mskd_provenance`` (:mod:`mskd.provenance`: toolchain versions, when, and the wall time
+of the conversion that produced it); only then is it renamed onto the target, so a failure
+at any point leaves no partial ``.net`` file. lava-dl's ``netx.hdf5.Network`` reads only
+the ``layer`` group and ignores the attributes (``tests/test_convert_netx.py`` loads such
+a file in Lava).
 """
 
 from __future__ import annotations
@@ -18,16 +20,49 @@ from mskd.netspec import NetSpec, specs_equal
 from mskd.netx_io import read_netx, write_netx
 
 
-def write_net(spec: NetSpec, enc: InputEncoding | None, out: str | Path) -> Path:
-    """Write ``spec`` (and ``enc``) to ``out`` atomically; verify by reading it back."""
+def write_net(spec: NetSpec, enc: InputEncoding | None, out: str | Path,
+              wall_seconds: float | None = None) -> Path:
+    """Write ``spec`` (and ``enc``) to ``out`` atomically with its provenance (``wall_seconds``:
+    how long producing it took); verify by reading it back."""
     with atomic_path(out) as tmp:
         write_netx(spec, tmp)
         if enc is not None:
             write_encoding(tmp, enc)
+        write_provenance(tmp, wall_seconds)
         back = read_netx(tmp)
         if not specs_equal(back, spec):
             raise NetError(f"{out}: the written network does not read back identically")
     return Path(out)
+
+
+def write_provenance(path: str | Path, wall_seconds: float | None = None) -> None:
+    """Set the root attribute ``mskd_provenance`` (JSON) on an existing HDF5 file."""
+    import json
+
+    import h5py
+
+    from mskd.provenance import ATTR, provenance
+
+    with h5py.File(path, "a") as f:
+        f.attrs[ATTR] = json.dumps(provenance(wall_seconds), sort_keys=True)
+
+
+def read_provenance(path: str | Path) -> dict | None:
+    """The ``mskd_provenance`` root attribute of a ``.net`` file, or None."""
+    import json
+
+    import h5py
+
+    from mskd.provenance import ATTR
+
+    with h5py.File(path, "r") as f:
+        raw = f.attrs.get(ATTR)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+    except ValueError:
+        return None
 
 
 def read_net(path: str | Path) -> tuple[NetSpec, InputEncoding]:

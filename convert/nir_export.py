@@ -15,7 +15,12 @@ weights ``w_int / 2**e``, so each layer's voltage unit is ``v_int / (64 * 2**e)`
 * the flatten becomes ``Flatten``; nodes are named ``"<netx index>_<kind>"``.
 
 Loihi's rounding (decays, 24-bit registers) is not part of NIR: the graph describes the
-float network whose fixed-point version the ``.net`` file holds.
+float network whose fixed-point version the ``.net`` file holds. So that ``mskd convert
+student.nir`` gives back that very network, the graph also carries, as NIR metadata (which
+other tools ignore): the input encoding (graph metadata ``mskd_encoding``, the JSON of
+:class:`mskd.encoding.InputEncoding`), the role of the input pair (``mskd_role =
+"bias_input"`` on ``0_gain``: the host-side gain, not a synapse on the chip) and each
+synapse's weight exponent (``mskd_weight_exp``); :mod:`mskd.convert.nir_import` reads them.
 """
 
 from __future__ import annotations
@@ -54,19 +59,22 @@ def _neuron(i_decay: int, v_decay: int, threshold: float | None, shape, dt: floa
                    v_threshold=_arr(threshold, shape))
 
 
-def _synapse(kind: str, w: np.ndarray, stride, padding, in_shape):
+def _synapse(kind: str, w: np.ndarray, stride, padding, in_shape, exponent: int):
     import nir
 
+    meta = {"mskd_weight_exp": int(exponent)}
     if kind == "conv":
         return nir.Conv2d(input_shape=tuple(in_shape[1:]), weight=w, stride=stride,
                           padding=padding, dilation=1, groups=1,
-                          bias=np.zeros(w.shape[0], np.float32))
-    return nir.Affine(weight=w, bias=np.zeros(w.shape[0], np.float32))
+                          bias=np.zeros(w.shape[0], np.float32), metadata=meta)
+    return nir.Affine(weight=w, bias=np.zeros(w.shape[0], np.float32), metadata=meta)
 
 
-def student_graph(student, dt: float = 1e-3):
-    """The NIR graph of ``student`` (see the module docstring)."""
+def student_graph(student, dt: float = 1e-3, encoding=None):
+    """The NIR graph of ``student`` (see the module docstring); ``encoding`` defaults to
+    the student's own (:func:`mskd.convert.student_io.student_encoding`)."""
     import nir
+    from mskd.convert.student_io import student_encoding
 
     q = student.quantized()
     c = student.config
@@ -76,7 +84,8 @@ def student_graph(student, dt: float = 1e-3):
     nodes = {"input": nir.Input(input_type={"input": np.array(size)}),
              "0_gain": nir.Conv2d(input_shape=size[1:], weight=gain.astype(np.float32),
                                   stride=1, padding=0, dilation=1, groups=1,
-                                  bias=np.zeros(size[0], np.float32)),
+                                  bias=np.zeros(size[0], np.float32),
+                                  metadata={"mskd_role": "bias_input"}),
              "0_input": _neuron(inp.i_decay, inp.v_decay, float(inp.vth_mant), size, dt)}
     order = list(nodes)
     exps = iter(c.weight_exps)
@@ -90,21 +99,23 @@ def student_graph(student, dt: float = 1e-3):
         w = (layer.weight.double() / 2.0 ** e).numpy().astype(np.float32)
         last = i == len(q.layers) - 1
         nodes[f"{i}_{layer.kind}"] = _synapse(layer.kind, w, layer.stride, layer.padding,
-                                              layer.in_shape)
+                                              layer.in_shape, e)
         nodes[f"{i}_lif"] = _neuron(layer.i_decay, layer.v_decay,
                                     None if last else layer.vth_mant / 2.0 ** e,
                                     layer.out_shape, dt)
         order += [f"{i}_{layer.kind}", f"{i}_lif"]
     nodes["output"] = nir.Output(output_type={"output": np.array(q.layers[-1].out_shape)})
     order.append("output")
-    return nir.NIRGraph(nodes=nodes, edges=list(zip(order[:-1], order[1:], strict=True)))
+    enc = encoding if encoding is not None else student_encoding(student)
+    return nir.NIRGraph(nodes=nodes, edges=list(zip(order[:-1], order[1:], strict=True)),
+                        metadata={"mskd_encoding": enc.to_json()})
 
 
-def export_student_nir(student, out: str | Path, dt: float = 1e-3) -> Path:
+def export_student_nir(student, out: str | Path, dt: float = 1e-3, encoding=None) -> Path:
     """Write :func:`student_graph` to ``out`` atomically (``nir.write``)."""
     import nir
 
-    graph = student_graph(student, dt)
+    graph = student_graph(student, dt, encoding)
     with atomic_path(out) as tmp:
         nir.write(str(tmp), graph)
     return Path(out)

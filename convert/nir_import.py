@@ -31,6 +31,12 @@ Refused, each with a NetError naming the node (Loihi/netx cannot hold it):
 
 norse 1.1's ``to_nir`` writes ``tau = dt * tau_true`` (``dt / tau_inv``); pass
 ``norse11_taus=True`` to undo that (``tau / dt``) before discretising.
+
+A graph written by ``mskd convert --nir`` (:mod:`mskd.convert.nir_export`) comes back as
+the network it was exported from: its first pair (``0_gain``, tagged ``mskd_role =
+"bias_input"``: the host-side input gain, then the input neurons) becomes the bias-driven
+netx Input layer, each synapse keeps its stored weight exponent (``mskd_weight_exp``), and
+the input encoding (graph metadata ``mskd_encoding``) is written into the ``.net`` file.
 """
 
 from __future__ import annotations
@@ -65,8 +71,35 @@ def _input_shape(graph) -> tuple[int, ...]:
     return shape[1:] if len(shape) in (2, 4) and shape[0] == 1 else shape
 
 
+def _bias_input(nodes, shape, dt: float):
+    """The mskd-exported input pair as a bias-driven InputLayer (or None), and its gain."""
+    from mskd.convert.nir_layers import neuron_model
+
+    from mskd.neurons import LifNeuron
+
+    if len(nodes) < 2 or nodes[0][1] is None:
+        return None, None
+    name, gain_node = nodes[0]
+    if (getattr(gain_node, "metadata", None) or {}).get("mskd_role") != "bias_input":
+        return None, None
+    w = np.asarray(gain_node.weight, dtype=np.float64)
+    gain = float(w.reshape(w.shape[0], -1).max()) if w.size else 0.0
+    if w.ndim != 4 or w.shape[:2] != (shape[0], shape[0]) or not np.array_equal(
+            w.reshape(shape[0], shape[0]), np.eye(shape[0]) * gain) or gain <= 0:
+        raise NetError(f"NIR node '{name}': tagged 'bias_input' but not a 1x1 diagonal gain")
+    model = neuron_model(nodes[1][0], nodes[1][1], dt)
+    if model.threshold is None or model.threshold != round(model.threshold):
+        raise NetError(f"NIR node '{nodes[1][0]}': an input layer needs an integer threshold "
+                       "(vThMant)")
+    neuron = LifNeuron(model.i_decay, model.v_decay, int(model.threshold))
+    return InputLayer(tuple(shape), neuron), gain
+
+
 def _layers(nodes, shape, dt: float):
-    layers, sources, pending, scale = [InputLayer(shape)], ["input"], None, None
+    first, _ = _bias_input(nodes, shape, dt)
+    layers, sources, pending, scale = [first or InputLayer(shape)], ["input"], None, None
+    if first is not None:
+        nodes, sources = nodes[2:], [nodes[1][0]]
     for i, (name, node) in enumerate(nodes):
         node = resolve_none(nodes, i, shape) if node is None else node
         kind = type(node).__name__
@@ -92,6 +125,20 @@ def _layers(nodes, shape, dt: float):
     if pending is not None:
         raise NetError(f"NIR node '{pending[0]}': synapse without a neuron after it")
     return layers, sources, scale
+
+
+def stored_encoding(graph):
+    """The :class:`~mskd.encoding.InputEncoding` an mskd export stored, or None."""
+    from mskd.encoding import InputEncoding
+
+    raw = (getattr(graph, "metadata", None) or {}).get("mskd_encoding")
+    if raw is None:
+        return None
+    try:
+        return InputEncoding.from_json(raw.decode() if isinstance(raw, bytes) else str(raw))
+    except (ValueError, TypeError) as exc:
+        raise NetError(f"NIR graph: metadata 'mskd_encoding' is not a valid encoding "
+                       f"({exc})") from None
 
 
 def nir_to_netspec(graph, dt: float, norse11_taus: bool = False) -> NirImport:
@@ -123,11 +170,14 @@ def convert_nir(src: str | Path, out: str | Path, dt: float = 1e-3,
     except (OSError, KeyError, ValueError) as exc:
         raise NetError(f"{src}: not a readable NIR file ({exc})") from None
     imp = nir_to_netspec(graph, dt, norse11_taus)
+    enc = stored_encoding(graph)
     mapping = map_profiles(imp.spec, profiles)
-    write_net(imp.spec, None, out)
+    write_net(imp.spec, enc, out)
     result = {"source": str(src), "out": str(out), "network": network_rows(imp.spec),
               "mapping": mapping, "readout_scale": imp.readout_scale,
               "nir_nodes": list(imp.sources)}
+    if enc is not None:
+        result["encoding"] = enc.to_json()
     if report:
         write_reports(report, result)
     return result

@@ -173,19 +173,38 @@ def _bias(gb, e, model, names) -> np.ndarray | None:
     return b
 
 
+def stored_exponent(node, name: str) -> int | None:
+    """The weight exponent an mskd export stored on a synapse node (metadata
+    ``mskd_weight_exp``), or None."""
+    e = (getattr(node, "metadata", None) or {}).get("mskd_weight_exp")
+    if e is None:
+        return None
+    try:
+        return int(np.asarray(e).reshape(-1)[0])
+    except (TypeError, ValueError, IndexError):
+        raise NetError(f"NIR node '{name}': metadata 'mskd_weight_exp' is not an integer "
+                       f"({e!r})") from None
+
+
 def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape, dt: float):
-    """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``)."""
+    """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``). The
+    exponent ``e`` is the one an mskd export stored (so the round trip gives the same
+    integers), else the largest that fits (see :mod:`mskd.convert.nir_import`)."""
     (sname, snode), (nname, nnode) = syn, neu
     model = neuron_model(nname, nnode, dt)
     w, b, geo = SYNAPSES[type(snode).__name__](snode, sname, shape)
-    e = _exponent(model.gain * w, model.threshold, sname)
+    e = stored_exponent(snode, sname)
+    if e is None:
+        e = _exponent(model.gain * w, model.threshold, sname)
     wq = np.round(model.gain * w * 2.0 ** e).astype(np.int64)
     check_representable(wq, f"NIR node '{sname}'")
     vth = VTH_MAX if model.threshold is None else int(round(model.threshold * 2.0 ** e))
-    if vth < 1:
-        raise NetError(f"NIR node '{nname}': threshold scales to {vth} (< 1)")
+    if not 1 <= vth <= VTH_MAX:
+        raise NetError(f"NIR node '{nname}': threshold scales to {vth} (outside 1..{VTH_MAX})")
     neuron = LifNeuron(model.i_decay, model.v_decay, vth)
     bias = _bias(None if b is None else model.gain * b, e, model, (sname, nname))
+    if bias is None and b is not None and stored_exponent(snode, sname) is not None:
+        bias = np.zeros(b.size, np.int64)  # an mskd export: the student's explicit zeros
     if geo:
         out = (w.shape[0], *geo["out_hw"])
         layer = ConvLayer(shape, out, wq, geo["stride"], geo["padding"], geo["dilation"], 1,

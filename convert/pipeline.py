@@ -70,21 +70,44 @@ def _exports(student, net, opts: ConvertOptions) -> list[dict]:
     elif opts.nir:
         from mskd.convert.nir_export import export_student_nir
 
-        export_student_nir(student, opts.nir)
-        checks.append({"check": "nir written", "result": str(opts.nir)})
+        export_student_nir(student, opts.nir, encoding=net.encoding)
+        checks.append({"check": "nir written", "result": shown_path(opts.nir, opts.report)})
     return checks
+
+
+def shown_path(path: str | Path, report: str | None) -> str:
+    """``path`` as a report shows it: relative to the report folder's parent when it lies
+    there (so a report written in a temporary folder that is renamed later names no
+    temporary path), else as given.
+
+    >>> shown_path("/tmp/.x.partial-1/student.net", "/tmp/.x.partial-1/report")
+    'student.net'
+    >>> shown_path("runs/s.net", None)
+    'runs/s.net'
+    """
+    if report is None:
+        return str(path)
+    try:
+        return str(Path(path).resolve().relative_to(Path(report).resolve().parent))
+    except ValueError:
+        return str(path)
 
 
 def convert_checkpoint(ckpt: str | Path, out: str | Path,
                        opts: ConvertOptions = ConvertOptions()) -> dict:
     """Convert the student checkpoint ``ckpt`` to ``out``; return the report dict."""
+    import time
+
+    from mskd.provenance import provenance
+
+    start = time.perf_counter()
     student = load_student(ckpt)
     net = student_netspec(student, opts.clip or checkpoint_clip(ckpt))
     mapping = map_profiles(net.spec, opts.profiles)
-    write_net(net.spec, net.encoding, out)
-    report = {"checkpoint": str(ckpt), "out": str(out), "network": network_rows(net.spec),
-              "encoding": net.encoding.to_json(), "weights": weight_report(student, net.spec),
-              "mapping": mapping}
+    write_net(net.spec, net.encoding, out, wall_seconds=time.perf_counter() - start)
+    report = {"checkpoint": str(ckpt), "out": shown_path(out, opts.report),
+              "network": network_rows(net.spec), "encoding": net.encoding.to_json(),
+              "weights": weight_report(student, net.spec), "mapping": mapping}
     if opts.calib:
         report["calibration"] = _compare(student, net, opts.calib, "train", opts)
     if opts.eval:
@@ -92,6 +115,7 @@ def convert_checkpoint(ckpt: str | Path, out: str | Path,
     checks = _exports(student, net, opts)
     if checks:
         report["checks"] = checks
+    report["provenance"] = provenance(time.perf_counter() - start)
     if opts.report:
         write_reports(opts.report, report)
     return report

@@ -47,16 +47,34 @@ def _table(rows: list[dict], cols: list[str]) -> list[str]:
     return out
 
 
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+DIVERGENCE_NOTE = (
+    "Spike agreement: the share of (clip, step, neuron) where the float student (float "
+    "weights and neuron arithmetic, `convert/float_ref.py`) and the deployed integer network "
+    "send the same spike. It measures what quantization changes, layer by layer; the first "
+    "divergence is the first layer whose agreement drops below {tol}, where the two start to "
+    "part. It is not a bug report: `mskd deploy verify` is the exactness check (simulator vs "
+    "Lava on the same integer network, which must be bit-exact).")
+
+
 def _accuracy(name: str, cmp: dict) -> list[str]:
-    lines = [f"## {name}", "", f"{cmp['clips']} clips; first divergence (agreement < "
-             f"{1 - cmp['divergence_tol']:.2f}): {cmp['first_divergence'] or 'none'}", ""]
-    acc = [{"network": k, "WAR": cmp[k]["war"], "UAR": cmp[k]["uar"]}
+    tol = _pct(1 - cmp["divergence_tol"])
+    lines = [f"## {name}", "", f"{cmp['clips']} clips; first divergence (spike agreement "
+             f"float vs deployed < {tol}): {cmp['first_divergence'] or 'none'}", ""]
+    acc = [{"network": k, "WAR": _pct(cmp[k]["war"]), "UAR": _pct(cmp[k]["uar"])}
            for k in ("float", "fixed", "deployed") if k in cmp]
     lines += _table(acc, ["network", "WAR", "UAR"])
     lines += ["", f"WAR drop float -> deployed: {cmp['war_drop_points']:.2f} points; "
               f"UAR drop: {cmp['uar_drop_points']:.2f} points", ""]
-    return lines + _table(cmp["layers"], ["layer", "spike_agreement", "float_rate",
-                                          "deployed_rate"]) + [""]
+    rows = [{"layer": r["layer"], "spike agreement": _pct(r["spike_agreement"]),
+             "float spike rate": _pct(r["float_rate"]),
+             "deployed spike rate": _pct(r["deployed_rate"])} for r in cmp["layers"]]
+    return lines + _table(rows, ["layer", "spike agreement", "float spike rate",
+                                 "deployed spike rate"]) + [
+        "", DIVERGENCE_NOTE.format(tol=tol), ""]
 
 
 def _mapping(mapping: dict) -> list[str]:
@@ -67,7 +85,8 @@ def _mapping(mapping: dict) -> list[str]:
                                     "n_cores")} for lm in m["layers"]]
         lines += _table(rows, ["index", "kind", "neurons", "synapses", "weight_bits",
                                "n_cores"]) + [""]
-    return lines
+    return lines + ["Synapses are counts (every input-output pair under a conv kernel); "
+                    "`mskd summary NET` shows each design rule's margin per layer.", ""]
 
 
 def to_markdown(report: dict) -> str:
@@ -78,9 +97,9 @@ def to_markdown(report: dict) -> str:
         lines += ["## Input encoding", "", "```json", str(report["encoding"]), "```", ""]
     if "weights" in report:
         lines += ["## Weight quantization", ""]
-        lines += _table(report["weights"], ["layer", "exponent", "float_min", "float_max",
-                                            "int_min", "int_max", "clipped_fraction",
-                                            "sqnr_db"]) + [""]
+        rows = [{**w, "clipped": _pct(w["clipped_fraction"])} for w in report["weights"]]
+        lines += _table(rows, ["layer", "exponent", "float_min", "float_max", "int_min",
+                               "int_max", "clipped", "sqnr_db"]) + [""]
     for key, title in (("calibration", "Calibration data"), ("evaluation", "Evaluation data")):
         if key in report:
             lines += _accuracy(title, report[key])
@@ -88,6 +107,12 @@ def to_markdown(report: dict) -> str:
         lines += _mapping(report["mapping"])
     if "checks" in report:
         lines += ["## Checks", ""] + _table(report["checks"], ["check", "result"]) + [""]
+    if "provenance" in report:
+        from mskd.provenance import versions_line
+
+        p = report["provenance"]
+        lines += [f"Written {p['created_utc']} UTC in {p['wall_seconds']:.1f} s by "
+                  f"{versions_line(p['versions'])}.", ""]
     return "\n".join(lines)
 
 

@@ -3,9 +3,12 @@
 Input layout (``--input X.npy``): for a network whose first layer is a netx Input layer
 with neurons, X holds integer bias mantissas (-4096..4095) ``[B, T, C, H, W]`` (or
 ``[B, T, N]``), or ``[B, C, H, W]`` held for ``--steps T``; for a network whose first
-layer is a synapse, X holds binary spikes ``[B, T, *in_shape]``. Outputs (``--out``,
-npz): ``output`` ``[T, B, *shape]`` uint8 spikes of the last layer, ``spikes/<layer>``
-for every neuron layer, and ``u/<layer>``, ``v/<layer>`` (int32) with ``--record u,v``.
+layer is a synapse, X holds binary spikes ``[B, T, *in_shape]``. ``--data DIR`` instead
+encodes a dataset's clips with the network's stored encoding (:mod:`mskd.data.encode`).
+Outputs (``--out``, npz): ``output`` ``[T, B, *shape]`` uint8 spikes of the last layer,
+``spikes/<layer>`` for every neuron layer, ``u/<layer>``, ``v/<layer>`` (int32) with
+``--record u,v``, and for a network with an encoding ``logits``, ``predicted``,
+``classes`` (and ``label`` with ``--data``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import numpy as np
 import typer
 
 from mskd.config import config_option
@@ -21,10 +23,20 @@ from mskd.errors import ConfigError, NetError
 
 INPUT_HELP = ("Input .npy: bias mantissas [B, T, *shape] (or [B, *shape] with --steps) for a "
               "bias-driven input layer, binary spikes [B, T, *shape] otherwise; (C, H, W) "
-              "order.")
+              "order. `mskd data encode` writes one from a dataset.")
+DATA_HELP = ("Dataset folder (SEE layout): encode its clips with the network's stored input "
+             "encoding instead of --input.")
+BACKENDS = ("sim", "lava", "loihi2")
+DEVICES = ("cpu", "cuda")
+SPLITS = ("train", "test")
+RECORD_METAVAR = "[u,v|sigma,act,residue,error|all]"
+RECORD_HELP = ("Registers to record, comma-separated: u, v (CUBA-LIF), sigma, act, residue, "
+               "error (sigma-delta), or all.")
 
 
-def _load_input(path: Path) -> np.ndarray:
+def _load_input(path: Path):
+    import numpy as np
+
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -70,15 +82,18 @@ def read_options(input_shape: str | None, input_message_bits: int) -> dict:
 
 def _progress_runner(label: str, total: int):
     """A rich progress bar as a ``progress(done)`` callback, plus the context to show it."""
+    from rich.console import Console
     from rich.progress import Progress
 
-    bar = Progress(transient=True)
+    bar = Progress(transient=True, console=Console(stderr=True))
     task = bar.add_task(label, total=total)
     return bar, (lambda done: bar.update(task, completed=done))
 
 
 def run_backend(backend: str, net, x, record, steps, device):
     """Dispatch to one backend; the CLI's ``run`` and ``verify`` both go through it."""
+    import numpy as np
+
     from mskd.netspec import NetSpec
 
     n_layers = sum(1 for la in net.layers if not type(la).__name__ == "FlattenLayer") \
@@ -95,56 +110,142 @@ def run_backend(backend: str, net, x, record, steps, device):
         bar, cb = _progress_runner(f"{backend} samples", int(np.asarray(x).shape[0]))
         with bar:
             return lava_backend.run(net, x, record, steps=steps, backend=backend, progress=cb)
-    raise ConfigError(f"--backend {backend}: choose from sim, lava, loihi2")
+    raise ConfigError(f"--backend {backend}: choose from {', '.join(BACKENDS)}")
 
 
-def _save_npz(out: Path, outputs, rec) -> None:
+def _save_npz(out: Path, outputs, rec, extra: dict | None = None) -> None:
+    import numpy as np
+
     from mskd.fsio import write_bytes
 
-    arrays = {"output": outputs.cpu().numpy(), **rec.to_npz_dict()}
+    arrays = {"output": outputs.cpu().numpy(), **(rec.to_npz_dict() if rec else {}),
+              **(extra or {})}
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     write_bytes(out, buf.getvalue())
 
 
+def _inputs(net: Path, input: Path | None, data: Path | None, split: str, views: int,
+            limit: int | None, seed: int):
+    """``(x, labels or None, clip dicts, description)`` from ``--input`` or ``--data``."""
+    if (input is None) == (data is None):
+        raise ConfigError("give exactly one of --input X.npy or --data DIR")
+    if input is not None:
+        x = _load_input(input)
+        return (x if limit is None else x[:limit]), None, [], f"{input}"
+    from mskd.data.encode import encode_clips
+
+    clips = encode_clips(net, data, split, views, limit, seed)
+    return clips.x, clips.labels, clips.clips, clips.describe()
+
+
+def _print_predictions(pred, described: str, shown: int = 20) -> None:
+    from collections import Counter
+
+    width = max(len(c) for c in pred.classes) + 2
+    lines = [f"predicted emotions of {described} (readout: mean output voltage)",
+             f"{'clip':>6}  {'predicted':<{width}}" + (f"{'true':<{width}}sequence (view)"
+                                                      if pred.clips else "")]
+    for k, name in enumerate(pred.names[:shown]):
+        clip = pred.clips[k] if k < len(pred.clips) else {}
+        where = (f"{pred.classes[clip['label']]:<{width}}{clip['sequence']} "
+                 f"({clip['view']})") if clip else ""
+        lines.append(f"{k:>6}  {name:<{width}}{where}")
+    if len(pred.names) > shown:
+        lines.append(f"{'...':>6}  {len(pred.names) - shown} more (--out keeps them all)")
+    counts = Counter(pred.names)
+    lines.append("counts: " + ", ".join(f"{c} {counts[c]}" for c in pred.classes if counts[c]))
+    acc = pred.accuracy()
+    if acc:
+        lines.append(f"WAR {100 * acc['war']:.1f} %, UAR {100 * acc['uar']:.1f} % over "
+                     f"{acc['clips']} clips")
+    typer.echo("\n".join(lines))
+
+
+def _encoding_or_none(net: Path):
+    from mskd.encoding import read_encoding
+
+    try:
+        return read_encoding(net)
+    except NetError:
+        return None
+
+
 def register(app: typer.Typer) -> None:
     deploy_app = typer.Typer(no_args_is_help=True, help="Run and verify netx HDF5 networks.")
 
-    @deploy_app.command("run", help="Run a netx network on a backend. " + INPUT_HELP)
+    @deploy_app.command("run", help="Run a netx network on a backend; for a network written "
+                        "by `mskd convert`, print the predicted emotions. " + INPUT_HELP)
     def run(
         config: str = config_option(),
-        net: Path = typer.Argument(..., help="netx HDF5 network."),
-        input: Path = typer.Option(..., "--input", help=INPUT_HELP),
-        out: Path = typer.Option(..., "--out", help="Output .npz (spikes, u, v)."),
-        backend: str = typer.Option("sim", help="sim | lava | loihi2"),
-        record: str = typer.Option("", help="Registers to record: u,v (CUBA), sigma,act,"
-                                            "residue,error (sigma-delta), or all"),
-        steps: int = typer.Option(None, help="Hold a [B, *shape] input for T steps."),
-        device: str = typer.Option("cpu", help="cpu | cuda (simulator only)"),
+        net: Path = typer.Argument(..., help="netx HDF5 network (.net)."),
+        input: Path = typer.Option(None, "--input", help=INPUT_HELP),
+        data: Path = typer.Option(None, "--data", help=DATA_HELP),
+        split: str = typer.Option("test", "--split", click_type=_choice(SPLITS),
+                                  help="With --data: the split whose clips are run."),
+        views: int = typer.Option(1, "--views", min=1, help="With --data: seeded clip views "
+                                  "per sequence (SEEN's evaluation views)."),
+        limit: int = typer.Option(None, "--limit", min=1, help="Run only the first N clips."),
+        seed: int = typer.Option(0, "--seed", help="With --data: seed of the view starts."),
+        out: Path = typer.Option(None, "--out", help="Output .npz: outputs, records and, "
+                                 "with an encoding, logits and predictions."),
+        backend: str = typer.Option("sim", click_type=_choice(BACKENDS), help="Backend: the "
+                                    "bit-exact simulator, Lava on CPU, or Loihi 2 hardware."),
+        record: str = typer.Option("", metavar=RECORD_METAVAR, help=RECORD_HELP),
+        steps: int = typer.Option(None, min=1, help="Hold a [B, *shape] input for T steps."),
+        device: str = typer.Option("cpu", click_type=_choice(DEVICES),
+                                   help="Simulator device."),
+        batch_size: int = typer.Option(64, "--batch-size", min=1,
+                                       help="Simulator batch (clips at a time)."),
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
-        input_message_bits: int = typer.Option(0, "--input-message-bits",
+        input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
     ) -> None:
         from mskd.netx_io import read_netx
 
         spec = read_netx(net, **read_options(input_shape, input_message_bits))
-        x = _load_input(input)
-        outputs, rec = run_backend(backend, spec, x, _record_fields(record), steps, device)
-        _save_npz(out, outputs, rec)
-        typer.echo(f"{out}: {rec.batch} samples x {rec.steps} steps, "
-                   f"{rec.total_spikes()} messages over {len(rec.layers)} layers")
+        fields = _record_fields(record)
+        x, labels, clips, described = _inputs(net, input, data, split, views, limit, seed)
+        from mskd.deploy.predict import input_steps, run_and_predict
+
+        enc = _encoding_or_none(net)
+        if enc is not None and input_steps(spec, x, steps) != enc.steps:
+            typer.echo(f"note: the input runs {input_steps(spec, x, steps)} steps, the "
+                       f"network's encoding reads out after {enc.steps}: no predictions",
+                       err=True)
+            enc = None
+        if enc is None:
+            outputs, rec = run_backend(backend, spec, x, fields, steps, device)
+            extra = {}
+        else:
+            outputs, rec, pred = run_and_predict(spec, enc, x, backend, fields, steps, device,
+                                                 batch_size, labels, clips, out is not None)
+            _print_predictions(pred, described)
+            extra = pred.to_npz_dict()
+        if out is not None:
+            _save_npz(out, outputs, rec, extra)
+            typer.echo(f"{out}: {rec.batch} samples x {rec.steps} steps, "
+                       f"{rec.total_spikes()} messages over {len(rec.layers)} layers")
+        elif enc is None:
+            typer.echo(f"{described}: {outputs.shape[1]} samples x {outputs.shape[0]} steps "
+                       "(give --out to keep the outputs)")
 
     @deploy_app.command("verify", help="Run the simulator and Lava side by side; "
                         "exit non-zero at the first divergence. " + INPUT_HELP)
     def verify(
         config: str = config_option(),
-        net: Path = typer.Argument(..., help="netx HDF5 network."),
-        samples: int = typer.Option(2, help="Random samples when no --input is given."),
+        net: Path = typer.Argument(..., help="netx HDF5 network (.net)."),
+        samples: int = typer.Option(2, min=1, help="Samples: random ones, or the first N "
+                                    "clips with --data."),
         input: Path = typer.Option(None, "--input", help=INPUT_HELP),
-        steps: int = typer.Option(8, help="Steps of random input (or hold for [B, *shape])."),
-        seed: int = typer.Option(0, help="Seed of the random inputs."),
+        data: Path = typer.Option(None, "--data", help=DATA_HELP),
+        split: str = typer.Option("test", "--split", click_type=_choice(SPLITS),
+                                  help="With --data: the split whose clips are checked."),
+        steps: int = typer.Option(8, min=1, help="Steps of random input (or hold for "
+                                  "[B, *shape])."),
+        seed: int = typer.Option(0, help="Seed of the random inputs (or of the clip views)."),
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
-        input_message_bits: int = typer.Option(0, "--input-message-bits",
+        input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
     ) -> None:
         from mskd.deploy.verify import verify_net
@@ -152,8 +253,16 @@ def register(app: typer.Typer) -> None:
         from mskd.netx_io import read_netx
 
         spec = read_netx(net, **read_options(input_shape, input_message_bits))
-        message, ok = verify_net(spec, samples=samples, input=input and _load_input(input),
-                                 steps=steps, seed=seed, path=net)
+        if input is not None and data is not None:
+            raise ConfigError("give at most one of --input X.npy and --data DIR")
+        x, described = (None if input is None else _load_input(input)), None
+        if data is not None:
+            from mskd.data.encode import encode_clips
+
+            clips = encode_clips(net, data, split, 1, samples, seed)
+            x, described, steps = clips.x, clips.describe(), None
+        message, ok = verify_net(spec, samples=samples, input=x, steps=steps, seed=seed,
+                                 path=net, described=described)
         typer.echo(message)
         if not ok:
             raise typer.Exit(1)
@@ -163,3 +272,10 @@ def register(app: typer.Typer) -> None:
     from mskd.deploy.profile_cli import register_profile
 
     register_profile(app)
+
+
+def _choice(values: tuple[str, ...]):
+    """A click choice, so ``--help`` shows the values and a wrong one is refused."""
+    import click
+
+    return click.Choice(values)

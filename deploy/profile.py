@@ -33,7 +33,9 @@ from mskd.record import REGISTERS
 @dataclass(frozen=True)
 class ProfileResult:
     """Everything a report needs. ``raster[layer]`` is sample 0's messages ``[T, neurons]``
-    (1 where a spike or a non-zero payload was sent)."""
+    (1 where a spike or a non-zero payload was sent); ``output_v`` is sample 0's voltage
+    ``[T, neurons]`` of the last layer (None when it has no ``v``): the readout of a
+    network whose output layer never spikes."""
 
     hw: object
     mapping: CoreMapping
@@ -45,6 +47,7 @@ class ProfileResult:
     neurobench: dict | None = None
     sensitivity: list | None = None
     widths: list | None = None  # mskd.deploy.ranges.width_report over every batch
+    output_v: np.ndarray | None = None
 
 
 def _batches(spec, inputs, batch_size: int, steps: int | None) -> Iterator[torch.Tensor]:
@@ -67,7 +70,7 @@ def profile_run(spec, inputs, hw, *, steps: int | None = None, input_step_s: flo
     """
     mapping = map_network(spec, hw, max_chips=max_chips, skip_zero=skip_zero)
     sim = Simulator(spec)
-    parts, raster, done, widths = [], {}, 0, {}
+    parts, raster, done, widths, output_v = [], {}, 0, {}, None
     for chunk in _batches(spec, inputs, batch_size, steps):
         _, rec = sim.run(chunk.transpose(0, 1), record=REGISTERS)
         for row in width_report(rec):  # the widest value of every batch
@@ -79,6 +82,9 @@ def profile_run(spec, inputs, hw, *, steps: int | None = None, input_step_s: flo
         if not raster:
             raster = {k: (s[:, 0] != 0).reshape(s.shape[0], -1).to(torch.uint8).numpy()
                       for k, s in rec.spikes.items()}
+            last = rec.layers[-1].name
+            if rec.v is not None and last in rec.v:
+                output_v = rec.v[last][:, 0].reshape(rec.steps, -1).numpy()
         done += chunk.shape[1]
         if progress:
             progress(done)
@@ -88,31 +94,25 @@ def profile_run(spec, inputs, hw, *, steps: int | None = None, input_step_s: flo
     return ProfileResult(hw, mapping, counts, energy(counts, hw),
                          latency(counts, hw, input_step_s), raster, input_step_s,
                          neurobench_metrics(spec, counts), sensitivity(counts, hw),
-                         list(widths.values()))
+                         list(widths.values()), output_v)
 
 
-def dataset_inputs(net_path, data_dir, batch_size: int = 16, limit: int | None = None):
+def dataset_inputs(net_path, data_dir, batch_size: int = 16, limit: int | None = None,
+                   labels: list | None = None):
     """``(batches, n, encoding)``: an iterator of bias-mantissa batches ``[b, T, 1, H, W]``
-    over the first ``n`` clips of a dataset's test split, encoded as the ``.net`` file's
-    ``mskd_encoding`` attribute (written by the converter) says.
+    over the first ``n`` clips of a dataset's test split (view 0), encoded as the ``.net``
+    file's ``mskd_encoding`` attribute (written by the converter) says
+    (:func:`mskd.data.encode.iter_encoded`). The clips' labels are appended to ``labels``
+    as the batches are drawn.
     """
-    from mskd.data.see import SEEDataset
-    from mskd.encoding import encode_frames, read_encoding
+    from mskd.data.encode import iter_encoded
 
-    try:
-        enc = read_encoding(net_path)
-    except NetError as exc:
-        raise NetError(f"{exc}; without an encoding pass --input X.npy instead of --data") \
-            from None
-    ds = SEEDataset(data_dir, split="test", clip=enc.clip, size=enc.size, train=False,
-                    dense=enc.dense)
-    n = len(ds) if limit is None else min(limit, len(ds))
-    if n == 0:
-        raise NetError(f"{data_dir}: the test split is empty")
+    batches, n, enc = iter_encoded(net_path, data_dir, "test", 1, limit, 0, batch_size)
 
-    def batches() -> Iterator[torch.Tensor]:
-        for start in range(0, n, batch_size):
-            idx = range(start, min(start + batch_size, n))
-            yield encode_frames(torch.stack([torch.as_tensor(ds[i][0]) for i in idx]), enc)
+    def xs() -> Iterator[torch.Tensor]:
+        for x, y, _ in batches:
+            if labels is not None:
+                labels.extend(int(v) for v in y)
+            yield x
 
-    return batches(), n, enc
+    return xs(), n, enc

@@ -6,9 +6,9 @@ Writes ``report.json``, ``report.md`` and the PNGs of :mod:`mskd.deploy.plots` i
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-import numpy as np
 import typer
 
 from mskd.config import config_option
@@ -46,14 +46,15 @@ def _encoding_or_none(net: Path):
 
 
 def _load_inputs(net: Path, data: Path | None, inputs: Path | None, limit: int | None,
-                 batch_size: int):
-    """``(inputs, n, encoding or None, description)``."""
+                 batch_size: int, labels: list):
+    """``(inputs, n, encoding or None, description)``; dataset labels go into ``labels``."""
+    import numpy as np
     from mskd.deploy.profile import dataset_inputs
 
     if (data is None) == (inputs is None):
         raise ConfigError("give exactly one of --data DIR or --input X.npy")
     if data is not None:
-        batches, n, enc = dataset_inputs(net, data, batch_size, limit)
+        batches, n, enc = dataset_inputs(net, data, batch_size, limit, labels)
         return batches, n, enc, f"{data} (test split, {n} clips)"
     try:
         x = np.load(inputs, allow_pickle=False)
@@ -64,12 +65,34 @@ def _load_inputs(net: Path, data: Path | None, inputs: Path | None, limit: int |
 
 
 def _progress(total: int):
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     bar = Progress("[progress.description]{task.description}", BarColumn(),
-                   MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+                   MofNCompleteColumn(), TimeElapsedColumn(), transient=True,
+                   console=Console(stderr=True))
     task = bar.add_task("simulating", total=total)
     return bar, lambda done: bar.update(task, completed=done)
+
+
+def raster_sample(result, enc, labels: list) -> dict | None:
+    """What sample 0 of the raster is: its true class (when the inputs came from a dataset)
+    and the class the network's readout picks, plus the frame timing, from the encoding."""
+    if enc is None:
+        return None
+    import torch
+
+    from mskd.encoding import decode_readout
+
+    sample = {"steps_per_frame": enc.steps_per_frame, "latency": enc.latency,
+              "n_frames": enc.n_frames, "readout_layer": enc.readout_layer}
+    if labels:
+        sample["true"] = enc.classes[labels[0]]
+    v = result.output_v
+    if v is not None and v.shape[0] == enc.steps and v.shape[1] == len(enc.classes):
+        logits = decode_readout(torch.as_tensor(v).unsqueeze(1), enc)
+        sample["predicted"] = enc.classes[int(logits.argmax(-1)[0])]
+    return sample
 
 
 def profile_command(net: Path, data: Path | None = None, inputs: Path | None = None,
@@ -89,11 +112,13 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
     from mskd.fsio import write_json, write_text
     from mskd.netx_io import read_netx
 
+    start = time.perf_counter()
     spec, hw = read_netx(net, **(read or {})), load_profile(profile)
     if hw.kind != "neuromorphic":
         raise ConfigError(f"--profile {profile}: kind '{hw.kind}' cannot run an SNN "
                           "(use loihi1, loihi2 or a neuromorphic PATH.toml)")
-    x, n, enc, described = _load_inputs(net, data, inputs, limit, batch_size)
+    labels: list[int] = []
+    x, n, enc, described = _load_inputs(net, data, inputs, limit, batch_size, labels)
     spf = steps_per_frame or (enc.steps_per_frame if enc is not None else None)
     input_step_s = None if spf is None else frame_ms / MS_PER_S / spf
     bar, tick = _progress(n)
@@ -103,10 +128,12 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
                              skip_zero=skip_zero_weights, progress=tick)
     rep = build_report(result, network=str(net), inputs=described,
                        ann_profile=load_profile(ann_profile), macs=parse_macs(macs or []),
-                       step_budget=step_budget)
+                       step_budget=step_budget, sample=raster_sample(result, enc, labels),
+                       wall_seconds=time.perf_counter() - start)
     write_json(out / "report.json", rep)
     write_text(out / "report.md", render_markdown(rep))
-    write_plots(rep, result.raster, out)
+    write_plots(rep, result.raster, out, result.output_v,
+                None if enc is None else enc.classes)
     if verbose:
         _print_summary(rep, out)
     return rep
@@ -138,17 +165,20 @@ def register_profile(app: typer.Typer) -> None:
         net: Path = typer.Argument(..., help="netx HDF5 network (.net)."),
         data: Path = typer.Option(None, "--data", help="Dataset root: profile its test split."),
         inputs: Path = typer.Option(None, "--input", help="Simulator inputs .npy [B,T,*shape]."),
-        hw: str = typer.Option("loihi2", "--profile", help="loihi1, loihi2 or PATH.toml."),
+        hw: str = typer.Option("loihi2", "--profile", metavar="[loihi1|loihi2|PATH.toml]",
+                               help="Hardware profile: a shipped one or your own TOML."),
         steps: int = typer.Option(None, "--steps", help="Steps for [B,*shape] inputs."),
         steps_per_frame: int = typer.Option(None, "--steps-per-frame",
                                             help="Steps per frame (default: the encoding's)."),
         frame_ms: float = typer.Option(33.0, "--frame-ms", help="Input time per frame, ms."),
         out: Path = typer.Option(..., "--out", help="Report folder."),
-        batch_size: int = typer.Option(16, "--batch-size", min=1),
+        batch_size: int = typer.Option(16, "--batch-size", min=1,
+                                       help="Samples simulated at a time."),
         limit: int = typer.Option(None, "--limit", min=1, help="Profile only N samples."),
         max_chips: int = typer.Option(None, "--max-chips", min=1, help="Fail above N chips."),
         macs: list[str] = typer.Option(None, "--macs", help="NAME=COUNT ANN MACs (repeat)."),
-        ann: str = typer.Option("ann-45nm", "--ann-profile", help="ANN energy profile."),
+        ann: str = typer.Option("ann-45nm", "--ann-profile", metavar="[ann-45nm|PATH.toml]",
+                                help="ANN energy profile for the comparison."),
         skip_zero: bool = typer.Option(False, "--skip-zero-weights",
                                        help="Zero weights store/cost nothing."),
         step_budget: int = typer.Option(None, "--step-budget", min=1,

@@ -46,18 +46,35 @@ class Latency:
         return dict(self.__dict__, assumed=list(self.assumed))
 
 
+def core_times_ns(lc, profile) -> np.ndarray:
+    """``[T, B, cores]`` busy time of each core of one layer's counts, in ns."""
+    tq = profile.time
+    neurons = np.asarray(lc.core_neurons)
+    synop = tq["synop_graded" if lc.synop_kind == "mac" else "synop"]
+    return (lc.core_synops * synop.value
+            + lc.core_active * tq["neuron_update_active"].value
+            + (neurons - lc.core_active) * tq["neuron_update_inactive"].value)
+
+
 def step_times_ns(counts: Counts, profile) -> np.ndarray:
     """``[T, B]`` time of every step of every sample, in ns."""
-    tq = profile.time
     worst = np.zeros((counts.steps, counts.batch))
     for lc in counts.layers:
-        neurons = np.asarray(lc.core_neurons)
-        synop = tq["synop_graded" if lc.synop_kind == "mac" else "synop"]
-        core = (lc.core_synops * synop.value
-                + lc.core_active * tq["neuron_update_active"].value
-                + (neurons - lc.core_active) * tq["neuron_update_inactive"].value)
-        worst = np.maximum(worst, core.max(-1))
-    return worst + tq["barrier_sync"].value
+        worst = np.maximum(worst, core_times_ns(lc, profile).max(-1))
+    return worst + profile.time["barrier_sync"].value
+
+
+def critical_layers(counts: Counts, profile) -> list[dict]:
+    """Why a step takes as long as it does, per layer: its cores, the most neurons one of
+    them holds, its slowest core's mean busy time per step (ns), and the share of steps in
+    which that core is the slowest of the chip (the one that sets the step time)."""
+    per = np.stack([core_times_ns(lc, profile).max(-1) for lc in counts.layers])  # [L, T, B]
+    which = per.argmax(0)
+    return [{"layer": lc.name, "cores": len(lc.core_neurons),
+             "max_core_neurons": int(max(lc.core_neurons)),
+             "slowest_core_ns_mean": float(per[k].mean()),
+             "critical_share": float((which == k).mean())}
+            for k, lc in enumerate(counts.layers)]
 
 
 def latency(counts: Counts, profile, input_step_s: float | None = None) -> Latency:

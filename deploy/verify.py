@@ -53,12 +53,13 @@ DELTA_NOTE = ("note: netx's Network.inp does not compile for an SDNN (Delta) inp
 
 def verify_net(net, samples: int = 2, input=None, steps: int | None = 8,
                seed: int = 0, reset_interval: int | None = None,
-               path=None) -> tuple[str, bool]:
+               path=None, described: str | None = None) -> tuple[str, bool]:
     """Run both backends with every register recorded; return (verdict, bit-exact?).
 
     ``net`` is a path or a :class:`NetSpec`; with ``path`` (the file ``net`` was read
-    from), Lava reads that file itself. The verdict says what inputs were used and, for a
-    Delta input layer, how Lava was fed.
+    from), Lava reads that file itself. The verdict says what inputs were used
+    (``described``, when the caller knows better than 'the given input', e.g. '2 test
+    clips of data/see ...') and, for a Delta input layer, how Lava was fed.
     """
     from mskd.deploy import lava_backend, sim
 
@@ -70,7 +71,7 @@ def verify_net(net, samples: int = 2, input=None, steps: int | None = 8,
     else:
         x = np.asarray(input)
         steps = steps if x.ndim == len(spec.input_shape) + 1 else None
-        used = f"{describe_inputs(spec, x, False)} from the given input"
+        used = described or f"{describe_inputs(spec, x, False)} from the given input"
     record = REGISTERS
     _, rec_sim = sim.run(spec, x, record, steps=steps, reset_interval=reset_interval)
     _, rec_lava = lava_backend.run(spec, x, record, steps=steps,

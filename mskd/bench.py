@@ -11,7 +11,9 @@ Writes ``bench.json`` and ``bench.md`` into ``--out``:
 * energy per inference: the student on the Loihi profiles vs the teacher and the student
   as ANNs on the 45 nm profile.
 
-Stages are cached under ``--out`` like ``mskd demo`` (hash-keyed, resumable).
+Stages are cached under ``--out`` like ``mskd demo`` (the same stage definitions,
+:mod:`mskd.demo_stages`, keyed by the options that reach them and the content of what they
+read; resumable).
 """
 
 from __future__ import annotations
@@ -22,35 +24,52 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from rich.console import Console
-
-from mskd.fsio import write_json, write_text
-from mskd.pipeline import (
+from mskd.demo_stages import (
+    CONVERT,
+    DATA,
+    NET_NAME,
+    PROFILE,
     PROFILES,
-    DemoOptions,
-    _check_writable,
-    _convert_stage,
-    _data_stage,
-    _key_of,
-    _models,
-    _profile_stage,
-    encoded_test_clips,
+    STUDENT,
+    TEACHER,
+    StageContext,
+    StageDef,
+    run_stage,
 )
+from mskd.fsio import write_json, write_text
+from mskd.pipeline import DemoOptions, _check_writable
 from mskd.stages import StageRunner
-from mskd.summary import PJ_PER_UJ, machine
+
+PJ_PER_UJ = 1e6
 
 
-def _evaluate(runner: StageRunner, name: str, ckpt: Path, data: Path, views: int) -> dict:
+def _eval_model(tmp: Path, ctx: StageContext) -> None:
     from mskd.train.evaluate import evaluate
 
-    def fn(tmp: Path) -> None:
-        res = evaluate(ckpt, str(data), views=views)
-        log = json.loads((ckpt.parent / "log.json").read_text())
-        res["epoch_seconds"] = statistics.fmean(h["seconds"] for h in log)
-        write_json(tmp / "eval.json", res)
+    ckpt = ctx.ckpt("model")
+    res = evaluate(ckpt, str(ctx.data), views=ctx.o.eval_views)
+    log = json.loads((ckpt.parent / "log.json").read_text())
+    res["epoch_seconds"] = statistics.fmean(h["seconds"] for h in log)
+    write_json(tmp / "eval.json", res)
 
-    key = {"ckpt": _key_of(ckpt.parent), "views": views}
-    return json.loads((runner.run(name, key, fn) / "eval.json").read_text())
+
+#: One model's evaluation (WAR/UAR and its mean epoch time).
+EVAL_MODEL = StageDef("eval-model", ("eval_views",), ("data", "model"), _eval_model)
+
+
+def _evaluate(runner: StageRunner, o, name: str, model_stage: str) -> dict:
+    folder = run_stage(runner, EVAL_MODEL, o, {"model": model_stage}, name=name)
+    return json.loads((folder / "eval.json").read_text())
+
+
+def _models(runner: StageRunner, o, seed: int) -> tuple[str, str, str]:
+    """Teacher, alpha=0 student and MSKD student of one training seed: their stage names."""
+    so = replace(o, seed=seed)
+    names = (f"teacher-s{seed}", f"student-a0-s{seed}", f"student-a{o.alpha:g}-s{seed}")
+    run_stage(runner, TEACHER, so, name=names[0])
+    run_stage(runner, STUDENT, replace(so, alpha=0.0), name=names[1])
+    run_stage(runner, STUDENT, so, {"teacher": names[0]}, name=names[2])
+    return names
 
 
 def _spread(xs: list[float], scale: float = 100.0) -> dict:
@@ -58,19 +77,16 @@ def _spread(xs: list[float], scale: float = 100.0) -> dict:
             "std": statistics.pstdev(xs) * scale if len(xs) > 1 else 0.0, "n": len(xs)}
 
 
-def _accuracy(runner: StageRunner, o: DemoOptions, data: Path, seeds: list[int]):
+def _accuracy(runner: StageRunner, o: DemoOptions, seeds: list[int]):
     rows: dict[str, list[dict]] = {"teacher": [], "student alpha=0": [],
                                    f"student MSKD alpha={o.alpha:g}": []}
     first = None
     for seed in seeds:
-        so = replace(o, seed=seed)
-        teacher, (plain, mskd) = _models(runner, so, data, tag=f"-s{seed}",
-                                         alphas=(0.0, o.alpha))
-        first = first or (teacher, mskd)
-        runs = zip(rows, ("teacher", "plain", "mskd"), (teacher, plain, mskd), strict=True)
-        for name, tag, ckpt in runs:
-            rows[name].append(_evaluate(runner, f"eval-{tag}-s{seed}", ckpt, data,
-                                        o.eval_views))
+        stages = _models(runner, o, seed)
+        first = first or (stages[0], stages[2])
+        runs = zip(rows, ("teacher", "plain", "mskd"), stages, strict=True)
+        for name, tag, stage in runs:
+            rows[name].append(_evaluate(runner, o, f"eval-{tag}-s{seed}", stage))
     table = {name: {"war": _spread([r["war"] for r in rs]), "uar": _spread([r["uar"] for r in rs]),
                     "epoch_seconds": _spread([r["epoch_seconds"] for r in rs], 1.0),
                     "war_per_seed": [100 * r["war"] for r in rs]}
@@ -95,9 +111,13 @@ def paired(accuracy: dict, seeds: list[int]) -> dict:
 
 
 def run_bench(o: DemoOptions, seeds: list[int], batch: int = 64, lava_samples: int = 2,
-              console: Console | None = None) -> Path:
+              console=None) -> Path:
     """Run the benchmark into ``o.out``; returns the path of ``bench.md``."""
+    from rich.console import Console
+
+    from mskd.data.encode import encode_clips
     from mskd.deploy.speed import measure
+    from mskd.summary import machine
 
     console = console or Console(stderr=True)
     out = Path(o.out)
@@ -105,14 +125,15 @@ def run_bench(o: DemoOptions, seeds: list[int], batch: int = 64, lava_samples: i
     start = time.perf_counter()
     runner = StageRunner(out, on_event=lambda n, w: console.print(
         f"[bold cyan]{n:>16}[/] {w} ({time.perf_counter() - start:.0f} s)"))
-    data = _data_stage(runner, replace(o, seed=0))
-    accuracy, (teacher, student) = _accuracy(runner, o, data, seeds)
-    net = _convert_stage(runner, o, student, data)
+    data = run_stage(runner, DATA, replace(o, seed=0)) / "see"
+    accuracy, (teacher, student) = _accuracy(runner, o, seeds)
+    net = run_stage(runner, CONVERT, o, {"student": student}) / NET_NAME
     report = net.parent / "report" / "convert_report.json"
     conversion = json.loads(report.read_text())["evaluation"]
     console.print("[bold cyan]           speed[/] simulator vs slayer vs Lava")
-    speed = measure(net, encoded_test_clips(net, data, batch), lava_samples=lava_samples)
-    profile = _profile_stage(runner, o, net, data, teacher, student)
+    speed = measure(net, encode_clips(net, data, "test", limit=batch).x,
+                    lava_samples=lava_samples)
+    profile = run_stage(runner, PROFILE, o, {"teacher": teacher, "student": student})
     energy = {name: json.loads((profile / name / "report.json").read_text())
               for name in PROFILES}
     result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
@@ -182,26 +203,34 @@ def render(r: dict, speed) -> str:
 
 
 def register(app) -> None:
+    """Add ``mskd bench`` to the CLI."""
     import typer
 
     from mskd.config import config_option
+    from mskd.pipeline import DEFAULTS
 
-    d = DemoOptions(out="runs/bench")
+    d = {**DEFAULTS, "out": "runs/bench"}
 
     @app.command("bench", help="Side-by-side benchmark: sim vs Lava vs slayer speed, float vs "
                                "deployed, alpha=0 vs MSKD vs teacher, energy; bench.md/json.")
     def bench(
         config: str = config_option(),
-        out: str = typer.Option(d.out, help="Output folder (stages resume here)."),
+        out: str = typer.Option(d["out"], help="Output folder (stages resume here)."),
         seeds: str = typer.Option("0,1,2", help="Training seeds, comma-separated."),
-        subjects: int = typer.Option(d.subjects), size: int = typer.Option(d.size),
-        teacher_epochs: int = typer.Option(d.teacher_epochs),
-        student_epochs: int = typer.Option(d.student_epochs),
-        alpha: float = typer.Option(d.alpha), tau: float = typer.Option(d.tau),
-        eval_views: int = typer.Option(d.eval_views),
-        batch: int = typer.Option(64, help="Simulator/slayer batch for the speed test."),
-        lava_samples: int = typer.Option(2, help="Clips run through Lava."),
-        profile_clips: int = typer.Option(d.profile_clips),
+        subjects: int = typer.Option(d["subjects"], min=1, help="Synthetic subjects."),
+        size: int = typer.Option(d["size"], min=1, help="Training input side, pixels."),
+        teacher_epochs: int = typer.Option(d["teacher_epochs"], min=1,
+                                           help="Teacher training epochs."),
+        student_epochs: int = typer.Option(d["student_epochs"], min=1,
+                                           help="Student training epochs."),
+        alpha: float = typer.Option(d["alpha"], help="MSKD weight of the distilled student."),
+        tau: float = typer.Option(d["tau"], help="HCKD softmax temperature."),
+        eval_views: int = typer.Option(d["eval_views"], min=1,
+                                       help="Seeded clip views per test sequence."),
+        batch: int = typer.Option(64, min=1, help="Simulator/slayer batch for the speed test."),
+        lava_samples: int = typer.Option(2, min=0, help="Clips run through Lava."),
+        profile_clips: int = typer.Option(d["profile_clips"], min=1,
+                                          help="Test clips profiled."),
     ) -> None:
         from mskd.errors import ConfigError
 

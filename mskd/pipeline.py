@@ -1,26 +1,22 @@
 """``mskd demo``: from nothing to a deployed, verified, profiled student in one command.
 
-Stages, each a folder under ``--out`` written atomically and keyed by a hash of its inputs
-and settings (:mod:`mskd.stages`): ``data`` (synthetic SEE-layout set) -> ``teacher`` ->
-``student`` (MSKD) -> ``convert`` (netx HDF5 + quantization/mapping report, float vs
-deployed accuracy on the test split with the simulator) -> ``verify`` (simulator vs Lava on
-a few samples) -> ``profile`` (Loihi 1 and Loihi 2) -> ``summary.md`` with the plots.
-Re-running skips unchanged stages (``--force`` re-runs them); training resumes from its
-last epoch checkpoint after an interruption; a failing stage keeps earlier results.
+Stages (:data:`mskd.demo_stages.DEMO_STAGES`), each a folder under ``--out`` written
+atomically and keyed by the options that reach it and the content of what it reads:
+``data`` (synthetic SEE-layout set) -> ``teacher`` -> ``student`` (MSKD) -> ``eval`` ->
+``convert`` (netx HDF5 + quantization/mapping report, float vs deployed accuracy on the
+test split with the simulator) -> ``verify`` (simulator vs Lava on test clips) ->
+``profile`` (Loihi 1 and Loihi 2) -> ``summary.md`` with the plots, and a few lines in the
+terminal. Re-running skips unchanged stages (``--force`` re-runs them); training resumes
+from its last epoch checkpoint after an interruption; a failing stage keeps earlier results.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from rich.console import Console
-
 from mskd.errors import ConfigError
-from mskd.stages import StageRunner
 
 PROFILES = ("loihi1", "loihi2")
 
@@ -47,10 +43,22 @@ class DemoOptions:
     def __post_init__(self) -> None:
         if not 0.0 <= self.alpha <= 1.0:
             raise ConfigError(f"--alpha {self.alpha} must be in [0, 1]")
+        if self.tau <= 0:
+            raise ConfigError(f"--tau {self.tau} must be > 0")
         for name in ("subjects", "teacher_epochs", "student_epochs", "eval_views",
-                     "verify_samples", "profile_clips"):
+                     "verify_samples", "profile_clips", "size", "synth_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+        from mskd.data.clips import ClipSpec
+        from mskd.data.synth import SynthSettings
+
+        try:
+            span, longest = ClipSpec.parse(self.clip).span, SynthSettings.max_length
+        except ValueError as exc:
+            raise ConfigError(f"--clip: {exc}") from None
+        if span > longest:  # refused now, not after the data stage
+            raise ConfigError(f"--clip {self.clip} spans {span} frames but the synthetic "
+                              f"sequences have at most {longest}")
         self.augment_dict()  # validates
 
     def augment_dict(self) -> dict:
@@ -59,161 +67,25 @@ class DemoOptions:
         return augment_options(self.augment)
 
 
-def _key_of(stage_dir: Path) -> str:
-    return json.loads((stage_dir / "stage.json").read_text())["key_sha256"]
+#: Defaults without building the dataclass (its validation imports torch; --help must not).
+DEFAULTS = {f.name: f.default for f in fields(DemoOptions)}
 
 
-def _copy_tree(src: Path, dst: Path) -> None:
-    for item in src.iterdir():
-        target = dst / item.name
-        if item.is_dir():
-            shutil.copytree(item, target)
-        else:
-            shutil.copy2(item, target)
+def run_stages(runner, o: DemoOptions, stages=None) -> dict[str, Path]:
+    """Run (or skip) every demo stage in order; returns ``{stage: folder}``."""
+    from mskd.demo_stages import DEMO_STAGES, run_stage
+
+    return {s.name: run_stage(runner, s, o) for s in (stages or DEMO_STAGES)}
 
 
-def _train_stage(runner: StageRunner, name: str, key: dict, **train_kw) -> Path:
-    """Train into a stable work folder (so a killed run resumes), then publish the stage."""
-    from mskd.stages import key_digest, versioned
-    from mskd.train.loop import train
-    from mskd.train.options import TrainOptions
+def run_demo(o: DemoOptions, force: bool = False, console=None, echo=print) -> Path:
+    """Run every stage under ``o.out`` (progress on ``console``, stderr by default), write
+    ``summary.md``, and ``echo`` the closing lines (accuracy, exactness, cost, the summary
+    path); returns the summary path."""
+    from rich.console import Console
 
-    # the work folder outlives an interrupted run; keyed like the stage (version included)
-    work = runner.out / ".work" / f"{name}-{key_digest(versioned(key))[:12]}"
-
-    if runner.force and work.exists():
-        shutil.rmtree(work)  # --force retrains from scratch
-
-    def fn(tmp: Path) -> None:
-        ckpt_exists = any(work.glob("*.safetensors")) if work.exists() else False
-        opts = TrainOptions(out=str(work), resume=ckpt_exists, **train_kw)
-        train(opts, progress=True)
-        _copy_tree(work, tmp)
-
-    return runner.run(name, key, fn)
-
-
-def _data_stage(runner: StageRunner, o: DemoOptions) -> Path:
-    from mskd.data.synth import synthesize
-
-    key = {"subjects": o.subjects, "seed": o.seed, "size": o.synth_size}
-    return runner.run("data", key, lambda tmp: synthesize(
-        tmp / "see", subjects=o.subjects, seed=o.seed, size=o.synth_size, workers=2,
-        progress=True)) / "see"
-
-
-def _models(runner: StageRunner, o: DemoOptions, data: Path, tag: str = "",
-            alphas: tuple[float, ...] | None = None) -> tuple[Path, list[Path]]:
-    """Train the teacher and one student per alpha (default: ``o.alpha``); stage names end
-    in ``tag``. Returns the checkpoint paths."""
-    from mskd.train.loop import CKPT_NAME
-
-    common = {"data": str(data), "seed": o.seed, "clip": o.clip, "size": o.size,
-              "augment": o.augment_dict()}
-    t_key = {"data": _key_of(data.parent), "epochs": o.teacher_epochs, **common}
-    teacher = _train_stage(runner, f"teacher{tag}", t_key, kind="teacher",
-                           epochs=o.teacher_epochs, **common) / CKPT_NAME
-    students = []
-    for alpha in alphas or (o.alpha,):
-        kd = {"alpha": alpha, "tau": o.tau, **({"teacher": str(teacher)} if alpha > 0 else {})}
-        s_key = {"teacher": _key_of(teacher.parent) if alpha > 0 else None,
-                 "epochs": o.student_epochs, **kd, **common}
-        name = f"student{tag}" if alphas is None else f"student-a{alpha:g}{tag}"
-        students.append(_train_stage(runner, name, s_key, kind="student",
-                                     epochs=o.student_epochs, **kd, **common) / CKPT_NAME)
-    return teacher, students
-
-
-def _eval_stage(runner: StageRunner, o: DemoOptions, teacher: Path, student: Path,
-                data: Path) -> dict:
-    from mskd.fsio import write_json
-    from mskd.train.evaluate import evaluate
-
-    key = {"teacher": _key_of(teacher.parent), "student": _key_of(student.parent),
-           "views": o.eval_views}
-
-    def fn(tmp: Path) -> None:
-        write_json(tmp / "eval.json", {
-            name: evaluate(ckpt, str(data), views=o.eval_views, seed=o.seed)
-            for name, ckpt in (("teacher", teacher), ("student", student))})
-
-    return json.loads((runner.run("eval", key, fn) / "eval.json").read_text())
-
-
-def _convert_stage(runner: StageRunner, o: DemoOptions, student: Path, data: Path) -> Path:
-    from mskd.convert.pipeline import ConvertOptions, convert_checkpoint
-
-    key = {"student": _key_of(student.parent), "views": o.eval_views}
-
-    def fn(tmp: Path) -> None:
-        opts = ConvertOptions(eval=str(data), views=o.eval_views, report=str(tmp / "report"),
-                              onnx=str(tmp / "onnx"), nir=str(tmp / "student.nir"))
-        convert_checkpoint(student, tmp / "student.net", opts)
-
-    return runner.run("convert", key, fn) / "student.net"
-
-
-def _verify_stage(runner: StageRunner, o: DemoOptions, net: Path, data: Path) -> Path:
-    key = {"net": _key_of(net.parent), "samples": o.verify_samples}
-
-    def fn(tmp: Path) -> None:
-        from mskd.deploy.verify import verify_net
-        from mskd.fsio import write_json
-
-        x = encoded_test_clips(net, data, o.verify_samples, o.seed)
-        verdict, exact = verify_net(net, input=x)
-        write_json(tmp / "verify.json", {"bit_exact": exact, "verdict": verdict,
-                                         "samples": int(x.shape[0]), "steps": int(x.shape[1])})
-
-    return runner.run("verify", key, fn) / "verify.json"
-
-
-def encoded_test_clips(net: Path, data: Path, samples: int, seed: int = 0):
-    """The first ``samples`` test clips of ``data`` encoded as ``net``'s input (numpy)."""
-    import torch
-
-    from mskd.data.see import SEEDataset
-    from mskd.encoding import encode_frames, read_encoding
-
-    enc = read_encoding(net)
-    ds = SEEDataset(data, "test", clip=enc.clip, size=enc.size, train=False, seed=seed,
-                    dense=enc.dense)
-    frames = torch.stack([ds[i][0] for i in range(min(samples, len(ds)))])
-    return encode_frames(frames, enc).numpy()
-
-
-def _profile_stage(runner: StageRunner, o: DemoOptions, net: Path, data: Path,
-                   teacher: Path, student: Path) -> Path:
-    from mskd.deploy.profile_cli import profile_command
-
-    key = {"net": _key_of(net.parent), "clips": o.profile_clips, "profiles": PROFILES}
-    macs = _ann_macs(teacher, student, o.clip)
-
-    def fn(tmp: Path) -> None:
-        for name in PROFILES:
-            profile_command(net, data=data, profile=name, out=tmp / name,
-                            limit=o.profile_clips, macs=[f"{k}={v}" for k, v in macs.items()],
-                            verbose=False)
-
-    return runner.run("profile", key, fn)
-
-
-def _ann_macs(teacher: Path, student: Path, clip: str) -> dict[str, int]:
-    """MACs per clip of the teacher and the student run as ANNs: one pass per clip frame
-    (the summary's MACs are per time step), plus the teacher's spatial branch once."""
-    from mskd.data.clips import ClipSpec
-    from mskd.train.models import load_model
-    from mskd.train.summary import summarize
-
-    n = ClipSpec.parse(clip).n
-    t, s = summarize(load_model(teacher)), summarize(load_model(student))
-    return {"teacher-ann": int(t["macs"] * n + t.get("spatial_macs_per_clip", 0)),
-            "student-ann": int(s["macs"] * n)}
-
-
-def run_demo(o: DemoOptions, force: bool = False, console: Console | None = None) -> Path:
-    """Run every stage under ``o.out`` and write ``summary.md``; returns the summary path."""
-    from mskd.summary import write_summary
+    from mskd.stages import StageRunner
+    from mskd.summary import closing_lines, write_summary
 
     console = console or Console(stderr=True)
     out = Path(o.out)
@@ -224,16 +96,11 @@ def run_demo(o: DemoOptions, force: bool = False, console: Console | None = None
         console.print(f"[bold cyan]{name:>8}[/] {what} ({time.perf_counter() - start:.0f} s)")
 
     runner = StageRunner(out, force=force, on_event=event)
-    data = _data_stage(runner, o)
-    teacher, (student,) = _models(runner, o, data)
-    evals = _eval_stage(runner, o, teacher, student, data)
-    net = _convert_stage(runner, o, student, data)
-    verify = _verify_stage(runner, o, net, data)
-    profile = _profile_stage(runner, o, net, data, teacher, student)
-    summary = write_summary(out, asdict(o), teacher=teacher, student=student, net=net,
-                            verify=verify, profile=profile, data=data,
-                            evals=evals, seconds=time.perf_counter() - start)
-    console.print(f"[bold green]done[/] in {time.perf_counter() - start:.0f} s: {summary}")
+    folders = run_stages(runner, o)
+    summary = write_summary(out, asdict(o), folders, invocation_seconds=time.perf_counter()
+                            - start, skipped=runner.skipped)
+    for line in closing_lines(folders, summary, time.perf_counter() - start, runner.skipped):
+        echo(line)
     return summary
 
 
@@ -248,32 +115,40 @@ def _check_writable(out: Path) -> None:
 
 
 def register(app) -> None:
-    """Add ``mskd demo`` and ``mskd bench`` to the CLI."""
+    """Add ``mskd demo`` to the CLI (``mskd.cli`` mounts it, and ``mskd bench`` beside it)."""
     import typer
 
     from mskd.config import config_option
 
-    d = DemoOptions()
+    d = DEFAULTS
 
     @app.command("demo", help="Synthetic data -> teacher -> MSKD student -> netx HDF5 -> "
-                              "simulator accuracy -> Lava check -> Loihi profiles -> summary.md.")
+                              "simulator accuracy -> Lava check -> Loihi profiles -> "
+                              "summary.md (about 4 minutes on 2 cores; cached per stage).")
     def demo(
         config: str = config_option(),
-        out: str = typer.Option(d.out, help="Output folder (stages resume here)."),
-        subjects: int = typer.Option(d.subjects, help="Synthetic subjects."),
-        seed: int = typer.Option(d.seed),
-        synth_size: int = typer.Option(d.synth_size, help="Synthetic image side on disk."),
-        size: int = typer.Option(d.size, help="Training input side."),
-        clip: str = typer.Option(d.clip, help="E<n>-S<s> clip sampling."),
-        teacher_epochs: int = typer.Option(d.teacher_epochs),
-        student_epochs: int = typer.Option(d.student_epochs),
-        augment: str = typer.Option(d.augment, help="Training augmentation: default, none or "
-                                                    "key=value pairs (see mskd train)."),
-        alpha: float = typer.Option(d.alpha, help="MSKD weight in [0, 1]."),
-        tau: float = typer.Option(d.tau, help="HCKD temperature."),
-        eval_views: int = typer.Option(d.eval_views, help="Seeded clip views per test sequence."),
-        verify_samples: int = typer.Option(d.verify_samples, help="Clips checked against Lava."),
-        profile_clips: int = typer.Option(d.profile_clips, help="Test clips profiled."),
+        out: str = typer.Option(d["out"], help="Output folder (stages resume here)."),
+        subjects: int = typer.Option(d["subjects"], min=1, help="Synthetic subjects."),
+        seed: int = typer.Option(d["seed"], help="Seed of the data, training and clip views."),
+        synth_size: int = typer.Option(d["synth_size"], min=1,
+                                       help="Synthetic image side on disk, pixels."),
+        size: int = typer.Option(d["size"], min=1, help="Training input side, pixels."),
+        clip: str = typer.Option(d["clip"], help="Clip sampling E<n>-S<s>: n frames, s "
+                                                 "skipped between them."),
+        teacher_epochs: int = typer.Option(d["teacher_epochs"], min=1,
+                                           help="Teacher training epochs."),
+        student_epochs: int = typer.Option(d["student_epochs"], min=1,
+                                           help="Student training epochs."),
+        augment: str = typer.Option(d["augment"], help="Training augmentation: default, none "
+                                    "or key=value pairs of shift, scale, rotate, gamma."),
+        alpha: float = typer.Option(d["alpha"], help="MSKD weight in [0, 1] (0: no teacher)."),
+        tau: float = typer.Option(d["tau"], help="HCKD softmax temperature."),
+        eval_views: int = typer.Option(d["eval_views"], min=1,
+                                       help="Seeded clip views per test sequence."),
+        verify_samples: int = typer.Option(d["verify_samples"], min=1,
+                                           help="Test clips checked against Lava."),
+        profile_clips: int = typer.Option(d["profile_clips"], min=1,
+                                          help="Test clips profiled."),
         force: bool = typer.Option(False, help="Re-run every stage."),
     ) -> None:
         opts = DemoOptions(out=out, subjects=subjects, seed=seed, synth_size=synth_size,
@@ -281,8 +156,4 @@ def register(app) -> None:
                            student_epochs=student_epochs, augment=augment, alpha=alpha, tau=tau,
                            eval_views=eval_views, verify_samples=verify_samples,
                            profile_clips=profile_clips)
-        print(run_demo(opts, force=force))
-
-    from mskd.bench import register as register_bench
-
-    register_bench(app)
+        run_demo(opts, force=force)

@@ -11,7 +11,6 @@ from mskd.convert.nir_import import convert_nir, nir_to_netspec
 from mskd.convert.quantize import fold_student
 
 from mskd.errors import NetError
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer
 from mskd.netx_io import read_netx
 
 DT = 1e-3
@@ -109,28 +108,39 @@ def test_refused_graph_leaves_no_file(tmp_path):
     assert not (tmp_path / "bad.net").exists()
 
 
-def test_student_nir_round_trip_keeps_the_integer_network(tmp_path):
+def test_student_nir_round_trip_returns_the_same_network(tmp_path):
+    """Export a student, import the file: the same netx layers (the input pair is the
+    bias-driven Input layer again, not an extra 1x1 conv), integers and input encoding."""
+    from mskd.convert.student_io import student_encoding
+    from mskd.train.student import Student
+    from mskd.train.student_config import StudentConfig
+
+    from mskd.encoding import read_encoding
+    from mskd.netspec import specs_equal
+
+    torch.manual_seed(0)
+    s = Student(StudentConfig(size=8, channels=(3, 4), hidden=(6,), n_frames=2))
+    path = export_student_nir(s, tmp_path / "s.nir")
+    want = fold_student(s.quantized())
+    back = nir_to_netspec(nir.read(str(path)), DT).spec
+    assert [type(la) for la in back.layers] == [type(la) for la in want.layers]
+    assert specs_equal(back, want)
+    report = convert_nir(path, tmp_path / "s.net")
+    assert len(report["network"]) == len(want.layers) == 6
+    assert specs_equal(read_netx(tmp_path / "s.net"), want)
+    assert read_encoding(tmp_path / "s.net") == student_encoding(s)
+
+
+def test_a_tagged_input_pair_that_is_not_a_gain_is_refused(tmp_path):
+    from mskd.convert.nir_export import student_graph
     from mskd.train.student import Student
     from mskd.train.student_config import StudentConfig
 
     torch.manual_seed(0)
-    s = Student(StudentConfig(size=8, channels=(3,), hidden=(6,), n_frames=2))
-    path = export_student_nir(s, tmp_path / "s.nir")
-    back = nir_to_netspec(nir.read(str(path)), DT).spec
-    want = fold_student(s.quantized())
-    hist = s.config.input_history
-    assert isinstance(back.layers[1], ConvLayer)
-    assert back.layers[1].weight.shape == (hist, hist, 1, 1)
-    for a, b in zip(back.layers[2:], want.layers[1:], strict=True):
-        assert type(a) is type(b)
-        if isinstance(a, FlattenLayer):
-            continue
-        assert (a.neuron.i_decay, a.neuron.v_decay) == (b.neuron.i_decay, b.neuron.v_decay)
-        if isinstance(a, DenseLayer) and b is want.layers[-1]:
-            ratio = np.abs(a.weight).max() / np.abs(b.weight).max()
-        else:  # same network up to a power-of-two rescale of weights and threshold together
-            ratio = a.neuron.vth_mant / b.neuron.vth_mant
-        assert ratio in (1, 2, 4) and np.array_equal(a.weight, b.weight * int(ratio))
+    g = student_graph(Student(StudentConfig(size=8, channels=(3,), hidden=(6,), n_frames=2)))
+    g.nodes["0_gain"].weight[0, 1] = 5.0  # no longer diagonal
+    with pytest.raises(NetError, match="'0_gain': tagged 'bias_input' but not a 1x1"):
+        nir_to_netspec(g, DT)
 
 
 def test_cli_imports_a_nir_file(tmp_path, capsys):

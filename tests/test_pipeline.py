@@ -25,22 +25,38 @@ def test_demo_end_to_end_then_cached(tmp_path: Path) -> None:
     first = mskd("demo", "--out", str(out), *TINY)
     assert first.returncode == 0, first.stderr[-2000:]
     summary = (out / "summary.md").read_text()
-    assert "bit-exact" in summary
+    assert "bit-exact" in summary and "Versions: mskd" in summary and "lava-dl" in summary
     for section in ("Accuracy on the test split", "Cost on the chip", "loihi1", "loihi2"):
         assert section in summary
-    assert sorted(p.name for p in out.glob("loihi1-*.png"))
+    # the closing lines: accuracy, exactness, cost per profile, the summary path once
+    lines = first.stdout.splitlines()
+    assert lines[0].startswith("deployed MSKD student: WAR") and "bit-exact" in lines[1]
+    assert [ln.split(":")[0] for ln in lines[2:4]] == ["loihi1", "loihi2"]
+    assert all("uJ per inference" in ln and "cores" in ln for ln in lines[2:4])
+    assert (first.stdout + first.stderr).count(str(out / "summary.md")) == 1
+    assert (out / "activity.png").exists() and (out / "loihi1-energy.png").exists()
+    assert (out / "confusion.png").exists() and not (out / "loihi2-activity.png").exists()
     assert json.loads((out / "verify" / "verify.json").read_text())["bit_exact"] is True
+    written = [p for p in out.rglob("*") if p.suffix in (".json", ".md")]
+    assert not [p for p in written if ".partial-" in p.read_text()], "temporary paths"
     stamps = {p: p.stat().st_mtime for p in out.glob("*/stage.json")}
     assert {p.parent.name for p in stamps} >= {"data", "teacher", "student", "eval",
                                               "convert", "verify", "profile"}
+    stage_table = summary[summary.index("## Stages"):summary.index("## Settings")]
     again = mskd("demo", "--out", str(out), *TINY)
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stderr.count("skipped (unchanged)") == 7
     assert all(p.stat().st_mtime == t for p, t in stamps.items())
-    # a changed setting re-runs that stage and the ones after it, not the data
+    resummary = (out / "summary.md").read_text()  # each stage's own wall time, not "2 s"
+    assert resummary[resummary.index("## Stages"):resummary.index("## Settings")] == \
+        stage_table.replace("| ran |", "| reused |")
+    # a changed setting re-runs exactly the stages it reaches
     changed = mskd("demo", "--out", str(out), *TINY[:-2], "--size", "24", "--tau", "3")
     assert changed.returncode == 0, changed.stderr[-2000:]
-    assert "data skipped" in " ".join(changed.stderr.split())
+    text = " ".join(changed.stderr.split())
+    ran = {s for s in ("data", "teacher", "student", "eval", "convert", "verify", "profile")
+           if f"{s} running" in text}
+    assert ran == {"student", "eval", "convert", "verify", "profile"}
     assert (out / "student" / "stage.json").stat().st_mtime > stamps[out / "student" / "stage.json"]
 
 
@@ -75,7 +91,8 @@ def test_training_stage_resumes_from_its_work_folder(tmp_path: Path, monkeypatch
     starts over."""
     import mskd.train.loop as loop
 
-    from mskd.pipeline import _train_stage
+    from mskd.demo_stages import StageContext, train_into
+    from mskd.pipeline import DemoOptions
     from mskd.stages import StageRunner
 
     calls: list[bool] = []
@@ -89,12 +106,23 @@ def test_training_stage_resumes_from_its_work_folder(tmp_path: Path, monkeypatch
         return Path(opts.out, "checkpoint.safetensors")
 
     monkeypatch.setattr(loop, "train", fake_train)
-    kw = {"kind": "teacher", "data": "d", "epochs": 2}
+    o = DemoOptions(out=str(tmp_path), teacher_epochs=2)
+
+    def stage(force: bool = False) -> Path:
+        runner = StageRunner(tmp_path, force=force)
+        ctx = StageContext(o, runner, "teacher", "0123456789abcdef", {"data": tmp_path})
+        return runner.run("teacher", {"k": 1}, lambda tmp: train_into(tmp, ctx, "teacher",
+                                                                      epochs=2))
+
+    stale, other = tmp_path / ".work" / "teacher-aaaaaaaaaaaa", tmp_path / ".work" / "teacher-s1-x"
+    stale.mkdir(parents=True)
+    other.mkdir()
     with pytest.raises(KeyboardInterrupt):
-        _train_stage(StageRunner(tmp_path), "teacher", {"k": 1}, **kw)
+        stage()
     assert not (tmp_path / "teacher").exists()
-    _train_stage(StageRunner(tmp_path), "teacher", {"k": 1}, **kw)
+    assert not stale.exists() and other.exists()  # an old key's work folder, not another stage's
+    stage()
     assert calls == [False, True]
     assert (tmp_path / "teacher" / "checkpoint.safetensors").exists()
-    _train_stage(StageRunner(tmp_path, force=True), "teacher", {"k": 1}, **kw)
+    stage(force=True)
     assert calls == [False, True, False]

@@ -23,6 +23,10 @@ Evaluation never augments.
 (True, True)
 >>> ClipAugment.parse("none").active, ClipAugment.parse("shift=0.1,gamma=0.2") == aug
 (False, True)
+>>> ClipAugment.parse("shfit=0.1")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+mskd.errors.ConfigError: --augment 'shfit=0.1': unknown key(s) 'shfit' (valid: shift, ...)
 """
 
 from __future__ import annotations
@@ -88,8 +92,14 @@ class ClipAugment:
                     raise ValueError
                 out[key.strip()] = float(value)
             except ValueError as exc:
-                raise ConfigError(f"--augment {text!r}: expected 'none' or key=value pairs "
-                                  f"such as shift=0.06,gamma=0.2") from exc
+                raise ConfigError(f"--augment {text!r}: expected 'default', 'none' or "
+                                  f"key=value pairs such as shift=0.06,gamma=0.2") from exc
+        valid = [f.name for f in fields(cls)]
+        unknown = [k for k in out if k not in valid]
+        if unknown:
+            names = ", ".join(map(repr, unknown))
+            raise ConfigError(f"--augment {text!r}: unknown key(s) {names} (valid: "
+                              f"{', '.join(valid)})")
         return cls.from_dict(out)
 
     def _draw(self, seed: int, epoch: int, index: int) -> tuple[torch.Tensor, float]:

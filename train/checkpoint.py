@@ -3,7 +3,9 @@
 Tensors: ``model.<name>`` (weights), ``optim.<param index>.<key>`` (optimizer state) and
 ``rng.torch`` (the CPU generator state, uint8). The safetensors metadata entry ``mskd``
 holds JSON: format version, model kind and config, the training options, the training
-state (last finished epoch, history) and the optimizer's param-group settings. Loading
+state (last finished epoch, history, ``wall_seconds`` of training so far, resumed runs
+included), the optimizer's param-group settings and the toolchain ``versions``
+(:mod:`mskd.provenance`). Loading
 parses JSON and raw tensors only, so it never executes code.
 
 >>> import tempfile, pathlib
@@ -64,8 +66,11 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, optimizer: torch.o
                 tensors[f"optim.{idx}.{key}"] = torch.as_tensor(val).detach().contiguous().clone()
         groups = osd["param_groups"]
     tensors["rng.torch"] = torch.get_rng_state()
+    from mskd.provenance import versions
+
     meta = {"format": FORMAT, "kind": model.kind, "model_config": model.config.to_dict(),
-            "options": options or {}, "state": state, "optim_groups": groups}
+            "options": options or {}, "state": state, "optim_groups": groups,
+            "versions": versions()}
     data = st_save(tensors, metadata={"mskd": json.dumps(meta)})
     return write_bytes(path, data)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import typer
 
 from mskd.config import config_option
@@ -59,11 +60,13 @@ def register(app: typer.Typer) -> None:
     def teacher(
         config: str = config_option(),
         data: str = _DATA, out: str = _OUT,
-        epochs: int = typer.Option(8, help="Epochs."),
-        batch_size: int = typer.Option(16, help="Clips per batch (per process)."),
+        epochs: int = typer.Option(8, min=1, help="Epochs."),
+        batch_size: int = typer.Option(16, min=1, help="Clips per batch (per process)."),
         lr: float = typer.Option(3e-3, help="Adam learning rate (x0.94 per epoch)."),
-        seed: int = typer.Option(0), clip: str = typer.Option("E4-S3", help="E<n>-S<s>."),
-        size: int = typer.Option(32, help="Input side in pixels."),
+        seed: int = typer.Option(0, help="Seed of initialisation, data order and augmentation."),
+        clip: str = typer.Option("E4-S3", help="Clip sampling E<n>-S<s>: n frames, s skipped "
+                                 "between them."),
+        size: int = typer.Option(32, min=1, help="Input side in pixels."),
         channels: str = typer.Option(None, help="Conv widths, e.g. 16,32."),
         hidden: int = typer.Option(None, help="Hidden spiking FC width."),
         resume: bool = typer.Option(False, help="Continue the checkpoint in --out."),
@@ -86,15 +89,21 @@ def register(app: typer.Typer) -> None:
         alpha: float = typer.Option(0.5, help="Distillation weight in [0,1]; 0 = no teacher."),
         tau: float = typer.Option(2.0, help="Softmax temperature of HCKD."),
         kd: str = typer.Option("hckd,tckd", help="Distillation terms (hckd, tckd)."),
-        epochs: int = typer.Option(30), batch_size: int = typer.Option(16),
-        lr: float = typer.Option(3e-3), seed: int = typer.Option(0),
-        clip: str = typer.Option("E4-S3"), size: int = typer.Option(32),
+        epochs: int = typer.Option(30, min=1, help="Epochs."),
+        batch_size: int = typer.Option(16, min=1, help="Clips per batch (per process)."),
+        lr: float = typer.Option(3e-3, help="AdamW learning rate (x0.94 per epoch)."),
+        seed: int = typer.Option(0, help="Seed of initialisation, data order and augmentation."),
+        clip: str = typer.Option("E4-S3", help="Clip sampling E<n>-S<s>: n frames, s skipped "
+                                 "between them."),
+        size: int = typer.Option(32, min=1, help="Input side in pixels."),
         channels: str = typer.Option(None, help="Conv widths, e.g. 8,16."),
         hidden: str = typer.Option(None, help="Hidden dense widths, e.g. 64."),
         steps_per_frame: int = typer.Option(4, help="Steps each frame is held as input "
                                                     "(LIF student)."),
-        resume: bool = typer.Option(False), summary: bool = typer.Option(False),
-        progress: bool = typer.Option(True), threads: int = typer.Option(1),
+        resume: bool = typer.Option(False, help="Continue the checkpoint in --out."),
+        summary: bool = typer.Option(False, help="Print parameters/MACs/synops and exit."),
+        progress: bool = typer.Option(True, help="Show progress bars."),
+        threads: int = typer.Option(1, help="torch threads per process (0: cores/processes)."),
         augment: str = typer.Option("default", help=_AUGMENT_HELP),
         neuron: str = typer.Option("lif", help="lif: CUBA-LIF student on the sampled frames; "
                                                "sdnn: Loihi 2 sigma-delta student reading "
@@ -132,7 +141,8 @@ def register(app: typer.Typer) -> None:
         ckpt: str = typer.Argument(..., help="Teacher or student checkpoint."),
         data: str = _DATA,
         views: int = typer.Option(5, help="Seeded clip views to average (SEEN: 20)."),
-        split: str = typer.Option("test", help="train or test."),
+        split: str = typer.Option("test", click_type=click.Choice(("train", "test")),
+                                  help="Split to evaluate."),
         seed: int = typer.Option(0, help="Seed of the view starts."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
         threads: int = typer.Option(1, help="torch threads."),

@@ -161,12 +161,39 @@ def train(opts: TrainOptions, dataset=None, progress: bool = True) -> Path:
         D.shutdown(ctx)
 
 
+def _load_teacher(opts: TrainOptions):
+    """The distillation teacher, checked before any data is read (a wrong path or kind is
+    a one-line error at once, not after the dataset has been decoded)."""
+    if opts.kind != "student" or opts.alpha == 0:
+        return None
+    teacher = load_model(opts.teacher, kind="teacher")
+    if teacher.config.size != opts.size:
+        raise ConfigError(f"{opts.teacher}: the teacher takes {teacher.config.size} px inputs "
+                          f"but --size is {opts.size}")
+    return teacher
+
+
+def check_clip_span(ds, clip: str, data: str) -> None:
+    """Refuse a clip that spans more frames than every sequence holds (each clip would be
+    the last frame repeated: training would run, silently, on padding)."""
+    records = getattr(ds, "records", None)
+    if not records:
+        return
+    spec, longest = ClipSpec.parse(clip), max(r.length for r in records)
+    if spec.span > longest:
+        raise ConfigError(f"--clip {clip} spans {spec.span} frames but the longest training "
+                          f"sequence of {data} has {longest}: choose fewer frames or a "
+                          "smaller skip")
+
+
 def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> Path:
     _threads(opts, ctx)
     out = Path(opts.out)
     path = out / CKPT_NAME
     if path.exists() and not opts.resume:
         raise ConfigError(f"{path} exists: pass --resume to continue it or choose another --out")
+    wall_start = time.perf_counter()
+    teacher_model = _load_teacher(opts)
     torch.manual_seed(opts.seed)
     ds = dataset if dataset is not None else see_dataset(
         opts.data, "train", opts.clip, opts.size, train=True, seed=opts.seed,
@@ -175,6 +202,7 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
         if not hasattr(ds, "keep_subjects"):
             raise ConfigError("--subject-fraction needs a SEE-layout dataset")
         ds.keep_subjects(opts.subject_fraction)
+    check_clip_span(ds, opts.clip, opts.data)
     augment = ClipAugment.from_dict(opts.augment)
     if augment.active:
         ds = AugmentedClips(ds, augment, opts.seed)
@@ -184,9 +212,11 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
     optimizer = torch.optim.AdamW(model.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     start, history, rng = (_resume(opts, path, model, optimizer)
                            if opts.resume and path.exists() else (0, [], None))
+    wall_before = float(load_checkpoint(path, opts.kind).state.get("wall_seconds", 0.0)) \
+        if start else 0.0  # wall time of the runs this one resumes
     teacher = None
-    if opts.kind == "student" and opts.alpha > 0:
-        teacher = TeacherCache(load_model(opts.teacher, kind="teacher"), kd_positions(opts))
+    if teacher_model is not None:
+        teacher = TeacherCache(teacher_model, kd_positions(opts))
         teacher.warm(ds)
     if rng is not None:  # last, after everything that draws from the RNG while building
         torch.set_rng_state(rng)
@@ -203,7 +233,8 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
         bar.finish(stats)
         history.append(stats)
         if ctx.is_main:
-            state = {"epoch": epoch, "history": history}
+            state = {"epoch": epoch, "history": history,
+                     "wall_seconds": round(wall_before + time.perf_counter() - wall_start, 2)}
             save_checkpoint(path, model, optimizer, state, opts.to_dict())
             _write_logs(out, history)
         D.barrier(ctx)

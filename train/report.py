@@ -57,11 +57,13 @@ def print_eval(result: dict, console: Console | None = None) -> None:
     table.add_row("[bold]all[/]", "", f"[bold]{100 * result['war']:.1f}[/]",
                   f"[bold]{100 * result['uar']:.1f}[/]")
     console.print(table)
-    conf = Table(title="confusion (rows: true class, summed over views)")
-    conf.add_column("true")
-    n = len(result["confusion"])
-    for j in range(n):
-        conf.add_column(str(j), justify="right")
-    for i, row in enumerate(result["confusion"]):
-        conf.add_row(str(i), *[str(v) for v in row])
+    from mskd.convert.student_io import class_names
+
+    conf = Table(title="confusion (rows: true class, columns: predicted, summed over views)")
+    conf.add_column("true \\ predicted")
+    names = class_names(len(result["confusion"]))
+    for name in names:
+        conf.add_column(name, justify="right")
+    for name, row in zip(names, result["confusion"], strict=True):
+        conf.add_row(name, *[str(v) for v in row])
     console.print(conf)

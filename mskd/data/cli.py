@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+import click
 import typer
 
 from mskd.config import config_option
@@ -74,6 +75,32 @@ def info(
         typer.echo(json.dumps(summary, indent=2))
         return
     _print_table(summary)
+
+
+@app.command("encode", help="Encode a dataset's clips as a converted network's input (its "
+                           "stored encoding): the .npy `mskd deploy run --input` takes.")
+def encode(
+    config: str = config_option(),
+    root: Path = typer.Argument(..., help="Dataset folder in the SEE layout."),
+    net: Path = typer.Option(..., "--net", help="Network written by `mskd convert` (its "
+                             "mskd_encoding attribute says how to encode)."),
+    out: Path = typer.Option(..., "--out", help="Output .npy [clip, step, C, H, W] (int16 bias "
+                             "mantissas); <name>.clips.json beside it lists the clips."),
+    split: str = typer.Option("test", "--split", click_type=click.Choice(("train", "test")),
+                              help="Split whose clips are encoded."),
+    views: int = typer.Option(1, "--views", min=1, help="Seeded clip views per sequence."),
+    limit: int = typer.Option(None, "--limit", min=1, help="Encode only the first N clips."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the view starts."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out."),
+) -> None:
+    from mskd.data.encode import encode_clips, save_encoded
+    from mskd.errors import ConfigError
+
+    if out.exists() and not overwrite:
+        raise ConfigError(f"{out} exists: pass --overwrite to replace it")
+    clips = encode_clips(net, root, split, views, limit, seed)
+    path, meta = save_encoded(clips, out)
+    typer.echo(f"wrote {path}: {clips.describe()}, shape {list(clips.x.shape)}; clips in {meta}")
 
 
 def _print_table(summary: dict) -> None:

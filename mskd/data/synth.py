@@ -169,9 +169,10 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         if self.enabled:
+            from rich.console import Console
             from rich.progress import Progress
 
-            self.bar = Progress()
+            self.bar = Progress(console=Console(stderr=True))  # stdout is for results
             self.bar.start()
             self.task = self.bar.add_task("rendering subjects", total=self.total)
         return self
