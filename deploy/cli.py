@@ -17,7 +17,8 @@ import numpy as np
 import typer
 
 from mskd.config import config_option
-from mskd.errors import ConfigError, NetError
+from mskd.errors import ConfigError
+from mskd.limits import MAX_STEPS
 
 INPUT_HELP = ("Input .npy: bias mantissas [B, T, *shape] (or [B, *shape] with --steps) for a "
               "bias-driven input layer, binary spikes [B, T, *shape] otherwise; (C, H, W) "
@@ -25,10 +26,9 @@ INPUT_HELP = ("Input .npy: bias mantissas [B, T, *shape] (or [B, *shape] with --
 
 
 def _load_input(path: Path) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise NetError(f"{path}: cannot read input array ({exc})") from None
+    from mskd.npyio import load_npy
+
+    return load_npy(path)
 
 
 def _record_fields(text: str) -> tuple[str, ...]:
@@ -48,6 +48,10 @@ INPUT_SHAPE_HELP = ("Input shape C,H,W (or N) of a file without an input layer (
 INPUT_BITS_HELP = ("Graded input: payload bits of the messages into the first synapse of a "
                    "network without input neurons (netx's Network(input_message_bits=...)); "
                    "0 = binary spikes.")
+
+
+TIMEOUT_HELP = "Lava: seconds without progress before the run is stopped (default 300)."
+DEVICE_HELP = "cpu | cuda (cuda:N; simulator only)"
 
 
 def read_options(input_shape: str | None, input_message_bits: int) -> dict:
@@ -77,8 +81,10 @@ def _progress_runner(label: str, total: int):
     return bar, (lambda done: bar.update(task, completed=done))
 
 
-def run_backend(backend: str, net, x, record, steps, device):
+def run_backend(backend: str, net, x, record, steps, device, timeout=None, input_path=None):
     """Dispatch to one backend; the CLI's ``run`` and ``verify`` both go through it."""
+    from mskd.deploy.inputs import naming_input
+
     from mskd.netspec import NetSpec
 
     n_layers = sum(1 for la in net.layers if not type(la).__name__ == "FlattenLayer") \
@@ -87,14 +93,16 @@ def run_backend(backend: str, net, x, record, steps, device):
         from mskd.deploy import sim
 
         bar, cb = _progress_runner("sim layers", n_layers)
-        with bar:
+        with bar, naming_input(input_path):
             return sim.run(net, x, record, steps=steps, device=device, progress=cb)
     if backend in ("lava", "loihi2"):
         from mskd.deploy import lava_backend
 
         bar, cb = _progress_runner(f"{backend} samples", int(np.asarray(x).shape[0]))
-        with bar:
-            return lava_backend.run(net, x, record, steps=steps, backend=backend, progress=cb)
+        limit = {} if timeout is None else {"timeout": timeout}
+        with bar, naming_input(input_path):
+            return lava_backend.run(net, x, record, steps=steps, backend=backend, progress=cb,
+                                    **limit)
     raise ConfigError(f"--backend {backend}: choose from sim, lava, loihi2")
 
 
@@ -119,17 +127,20 @@ def register(app: typer.Typer) -> None:
         backend: str = typer.Option("sim", help="sim | lava | loihi2"),
         record: str = typer.Option("", help="Registers to record: u,v (CUBA), sigma,act,"
                                             "residue,error (sigma-delta), or all"),
-        steps: int = typer.Option(None, help="Hold a [B, *shape] input for T steps."),
-        device: str = typer.Option("cpu", help="cpu | cuda (simulator only)"),
+        steps: int = typer.Option(None, min=1, max=MAX_STEPS,
+                                  help="Hold a [B, *shape] input for T steps."),
+        device: str = typer.Option("cpu", help=DEVICE_HELP),
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
-        input_message_bits: int = typer.Option(0, "--input-message-bits",
+        input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
+        timeout: float = typer.Option(None, "--timeout", min=0.001, help=TIMEOUT_HELP),
     ) -> None:
         from mskd.netx_io import read_netx
 
         spec = read_netx(net, **read_options(input_shape, input_message_bits))
         x = _load_input(input)
-        outputs, rec = run_backend(backend, spec, x, _record_fields(record), steps, device)
+        outputs, rec = run_backend(backend, spec, x, _record_fields(record), steps, device,
+                                   timeout, input)
         _save_npz(out, outputs, rec)
         typer.echo(f"{out}: {rec.batch} samples x {rec.steps} steps, "
                    f"{rec.total_spikes()} messages over {len(rec.layers)} layers")
@@ -139,21 +150,27 @@ def register(app: typer.Typer) -> None:
     def verify(
         config: str = config_option(),
         net: Path = typer.Argument(..., help="netx HDF5 network."),
-        samples: int = typer.Option(2, help="Random samples when no --input is given."),
+        samples: int = typer.Option(2, min=1,
+                                    help="Random samples when no --input is given."),
         input: Path = typer.Option(None, "--input", help=INPUT_HELP),
-        steps: int = typer.Option(8, help="Steps of random input (or hold for [B, *shape])."),
-        seed: int = typer.Option(0, help="Seed of the random inputs."),
+        steps: int = typer.Option(8, min=1, max=MAX_STEPS,
+                                  help="Steps of random input (or hold for [B, *shape])."),
+        seed: int = typer.Option(0, min=0, help="Seed of the random inputs."),
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
-        input_message_bits: int = typer.Option(0, "--input-message-bits",
+        input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
+        timeout: float = typer.Option(None, "--timeout", min=0.001, help=TIMEOUT_HELP),
     ) -> None:
+        from mskd.deploy.inputs import naming_input
         from mskd.deploy.verify import verify_net
 
         from mskd.netx_io import read_netx
 
         spec = read_netx(net, **read_options(input_shape, input_message_bits))
-        message, ok = verify_net(spec, samples=samples, input=input and _load_input(input),
-                                 steps=steps, seed=seed, path=net)
+        with naming_input(input):
+            message, ok = verify_net(spec, samples=samples,
+                                     input=input and _load_input(input), steps=steps,
+                                     seed=seed, path=net, timeout=timeout)
         typer.echo(message)
         if not ok:
             raise typer.Exit(1)

@@ -12,6 +12,8 @@ import numpy as np
 from mskd.deploy.diff import first_divergence
 from mskd.deploy.inputs import INPUT_WHAT, input_range
 
+from mskd.errors import InputError
+from mskd.limits import MAX_INPUT_ENTRIES, check_entries
 from mskd.loihi import BIAS_MANT_MAX
 from mskd.netspec import NetSpec
 from mskd.netx_io import read_netx
@@ -25,6 +27,8 @@ def random_inputs(spec: NetSpec, samples: int, steps: int, seed: int) -> np.ndar
     graded payloads across the whole input width (``input_message_bits``)."""
     rng = np.random.default_rng(seed)
     shape = (samples, steps, *spec.input_shape)
+    check_entries(shape, MAX_INPUT_ENTRIES, f"{samples} random samples x {steps} steps",
+                  InputError)
     kind = spec.input_kind
     if kind == "bias":
         return rng.integers(-BIAS_MANT_MAX // 4, BIAS_MANT_MAX + 1, size=shape)
@@ -52,7 +56,7 @@ DELTA_NOTE = ("note: netx's Network.inp does not compile for an SDNN (Delta) inp
 
 def verify_net(net, samples: int = 2, input=None, steps: int | None = 8,
                seed: int = 0, reset_interval: int | None = None,
-               path=None) -> tuple[str, bool]:
+               path=None, timeout: float | None = None) -> tuple[str, bool]:
     """Run both backends with every register recorded; return (verdict, bit-exact?).
 
     ``net`` is a path or a :class:`NetSpec`; with ``path`` (the file ``net`` was read
@@ -72,8 +76,9 @@ def verify_net(net, samples: int = 2, input=None, steps: int | None = 8,
         used = f"{describe_inputs(spec, x, False)} from the given input"
     record = REGISTERS
     _, rec_sim = sim.run(spec, x, record, steps=steps, reset_interval=reset_interval)
+    limit = {} if timeout is None else {"timeout": timeout}
     _, rec_lava = lava_backend.run(spec, x, record, steps=steps,
-                                   reset_interval=reset_interval, path=path)
+                                   reset_interval=reset_interval, path=path, **limit)
     div = first_divergence(rec_sim, rec_lava)
     regs = sorted({r for i in rec_sim.layers for r in i.registers}, key=REGISTERS.index)
     note = f"\n{DELTA_NOTE}" if spec.input_kind == "delta" else ""

@@ -55,3 +55,12 @@ def refuse_unknown_fields(cls: type, data: dict, what: str,
     unknown = set(data) - {f.name for f in fields(cls)}
     if unknown:
         raise error(f"{what}: unknown field(s) {sorted(unknown)}")
+
+
+class BackendError(MskdError):
+    """A backend run failed: Lava stalled, lost a worker process or raised in one."""
+
+
+class InputError(NetError):
+    """Bad input array (``.npy``): unreadable, mis-declared, of a non-numeric dtype, or not in
+    the network's input layout (a NetError too, for callers that catch those)."""
