@@ -79,11 +79,23 @@ def _on_signal(signum: int, _frame) -> None:
     raise _exception(signum)
 
 
+def _quiet_child() -> None:
+    """In a forked helper (a worker pool): leave Ctrl-C to mskd, which stops the helpers;
+    die at once, without a traceback, on the SIGTERM it sends them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def install() -> None:
-    """Route SIGINT, SIGTERM and SIGHUP through :func:`_on_signal` (main thread only)."""
+    """Route SIGINT, SIGTERM and SIGHUP through :func:`_on_signal` (main thread only); forked
+    helper processes get :func:`_quiet_child` (a fork+exec'd program gets the defaults)."""
     _state.update(count=0, shield=0, pending=None)
     for sig in HANDLED:
         signal.signal(sig, _on_signal)
+    if not _state.get("fork_hook"):
+        os.register_at_fork(after_in_child=_quiet_child)
+        _state["fork_hook"] = True
 
 
 def installed() -> bool:
