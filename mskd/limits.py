@@ -34,6 +34,9 @@ MAX_INPUT_ENTRIES = 1 << 26
 MAX_MODEL_PARAMS = 1 << 26
 # Pixels of one image (a dataset frame); SEE frames are 346 x 260, synthetic ones 48 x 48.
 MAX_IMAGE_PIXELS = 4096 * 4096
+# Input side of a model in pixels (SEEN uses 90, SEE frames are 346 x 260) and its layers.
+MAX_SIDE = 1024
+MAX_LAYERS = 32
 # Time steps of one sample (an encoding's clip, --steps).
 MAX_STEPS = 1 << 20
 

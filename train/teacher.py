@@ -27,7 +27,8 @@ import norse.torch as snn
 import torch
 from torch import nn
 
-from mskd.errors import ConfigError, refuse_unknown_fields
+from mskd.errors import ConfigError, refuse_unknown_fields, refuse_wrong_types
+from mskd.limits import MAX_LAYERS, MAX_MODEL_PARAMS, MAX_SIDE
 
 
 @dataclass(frozen=True)
@@ -42,18 +43,41 @@ class TeacherConfig:
     threshold: float = 0.3
 
     def __post_init__(self) -> None:
+        refuse_wrong_types(self, "teacher config")
+        if not 4 <= self.size <= MAX_SIDE or len(self.channels) > MAX_LAYERS or \
+                min(self.channels, default=0) < 1 or self.classes < 2:
+            raise ConfigError(f"teacher: size {self.size} outside 4..{MAX_SIDE}, channels "
+                              f"{self.channels} not 1..{MAX_LAYERS} widths >= 1, or classes "
+                              f"{self.classes} < 2")
         if not self.channels or self.hidden < 1 or self.size < 4:
             raise ConfigError(f"teacher: bad widths {self.channels}/{self.hidden}/{self.size}")
         if not 0.0 <= self.a < 1.0 or self.threshold <= 0:
             raise ConfigError(f"teacher: a={self.a} must be in [0,1), threshold > 0")
+
+        n = self.param_count()
+        if n > MAX_MODEL_PARAMS:
+            raise ConfigError(f"teacher: {n} parameters (size {self.size}, channels "
+                              f"{self.channels}, hidden {self.hidden}, classes {self.classes}) "
+                              f"exceed the limit of {MAX_MODEL_PARAMS}")
+
+    def param_count(self) -> int:
+        """Parameters of the two conv stacks, the FC layer and the readout (not allocated)."""
+        convs, c = 0, 2
+        for out in self.channels:
+            convs, c = convs + out * c * 9 + out, out
+        return 2 * convs + (self.feature_size() + 1) * self.hidden + \
+            (self.hidden + 1) * self.classes
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> TeacherConfig:
+        if not isinstance(data, dict):
+            raise ConfigError(f"teacher config is a {type(data).__name__}, not a table")
         refuse_unknown_fields(cls, data, "teacher config")
-        return cls(**{k: tuple(v) if k == "channels" else v for k, v in data.items()})
+        return cls(**{k: tuple(v) if k == "channels" and isinstance(v, (list, tuple)) else v
+                      for k, v in data.items()})
 
     def feature_size(self) -> int:
         h = self.size
