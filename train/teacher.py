@@ -21,6 +21,7 @@ torch.Size([3, 2, 7])
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import norse.torch as snn
@@ -60,13 +61,22 @@ class TeacherConfig:
                               f"{self.channels}, hidden {self.hidden}, classes {self.classes}) "
                               f"exceed the limit of {MAX_MODEL_PARAMS}")
 
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``state_dict`` names and shapes of :class:`Teacher`, computed, not allocated."""
+        out: dict[str, tuple[int, ...]] = {}
+        for stack in ("spatial", "temporal"):
+            c = 2
+            for i, width in enumerate(self.channels):
+                out[f"{stack}.{i}.weight"], out[f"{stack}.{i}.bias"] = (width, c, 3, 3), (width,)
+                c = width
+        out["fc.weight"], out["fc.bias"] = (self.hidden, self.feature_size()), (self.hidden,)
+        out["readout.weight"] = (self.classes, self.hidden)
+        out["readout.bias"] = (self.classes,)
+        return out
+
     def param_count(self) -> int:
         """Parameters of the two conv stacks, the FC layer and the readout (not allocated)."""
-        convs, c = 0, 2
-        for out in self.channels:
-            convs, c = convs + out * c * 9 + out, out
-        return 2 * convs + (self.feature_size() + 1) * self.hidden + \
-            (self.hidden + 1) * self.classes
+        return sum(math.prod(s) for s in self.param_shapes().values())
 
     def to_dict(self) -> dict:
         return asdict(self)
