@@ -90,11 +90,11 @@ def dataset_inputs(net_path, data_dir, batch_size: int = 16, limit: int | None =
     ``mskd_encoding`` attribute (written by the converter) says.
     """
     from mskd.data.see import SEEDataset
-    from mskd.encoding import encode_frames, read_encoding
+    from mskd.encoding import MissingEncoding, encode_frames, read_encoding
 
     try:
         enc = read_encoding(net_path)
-    except NetError as exc:
+    except MissingEncoding as exc:
         raise NetError(f"{exc}; without an encoding pass --input X.npy instead of --data") \
             from None
     ds = SEEDataset(data_dir, split="test", clip=enc.clip, size=enc.size, train=False)

@@ -37,12 +37,11 @@ def parse_macs(items: list[str]) -> dict[str, float]:
 
 
 def _encoding_or_none(net: Path):
-    from mskd.encoding import read_encoding
-    from mskd.errors import NetError
+    from mskd.encoding import MissingEncoding, read_encoding
 
     try:
         return read_encoding(net)
-    except NetError:
+    except MissingEncoding:  # a bad or inconsistent one is an error
         return None
 
 
