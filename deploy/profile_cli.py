@@ -90,6 +90,18 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
                     skip_zero_weights: bool = False, step_budget: int | None = None,
                     verbose: bool = True, read: dict | None = None) -> dict:
     """Profile ``net`` and write the report into ``out``; returns the report dict."""
+    from mskd.fsio import output_lock
+
+    _check_timing(frame_ms, steps_per_frame, steps)
+    with output_lock(out):  # two profiles into one folder: the second fails at once
+        return _profile(net, data, inputs, profile, steps, steps_per_frame, frame_ms, out,
+                        batch_size, limit, max_chips, macs, ann_profile, skip_zero_weights,
+                        step_budget, verbose, read)
+
+
+def _profile(net, data, inputs, profile, steps, steps_per_frame, frame_ms, out, batch_size,
+             limit, max_chips, macs, ann_profile, skip_zero_weights, step_budget, verbose,
+             read) -> dict:
     from mskd.deploy.inputs import naming_input
     from mskd.deploy.plots import write_plots
     from mskd.deploy.profile import profile_run
@@ -99,8 +111,8 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
     from mskd.fsio import write_json, write_text
     from mskd.netx_io import read_netx
 
-    _check_timing(frame_ms, steps_per_frame, steps)
     spec, hw = read_netx(net, **(read or {})), load_profile(profile)
+    ann_hw, macs_by_name = load_profile(ann_profile), parse_macs(macs or [])
     if hw.kind != "neuromorphic":
         raise ConfigError(f"--profile {profile}: kind '{hw.kind}' cannot run an SNN "
                           "(use loihi1, loihi2 or a neuromorphic PATH.toml)")
@@ -114,7 +126,7 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
                              batch_size=batch_size, max_chips=max_chips,
                              skip_zero=skip_zero_weights, progress=tick)
     rep = build_report(result, network=str(net), inputs=described,
-                       ann_profile=load_profile(ann_profile), macs=parse_macs(macs or []),
+                       ann_profile=ann_hw, macs=macs_by_name,
                        step_budget=step_budget)
     write_json(out / "report.json", rep)
     write_text(out / "report.md", render_markdown(rep))

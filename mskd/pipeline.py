@@ -20,6 +20,7 @@ from pathlib import Path
 from rich.console import Console
 
 from mskd.errors import ConfigError
+from mskd.fsio import output_lock
 from mskd.stages import StageRunner
 
 PROFILES = ("loihi1", "loihi2")
@@ -212,8 +213,6 @@ def _ann_macs(teacher: Path, student: Path, clip: str) -> dict[str, int]:
 
 def run_demo(o: DemoOptions, force: bool = False, console: Console | None = None) -> Path:
     """Run every stage under ``o.out`` and write ``summary.md``; returns the summary path."""
-    from mskd.summary import write_summary
-
     console = console or Console(stderr=True)
     out = Path(o.out)
     _check_writable(out)
@@ -221,6 +220,14 @@ def run_demo(o: DemoOptions, force: bool = False, console: Console | None = None
 
     def event(name: str, what: str) -> None:
         console.print(f"[bold cyan]{name:>8}[/] {what} ({time.perf_counter() - start:.0f} s)")
+
+    with output_lock(out):  # a second demo on this folder fails at once, in one line
+        return _run_stages(o, out, force, console, event, start)
+
+
+def _run_stages(o: DemoOptions, out: Path, force: bool, console: Console, event,
+                start: float) -> Path:
+    from mskd.summary import write_summary
 
     runner = StageRunner(out, force=force, on_event=event)
     data = _data_stage(runner, o)

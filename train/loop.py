@@ -10,6 +10,7 @@ checkpoint (the last good epoch) stays as it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -29,7 +30,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from mskd.data.clips import ClipSpec
 from mskd.errors import CheckpointError, ConfigError, MskdError
-from mskd.fsio import write_text
+from mskd.fsio import output_lock, write_text
 
 CKPT_NAME = "checkpoint.safetensors"
 
@@ -150,7 +151,9 @@ def train(opts: TrainOptions, dataset=None, progress: bool = True) -> Path:
     ctx = D.DistContext.from_env()
     D.init(ctx)
     try:
-        return _train(opts, dataset, progress, ctx)
+        lock = output_lock(opts.out) if ctx.is_main else contextlib.nullcontext()
+        with lock:  # a second training into the same --out fails at once
+            return _train(opts, dataset, progress, ctx)
     finally:
         D.shutdown(ctx)
 
