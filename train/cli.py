@@ -59,17 +59,18 @@ def register(app: typer.Typer) -> None:
     def teacher(
         config: str = config_option(),
         data: str = _DATA, out: str = _OUT,
-        epochs: int = typer.Option(8, help="Epochs."),
-        batch_size: int = typer.Option(16, help="Clips per batch (per process)."),
+        epochs: int = typer.Option(8, min=1, help="Epochs."),
+        batch_size: int = typer.Option(16, min=1, help="Clips per batch (per process)."),
         lr: float = typer.Option(3e-3, help="Adam learning rate (x0.94 per epoch)."),
-        seed: int = typer.Option(0), clip: str = typer.Option("E4-S3", help="E<n>-S<s>."),
+        seed: int = typer.Option(0, min=0), clip: str = typer.Option("E4-S3", help="E<n>-S<s>."),
         size: int = typer.Option(32, help="Input side in pixels."),
         channels: str = typer.Option(None, help="Conv widths, e.g. 16,32."),
-        hidden: int = typer.Option(None, help="Hidden spiking FC width."),
+        hidden: int = typer.Option(None, min=1, help="Hidden spiking FC width."),
         resume: bool = typer.Option(False, help="Continue the checkpoint in --out."),
         summary: bool = typer.Option(False, help="Print parameters/MACs/synops and exit."),
         progress: bool = typer.Option(True, help="Show progress bars."),
-        threads: int = typer.Option(1, help="torch threads per process (0: cores/processes)."),
+        threads: int = typer.Option(1, min=0,
+                                    help="torch threads per process (0: cores/processes)."),
         augment: str = typer.Option("default", help=_AUGMENT_HELP),
     ) -> None:
         model = {k: v for k, v in {"channels": _ints(channels, "--channels"),
@@ -86,14 +87,16 @@ def register(app: typer.Typer) -> None:
         alpha: float = typer.Option(0.5, help="Distillation weight in [0,1]; 0 = no teacher."),
         tau: float = typer.Option(2.0, help="Softmax temperature of HCKD."),
         kd: str = typer.Option("hckd,tckd", help="Distillation terms (hckd, tckd)."),
-        epochs: int = typer.Option(30), batch_size: int = typer.Option(16),
-        lr: float = typer.Option(3e-3), seed: int = typer.Option(0),
+        epochs: int = typer.Option(30, min=1), batch_size: int = typer.Option(16, min=1),
+        lr: float = typer.Option(3e-3), seed: int = typer.Option(0, min=0),
         clip: str = typer.Option("E4-S3"), size: int = typer.Option(32),
         channels: str = typer.Option(None, help="Conv widths, e.g. 8,16."),
         hidden: str = typer.Option(None, help="Hidden dense widths, e.g. 64."),
-        steps_per_frame: int = typer.Option(4, help="Steps each frame is held as input."),
+        steps_per_frame: int = typer.Option(4, min=1, max=1024,
+                                            help="Steps each frame is held as input."),
         resume: bool = typer.Option(False), summary: bool = typer.Option(False),
-        progress: bool = typer.Option(True), threads: int = typer.Option(1),
+        progress: bool = typer.Option(True),
+        threads: int = typer.Option(1, min=0, help="torch threads (0: cores / processes)."),
         augment: str = typer.Option("default", help=_AUGMENT_HELP),
     ) -> None:
         model = {k: v for k, v in {"channels": _ints(channels, "--channels"),
@@ -112,16 +115,21 @@ def register(app: typer.Typer) -> None:
         config: str = config_option(),
         ckpt: str = typer.Argument(..., help="Teacher or student checkpoint."),
         data: str = _DATA,
-        views: int = typer.Option(5, help="Seeded clip views to average (SEEN: 20)."),
+        views: int = typer.Option(5, min=1, max=1000,
+                                  help="Seeded clip views to average (SEEN: 20)."),
         split: str = typer.Option("test", help="train or test."),
-        seed: int = typer.Option(0, help="Seed of the view starts."),
+        seed: int = typer.Option(0, min=0, help="Seed of the view starts."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
-        threads: int = typer.Option(1, help="torch threads."),
+        threads: int = typer.Option(1, min=0, help="torch threads (0: all cores)."),
     ) -> None:
+        import os
+
         import torch
         from mskd.train.evaluate import evaluate
 
-        torch.set_num_threads(max(1, threads))
+        if split not in ("train", "test"):
+            raise ConfigError(f"--split {split!r}: choose train or test")
+        torch.set_num_threads(threads or os.cpu_count() or 1)
         from mskd.train.report import print_eval
 
         if views < 1:

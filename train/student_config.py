@@ -63,8 +63,9 @@ class StudentConfig:
                               f"{MAX_LAYERS} layers")
         if min((*self.channels, *self.hidden, self.kernel, self.stride), default=1) < 1 or \
                 self.padding < 0 or self.n_frames > MAX_STEPS:
-            raise ConfigError(f"student: widths {self.channels}/{self.hidden}, kernel, stride "
-                              f"must be >= 1, padding >= 0, n_frames <= {MAX_STEPS}")
+            raise ConfigError(f"student: channels {self.channels}, hidden {self.hidden}, "
+                              f"kernel {self.kernel} and stride {self.stride} must be >= 1, "
+                              f"padding {self.padding} >= 0, n_frames <= {MAX_STEPS}")
         if self.size < 4 or self.n_frames < 1 or self.classes < 2:
             raise ConfigError(f"student: bad size/n_frames/classes {self.size}/{self.n_frames}")
         if self.input_history < 1:
