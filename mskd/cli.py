@@ -12,7 +12,7 @@ import sys
 import click
 import typer
 
-from mskd.errors import MskdError
+from mskd.errors import ConfigError, MskdError
 from mskd.interrupts import Terminated, exit_status
 
 app = typer.Typer(
@@ -65,6 +65,24 @@ def _usage_line(exc: click.ClickException) -> str:
     return line
 
 
+def _config_file(argv: list[str]) -> str | None:
+    """The ``--config`` file of this command line, if any."""
+    for i, arg in enumerate(argv):
+        if arg == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _option_error_line(exc: MskdError, argv: list[str]) -> str:
+    """An option's value was refused: name the config file it may have come from."""
+    line, config = _error_line(exc), _config_file(argv)
+    if isinstance(exc, ConfigError) and config and config not in line:
+        line += f" (options from {config} included)"
+    return line
+
+
 def _invoke(argv: list[str]) -> int:
     """Run the command; return its exit code. Unlike ``command.main``, nothing here turns
     Ctrl-C into a return value or an EOFError into "aborted": both reach :func:`main`."""
@@ -101,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     except MskdError as exc:
         if debug:
             raise
-        _fail(_error_line(exc), exc.exit_code)
+        _fail(_option_error_line(exc, argv), exc.exit_code)
     except (FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError,
             NotADirectoryError, ValueError) as exc:
         if debug:

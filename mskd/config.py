@@ -10,6 +10,7 @@ the file and key.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -88,16 +89,33 @@ def _value(param: click.Parameter, ctx: click.Context, key: str, value: Any, sou
         value = [value]
     if isinstance(value, list) and not getattr(param, "multiple", False):
         raise ConfigError(f"{source}: key '{key}' takes one value, not a list")
+    want = _expected(param)
     bad = [v for v in (value if isinstance(value, list) else [value])
-           if not isinstance(v, (str, int, float, bool))]
+           if not isinstance(v, want) or (isinstance(v, bool) and bool not in want)]
     if bad:
-        raise ConfigError(f"{source}: key '{key}' holds a {type(bad[0]).__name__}; "
-                          "expected text, a number or true/false")
+        names = {bool: "true/false", int: "an integer", float: "a number", str: "text"}
+        raise ConfigError(f"{source}: key '{key}' is {bad[0]!r} ({type(bad[0]).__name__}); "
+                          f"expected {' or '.join(names[w] for w in want if w in names)}")
+    if any(isinstance(v, float) and not math.isfinite(v)
+           for v in (value if isinstance(value, list) else [value])):
+        raise ConfigError(f"{source}: key '{key}' is {value!r}; expected a finite number")
     try:
         return param.type_cast_value(ctx, value)
     except click.BadParameter as exc:
         raise ConfigError(f"{source}: key '{key}': {' '.join(exc.format_message().split())}") \
             from None
+
+
+def _expected(param: click.Parameter) -> tuple[type, ...]:
+    """Python types a TOML value may have for ``param`` (bool only for flags)."""
+    t = param.type
+    if t is click.BOOL or getattr(param, "is_flag", False):
+        return (bool,)
+    if isinstance(t, (click.types.IntParamType, click.IntRange)):
+        return (int,)
+    if isinstance(t, (click.types.FloatParamType, click.FloatRange)):
+        return (int, float)
+    return (str,)
 
 
 def defaults_for(command: click.Command, table: dict[str, Any], source: str,

@@ -16,6 +16,7 @@ from mskd.errors import ConfigError, refuse_unknown_fields, refuse_wrong_types
 from mskd.limits import MAX_LAYERS, MAX_MODEL_PARAMS, MAX_SIDE, MAX_STEPS
 from mskd.loihi import DECAY_MAX, VTH_MAX
 
+MAX_STEPS_PER_FRAME = 1024  # the CLI's --steps-per-frame bound too
 OUT_VTH_MANT = VTH_MAX  # the readout layer's threshold: as high as Loihi allows
 
 
@@ -62,10 +63,13 @@ class StudentConfig:
             raise ConfigError(f"student: size {self.size} outside 4..{MAX_SIDE} or more than "
                               f"{MAX_LAYERS} layers")
         if min((*self.channels, *self.hidden, self.kernel, self.stride), default=1) < 1 or \
-                self.padding < 0 or self.n_frames > MAX_STEPS:
+                self.padding < 0 or self.n_frames > MAX_STEPS or \
+                not 1 <= self.steps_per_frame <= MAX_STEPS_PER_FRAME:
             raise ConfigError(f"student: channels {self.channels}, hidden {self.hidden}, "
                               f"kernel {self.kernel} and stride {self.stride} must be >= 1, "
-                              f"padding {self.padding} >= 0, n_frames <= {MAX_STEPS}")
+                              f"padding {self.padding} >= 0, n_frames <= {MAX_STEPS}, "
+                              f"steps_per_frame={self.steps_per_frame} in "
+                              f"1..{MAX_STEPS_PER_FRAME}")
         if self.size < 4 or self.n_frames < 1 or self.classes < 2:
             raise ConfigError(f"student: bad size/n_frames/classes {self.size}/{self.n_frames}")
         if self.input_history < 1:
