@@ -125,7 +125,13 @@ def convert_nir(src: str | Path, out: str | Path, dt: float = 1e-3,
     except Exception as exc:  # noqa: BLE001 - nir/h5py raise many kinds on a bad file
         raise NetError(f"{src}: not a readable NIR file "
                        f"({' '.join(str(exc).split())[:200] or type(exc).__name__})") from None
-    imp = nir_to_netspec(graph, dt, norse11_taus)
+    try:
+        imp = nir_to_netspec(graph, dt, norse11_taus)
+    except NetError as exc:
+        raise NetError(f"{src}: {exc}") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise NetError(f"{src}: NIR graph not understood "
+                       f"({' '.join(str(exc).split())[:200] or type(exc).__name__})") from None
     mapping = map_profiles(imp.spec, profiles)
     write_net(imp.spec, None, out)
     result = {"source": str(src), "out": str(out), "network": network_rows(imp.spec),

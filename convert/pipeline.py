@@ -104,7 +104,7 @@ def convert_checkpoint(ckpt: str | Path, out: str | Path,
     and NIR exports) runs first, exports into a staging folder; only then are ``out``, the
     exports and the report written, so a failure anywhere writes nothing.
     """
-    import tempfile
+    from mskd.fsio import pid_tempdir
 
     check_outputs(out, opts.report, opts.onnx)
     student = load_student(ckpt)
@@ -117,7 +117,7 @@ def convert_checkpoint(ckpt: str | Path, out: str | Path,
         report["calibration"] = _compare(student, net, opts.calib, "train", opts)
     if opts.eval:
         report["evaluation"] = _compare(student, net, opts.eval, "test", opts)
-    with tempfile.TemporaryDirectory(prefix="mskd-convert-") as stage:
+    with pid_tempdir("mskd-convert-") as stage:
         checks = _exports(student, net, opts, Path(stage))
         if checks:
             report["checks"] = checks

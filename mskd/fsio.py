@@ -151,6 +151,24 @@ def write_json(target: str | os.PathLike, obj: Any) -> Path:
 
 
 @contextlib.contextmanager
+def pid_tempdir(prefix: str) -> Iterator[Path]:
+    """A folder ``<tmp>/<prefix><pid>-*`` removed at the end; first removes the ones of
+    ``prefix`` whose pid is gone (left by a SIGKILLed mskd)."""
+    root = Path(tempfile.gettempdir())
+    owned = re.compile(rf"^{re.escape(prefix)}(\d+)-")
+    with contextlib.suppress(OSError):
+        for entry in root.iterdir():
+            m = owned.match(entry.name)
+            if m and entry.is_dir() and _stale(entry, m.group(1)):
+                shutil.rmtree(entry, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def atomic_dir(target: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``target``; rename it onto ``target`` on success.
 

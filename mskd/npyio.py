@@ -64,9 +64,9 @@ def _header(fh, path: Path):
     try:
         version = np.lib.format.read_magic(fh)
         return np.lib.format._read_array_header(fh, version)
-    except (ValueError, TypeError, SyntaxError, EOFError, OSError) as exc:
-        raise InputError(f"{path}: bad .npy header ({' '.join(str(exc).split())[:200]})") \
-            from None
+    except Exception as exc:  # noqa: BLE001 - numpy's header parser raises many kinds
+        raise InputError(f"{path}: bad .npy header "
+                         f"({' '.join(str(exc).split())[:200] or type(exc).__name__})") from None
 
 
 def check_dtype(dtype: np.dtype, where: str) -> None:

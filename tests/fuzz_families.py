@@ -49,6 +49,7 @@ class Base:
     spk_net: Path  # spike input, dense first
     spk_x: Path
     profile: Path  # loihi1.toml
+    nir: Path  # the student as NIR
 
 
 def build_base(root: Path) -> Base:
@@ -71,7 +72,9 @@ def build_base(root: Path) -> Base:
         except SystemExit as exc:
             assert not exc.code, argv
     student = root / "s" / "checkpoint.safetensors"
-    convert_checkpoint(student, root / "student.net")
+    from mskd.convert.pipeline import ConvertOptions
+
+    convert_checkpoint(student, root / "student.net", ConvertOptions(nir=str(root / "s.nir")))
     rng = np.random.default_rng(0)
     lif = LifNeuron(1024, 128, 64)
     write_netx(NetSpec((InputLayer((1, 8, 8), lif),
@@ -90,7 +93,7 @@ def build_base(root: Path) -> Base:
                     root / "loihi1.toml")
     return Base(root, see, student, root / "t" / "checkpoint.safetensors",
                 root / "student.net", root / "net.net", root / "x.npy", root / "spk.net",
-                root / "spk_x.npy", root / "loihi1.toml")
+                root / "spk_x.npy", root / "loihi1.toml", root / "s.nir")
 
 
 class Namer:
@@ -769,6 +772,7 @@ def robust_cases(base: Base, work: Path, seed: int, n: int) -> list[Case]:
                                        o / "o.npz"]),
         (base.student_net, ".net", lambda p, o: ["profile", p, "--data", base.see,
                                                  "--limit", "2", "--out", o]),
+        (base.nir, ".nir", lambda p, o: ["convert", p, "--out", o / "n.net"]),
     ]
     for src, suffix, argv in kinds:
         raw = src.read_bytes()
