@@ -11,8 +11,11 @@ a file without an input layer when the input shape is given (``input_shape``, as
 ``Network(input_shape=...)``; a dense first layer needs none). Refused with one line: what
 netx refuses (``pool``, ``average``, ``concat``, ``convT``, ``unpool``), what it builds
 but Lava cannot run (a ``messageBits`` field, a bias on a Sigma output), what it would run
-differently from the file (a non-ReLU SDNN activation, ``dense_rec`` with delays), complex
-synapses, and sizes beyond :data:`MAX_ENTRIES` (checked from the metadata, before reading).
+differently from the file (a non-ReLU SDNN activation, ``dense_rec`` with delays; a
+non-integer value, which netx would truncate), complex synapses, unsigned values above
+int64, sizes beyond :data:`~mskd.limits.MAX_ENTRIES` per dataset and
+:data:`~mskd.limits.MAX_FILE_ENTRIES` per file (checked from the metadata, before reading),
+and corrupt HDF5 metadata of any kind (one line naming the file).
 """
 
 from __future__ import annotations
