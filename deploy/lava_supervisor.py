@@ -192,7 +192,7 @@ class _Watch:
 
 
 def _last_error(log: Path) -> str:
-    """': <last 'SomethingError: ...' line of the Lava log>' or ''."""
+    """' (last error in its log: SomethingError: ...)' from Lava's log, or ''."""
     try:
         lines = log.read_text(errors="replace").splitlines()[-200:]
     except OSError:
