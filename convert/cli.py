@@ -11,6 +11,7 @@ The source file's kind picks the converter (:data:`SOURCES`, by suffix):
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -86,7 +87,8 @@ def register(app: typer.Typer) -> None:
                                                "network with graded spikes)."),
         calib: str = typer.Option(None, "--calib", help="Dataset: per-layer report (train)."),
         eval_data: str = typer.Option(None, "--eval", help="Dataset: WAR/UAR (test split)."),
-        views: int = typer.Option(1, "--views", min=1, help="Seeded clip views per sequence."),
+        views: int = typer.Option(1, "--views", min=1, max=1000,
+                                  help="Seeded clip views per sequence."),
         batch_size: int = typer.Option(32, "--batch-size", min=1,
                                        help="Clips per simulator batch for --calib/--eval."),
         report: Path = typer.Option(None, "--report", help="Folder for JSON/Markdown reports."),
@@ -94,10 +96,13 @@ def register(app: typer.Typer) -> None:
         nir: Path = typer.Option(None, "--nir", help="Also export the student as NIR here."),
         teacher: Path = typer.Option(None, "--teacher", help="With --onnx: also export and "
                                      "check this teacher checkpoint."),
-        dt: float = typer.Option(1e-3, "--dt", help="NIR import: time step in seconds."),
+        dt: float = typer.Option(1e-3, "--dt", min=1e-9, max=1e3,
+                                 help="NIR import: time step in seconds."),
         norse11_taus: bool = typer.Option(False, "--norse11-taus", help="NIR import: undo "
                                           "norse 1.1's tau = dt * tau export."),
     ) -> None:
+        if not math.isfinite(dt):
+            raise ConfigError(f"--dt {dt}: must be a finite time step in seconds")
         fn = SOURCES.get(src.suffix.lower())
         if fn is None:
             raise ConfigError(f"{src}: unknown source kind '{src.suffix}' (expected one of "

@@ -35,6 +35,9 @@ def check_netspec(spec: NetSpec, source: str = "") -> NetSpec:
 def convert_netx(src: str | Path, out: str | Path, encoding: InputEncoding | None = None,
                  profiles: Sequence[str] | None = None, report: str | None = None) -> dict:
     """Read, check, map and re-write a netx file; return the report dict."""
+    from mskd.convert.pipeline import check_outputs
+
+    check_outputs(out, report)
     spec = check_netspec(read_netx(src), f"{src}: ")
     mapping = map_profiles(spec, profiles)
     write_net(spec, encoding, out)

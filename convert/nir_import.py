@@ -163,13 +163,22 @@ def convert_nir(src: str | Path, out: str | Path, dt: float = 1e-3,
     import nir
     from mskd.convert.mapping_check import map_profiles
     from mskd.convert.netx_writer import write_net
+    from mskd.convert.pipeline import check_outputs
     from mskd.convert.report import network_rows, write_reports
 
+    check_outputs(out, report)
     try:
         graph = nir.read(str(src))
-    except (OSError, KeyError, ValueError) as exc:
-        raise NetError(f"{src}: not a readable NIR file ({exc})") from None
-    imp = nir_to_netspec(graph, dt, norse11_taus)
+    except Exception as exc:  # noqa: BLE001 - nir/h5py raise many kinds on a bad file
+        raise NetError(f"{src}: not a readable NIR file "
+                       f"({' '.join(str(exc).split())[:200] or type(exc).__name__})") from None
+    try:
+        imp = nir_to_netspec(graph, dt, norse11_taus)
+    except NetError as exc:
+        raise NetError(f"{src}: {exc}") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise NetError(f"{src}: NIR graph not understood "
+                       f"({' '.join(str(exc).split())[:200] or type(exc).__name__})") from None
     enc = stored_encoding(graph)
     mapping = map_profiles(imp.spec, profiles)
     write_net(imp.spec, enc, out)

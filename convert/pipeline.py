@@ -1,10 +1,10 @@
 """``mskd convert CKPT``: every step of the convert stage as one library call.
 
-Order (each step can fail with a one-line error; nothing is written before the checks):
-load the student (kind and finiteness checked) -> fold into a NetSpec (representability
-checked) -> map onto each hardware profile (design rules checked) -> write the ``.net``
-file atomically -> optionally compare float vs deployed on data, export ONNX and NIR, and
-write the report.
+Order (each step can fail with a one-line error; nothing is written before every check
+passed): load the student (kind and finiteness checked) -> fold into a NetSpec
+(representability checked) -> map onto each hardware profile (design rules checked) ->
+optionally compare float vs deployed on data, export ONNX and NIR into a staging folder ->
+write the ``.net`` file atomically, publish the exports, write the report.
 """
 
 from __future__ import annotations
@@ -56,23 +56,47 @@ def _teacher_onnx(path: str, net, out_dir: str) -> dict:
             "result": f"allclose={r['allclose']} max|diff|={r['max_abs_diff']:.3g}"}
 
 
-def _exports(student, net, opts: ConvertOptions) -> list[dict]:
+def _exports(student, net, opts: ConvertOptions, stage: Path) -> list[dict]:
+    """ONNX and NIR exports and their checks, written into ``stage`` (published later)."""
     checks = []
     if opts.onnx:
         from mskd.convert.onnx_export import export_all
 
-        checks += export_all(student, net, opts.onnx)
+        checks += export_all(student, net, stage / "onnx")
     if opts.onnx and opts.extra.get("teacher"):
-        checks.append(_teacher_onnx(opts.extra["teacher"], net, opts.onnx))
+        checks.append(_teacher_onnx(opts.extra["teacher"], net, stage / "onnx"))
     if opts.nir and getattr(student, "dense", False):
         checks.append({"check": "nir", "result": "not written: NIR has no sigma-delta (or "
                                                  "ReLU) primitive for this student"})
     elif opts.nir:
         from mskd.convert.nir_export import export_student_nir
 
-        export_student_nir(student, opts.nir, encoding=net.encoding)
+        export_student_nir(student, stage / "student.nir", encoding=net.encoding)
         checks.append({"check": "nir written", "result": shown_path(opts.nir, opts.report)})
     return checks
+
+
+def _publish(stage: Path, opts: ConvertOptions) -> None:
+    """Move the staged exports to their places, each file atomically."""
+    from mskd.fsio import write_bytes
+
+    if opts.onnx:
+        for f in sorted((stage / "onnx").iterdir()):
+            write_bytes(Path(opts.onnx) / f.name, f.read_bytes())
+    if opts.nir and (stage / "student.nir").exists():
+        write_bytes(opts.nir, (stage / "student.nir").read_bytes())
+
+
+def check_outputs(out, *dirs: str | None) -> None:
+    """ConfigError now, before any work, for an output that cannot be written: ``out`` a
+    folder, a report/export folder that is a file."""
+    from mskd.errors import ConfigError
+
+    if Path(out).is_dir():
+        raise ConfigError(f"{out}: --out is a folder; give the .net file to write")
+    for d in dirs:
+        if d is not None and Path(d).exists() and not Path(d).is_dir():
+            raise ConfigError(f"{d}: exists and is not a folder")
 
 
 def shown_path(path: str | Path, report: str | None) -> str:
@@ -95,16 +119,22 @@ def shown_path(path: str | Path, report: str | None) -> str:
 
 def convert_checkpoint(ckpt: str | Path, out: str | Path,
                        opts: ConvertOptions = ConvertOptions()) -> dict:
-    """Convert the student checkpoint ``ckpt`` to ``out``; return the report dict."""
+    """Convert the student checkpoint ``ckpt`` to ``out``; return the report dict.
+
+    Every check (loading, representability, design rules, the data comparisons, the ONNX
+    and NIR exports) runs first, exports into a staging folder; only then are ``out``, the
+    exports and the report written, so a failure anywhere writes nothing.
+    """
     import time
 
+    from mskd.fsio import pid_tempdir
     from mskd.provenance import provenance
 
     start = time.perf_counter()
+    check_outputs(out, opts.report, opts.onnx)
     student = load_student(ckpt)
     net = student_netspec(student, opts.clip or checkpoint_clip(ckpt))
     mapping = map_profiles(net.spec, opts.profiles)
-    write_net(net.spec, net.encoding, out, wall_seconds=time.perf_counter() - start)
     report = {"checkpoint": str(ckpt), "out": shown_path(out, opts.report),
               "network": network_rows(net.spec), "encoding": net.encoding.to_json(),
               "weights": weight_report(student, net.spec), "mapping": mapping}
@@ -112,9 +142,12 @@ def convert_checkpoint(ckpt: str | Path, out: str | Path,
         report["calibration"] = _compare(student, net, opts.calib, "train", opts)
     if opts.eval:
         report["evaluation"] = _compare(student, net, opts.eval, "test", opts)
-    checks = _exports(student, net, opts)
-    if checks:
-        report["checks"] = checks
+    with pid_tempdir("mskd-convert-") as stage:
+        checks = _exports(student, net, opts, Path(stage))
+        if checks:
+            report["checks"] = checks
+        write_net(net.spec, net.encoding, out, wall_seconds=time.perf_counter() - start)
+        _publish(Path(stage), opts)
     report["provenance"] = provenance(time.perf_counter() - start)
     if opts.report:
         write_reports(opts.report, report)

@@ -20,6 +20,7 @@ import typer
 
 from mskd.config import config_option
 from mskd.errors import ConfigError, NetError
+from mskd.limits import MAX_STEPS
 
 INPUT_HELP = ("Input .npy: bias mantissas [B, T, *shape] (or [B, *shape] with --steps) for a "
               "bias-driven input layer, binary spikes [B, T, *shape] otherwise; (C, H, W) "
@@ -30,17 +31,15 @@ BACKENDS = ("sim", "lava", "loihi2")
 DEVICES = ("cpu", "cuda")
 SPLITS = ("train", "test")
 RECORD_METAVAR = "[u,v|sigma,act,residue,error|all]"
+TIMEOUT_HELP = "Lava: seconds without progress before the run is stopped (default 300)."
 RECORD_HELP = ("Registers to record, comma-separated: u, v (CUBA-LIF), sigma, act, residue, "
                "error (sigma-delta), or all.")
 
 
 def _load_input(path: Path):
-    import numpy as np
+    from mskd.npyio import load_npy
 
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise NetError(f"{path}: cannot read input array ({exc})") from None
+    return load_npy(path)
 
 
 def _record_fields(text: str) -> tuple[str, ...]:
@@ -90,9 +89,10 @@ def _progress_runner(label: str, total: int):
     return bar, (lambda done: bar.update(task, completed=done))
 
 
-def run_backend(backend: str, net, x, record, steps, device):
+def run_backend(backend: str, net, x, record, steps, device, timeout=None, input_path=None):
     """Dispatch to one backend; the CLI's ``run`` and ``verify`` both go through it."""
     import numpy as np
+    from mskd.deploy.inputs import naming_input
 
     from mskd.netspec import NetSpec
 
@@ -102,14 +102,16 @@ def run_backend(backend: str, net, x, record, steps, device):
         from mskd.deploy import sim
 
         bar, cb = _progress_runner("sim layers", n_layers)
-        with bar:
+        with bar, naming_input(input_path):
             return sim.run(net, x, record, steps=steps, device=device, progress=cb)
     if backend in ("lava", "loihi2"):
         from mskd.deploy import lava_backend
 
         bar, cb = _progress_runner(f"{backend} samples", int(np.asarray(x).shape[0]))
-        with bar:
-            return lava_backend.run(net, x, record, steps=steps, backend=backend, progress=cb)
+        limit = {} if timeout is None else {"timeout": timeout}
+        with bar, naming_input(input_path):
+            return lava_backend.run(net, x, record, steps=steps, backend=backend, progress=cb,
+                                    **limit)
     raise ConfigError(f"--backend {backend}: choose from {', '.join(BACKENDS)}")
 
 
@@ -192,7 +194,8 @@ def register(app: typer.Typer) -> None:
         backend: str = typer.Option("sim", click_type=_choice(BACKENDS), help="Backend: the "
                                     "bit-exact simulator, Lava on CPU, or Loihi 2 hardware."),
         record: str = typer.Option("", metavar=RECORD_METAVAR, help=RECORD_HELP),
-        steps: int = typer.Option(None, min=1, help="Hold a [B, *shape] input for T steps."),
+        steps: int = typer.Option(None, min=1, max=MAX_STEPS,
+                                  help="Hold a [B, *shape] input for T steps."),
         device: str = typer.Option("cpu", click_type=_choice(DEVICES),
                                    help="Simulator device."),
         batch_size: int = typer.Option(64, "--batch-size", min=1,
@@ -200,7 +203,10 @@ def register(app: typer.Typer) -> None:
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
         input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
+        timeout: float = typer.Option(None, "--timeout", min=0.001, help=TIMEOUT_HELP),
     ) -> None:
+        import functools
+
         from mskd.netx_io import read_netx
 
         spec = read_netx(net, **read_options(input_shape, input_message_bits))
@@ -215,11 +221,13 @@ def register(app: typer.Typer) -> None:
                        err=True)
             enc = None
         if enc is None:
-            outputs, rec = run_backend(backend, spec, x, fields, steps, device)
+            outputs, rec = run_backend(backend, spec, x, fields, steps, device, timeout, input)
             extra = {}
         else:
+            runner = functools.partial(run_backend, timeout=timeout, input_path=input)
             outputs, rec, pred = run_and_predict(spec, enc, x, backend, fields, steps, device,
-                                                 batch_size, labels, clips, out is not None)
+                                                 batch_size, labels, clips, out is not None,
+                                                 run=runner)
             _print_predictions(pred, described)
             extra = pred.to_npz_dict()
         if out is not None:
@@ -241,13 +249,16 @@ def register(app: typer.Typer) -> None:
         data: Path = typer.Option(None, "--data", help=DATA_HELP),
         split: str = typer.Option("test", "--split", click_type=_choice(SPLITS),
                                   help="With --data: the split whose clips are checked."),
-        steps: int = typer.Option(8, min=1, help="Steps of random input (or hold for "
-                                  "[B, *shape])."),
-        seed: int = typer.Option(0, help="Seed of the random inputs (or of the clip views)."),
+        steps: int = typer.Option(8, min=1, max=MAX_STEPS, help="Steps of random input (or "
+                                  "hold for [B, *shape])."),
+        seed: int = typer.Option(0, min=0, help="Seed of the random inputs (or of the clip "
+                                 "views)."),
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
         input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
+        timeout: float = typer.Option(None, "--timeout", min=0.001, help=TIMEOUT_HELP),
     ) -> None:
+        from mskd.deploy.inputs import naming_input
         from mskd.deploy.verify import verify_net
 
         from mskd.netx_io import read_netx
@@ -255,14 +266,16 @@ def register(app: typer.Typer) -> None:
         spec = read_netx(net, **read_options(input_shape, input_message_bits))
         if input is not None and data is not None:
             raise ConfigError("give at most one of --input X.npy and --data DIR")
-        x, described = (None if input is None else _load_input(input)), None
+        with naming_input(input):
+            x, described = (None if input is None else _load_input(input)), None
         if data is not None:
             from mskd.data.encode import encode_clips
 
             clips = encode_clips(net, data, split, 1, samples, seed)
             x, described, steps = clips.x, clips.describe(), None
-        message, ok = verify_net(spec, samples=samples, input=x, steps=steps, seed=seed,
-                                 path=net, described=described)
+        with naming_input(input):
+            message, ok = verify_net(spec, samples=samples, input=x, steps=steps, seed=seed,
+                                     path=net, described=described, timeout=timeout)
         typer.echo(message)
         if not ok:
             raise typer.Exit(1)

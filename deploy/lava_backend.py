@@ -22,21 +22,30 @@ Feeding and reading (Lava has no batch axis; samples run one after the other):
 Between samples we zero every neuron register and every synapse buffer (``a_buff``/
 ``a_buf``, the recurrent synapse's too), which is the whole state a fresh network starts
 with; with a reset interval we first pad the sample with idle steps so the next one starts
-at a phase equal to Lava's time step 1. The runtime is always stopped (``try/finally``,
-also on KeyboardInterrupt).
+at a phase equal to Lava's time step 1.
+
+Everything Lava does (build, compile, run, read back) happens in a child process group
+(:mod:`mskd.deploy.lava_supervisor`): on Ctrl-C, SIGTERM, an error, a dead worker or a
+stall longer than ``timeout`` seconds the whole group is killed and its shared memory and
+temporary folder removed before :func:`run` returns or raises.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 from mskd.deploy.inputs import prepare_inputs
+from mskd.deploy.lava_supervisor import (
+    DEFAULT_TIMEOUT_S,
+    lava_tempdir,
+    report_lava_workers,
+    run_isolated,
+)
 
 from mskd.errors import MissingExtraError, NetError, require_lava
 from mskd.netspec import ConvLayer, DenseLayer, InputLayer, NetSpec, kind
@@ -99,6 +108,7 @@ class _LavaNet:
                                      input_message_bits=spec.input_message_bits,
                                      spike_exp=spec.spike_exp)
         self.blocks = list(self.net.layers)
+        self.report = lambda *msg: None
         self.source = None
         if x_lava is not None:  # every sample back to back
             self.source = Source(data=x_lava)
@@ -124,6 +134,7 @@ class _LavaNet:
         from lava.magma.core.run_conditions import RunSteps
 
         self.net.run(condition=RunSteps(num_steps=n), run_cfg=cfg)
+        self.report("step")
 
     def zero_state(self) -> None:
         for block in self.blocks:
@@ -136,6 +147,17 @@ class _LavaNet:
                 if syn is not None:
                     buf = syn.a_buff if hasattr(syn, "a_buff") else syn.a_buf
                     buf.set(np.zeros(buf.shape))
+
+    def labels(self) -> dict[int, str]:
+        """Lava process id -> what it is here ('layer 2 neuron', 'input source', ...)."""
+        out = {self.source.id: "input source"} if self.source is not None else {}
+        for i, (block, sink) in enumerate(zip(self.blocks, self.sinks, strict=True)):
+            out[sink.id] = f"layer {i} spike sink"
+            for part in ("neuron", "synapse", "synapse_rec"):
+                proc = getattr(block, part, None)
+                if proc is not None and hasattr(proc, "id"):
+                    out[proc.id] = f"layer {i} {part}"
+        return out
 
     def close(self) -> None:
         self.net.stop()
@@ -153,37 +175,50 @@ def _quiet_import() -> None:
 
 def run(net, inputs, record: Sequence[str] = (), *, steps: int | None = None,
         backend: str = "lava", reset_interval: int | None = None, reset_offset: int = 0,
-        progress: Callable[[int], None] | None = None, path=None, **read):
+        progress: Callable[[int], None] | None = None, path=None,
+        timeout: float = DEFAULT_TIMEOUT_S, **read):
     """Run ``net`` (path or :class:`NetSpec`) in Lava; same layouts as the simulator.
 
     ``read`` goes to :func:`mskd.netx_io.read_netx` for a path (``input_shape``,
     ``input_message_bits``); a path is given to netx as it is, so Lava reads the user's
     own file. ``path`` with a NetSpec: the file the spec was read from (netx reads it, the
     spec gives the build options); without it a NetSpec is written to a temporary file.
+    ``timeout``: seconds Lava may go without progress (a step, a sample, a worker started)
+    before it is stopped with a :class:`~mskd.errors.BackendError`.
     """
     _quiet_import()
     try:
         record = check_registers(record)
     except ValueError as exc:
         raise NetError(str(exc)) from None
-    cfg = _run_cfg(backend)
-    with tempfile.TemporaryDirectory(prefix="mskd-lava-") as tmp:
+    _run_cfg(backend)  # fails at once, in this process, without the Loihi extension
+    reset = (reset_interval, reset_offset)
+    with lava_tempdir() as tmp:
         if isinstance(net, NetSpec) and path is not None:
             spec, path = net, Path(path)
         elif isinstance(net, NetSpec):
-            spec, path = net, Path(tmp) / "net.h5"
+            spec, path = net, tmp / "net.h5"
             write_netx(spec, path)
         else:
             spec, path = read_netx(net, **read), Path(net)
         x = prepare_inputs(spec, inputs, steps).numpy()  # [T, B, *shape]
-        return _run_samples(spec, path, x, record, cfg, (reset_interval, reset_offset),
-                            progress)
-
-
-def _run_samples(spec, path, x, record, cfg, reset, progress):
+        spikes, regs = run_isolated(_run_samples, (spec, path, x, record, backend, reset),
+                                    tmp=tmp, progress=progress, timeout=timeout)
     T, B = x.shape[:2]
-    pad = (-T) % reset[0] if reset[0] else 0  # idle steps that realign the reset phase
-    per = T + pad
+    return _to_record(_layer_infos(spec), spikes, regs, T, B, _per_sample(T, reset))
+
+
+def _per_sample(T: int, reset) -> int:
+    """Steps per sample: T plus the idle steps that realign the reset phase."""
+    return T + ((-T) % reset[0] if reset[0] else 0)
+
+
+def _run_samples(report, spec, path, x, record, backend, reset):
+    """The child's job: build, run every sample, read back (numpy only, for the pipe)."""
+    cfg = _run_cfg(backend)
+    T, B = x.shape[:2]
+    per = _per_sample(T, reset)
+    pad = per - T
     x_lava = None
     if not spec.bias_driven:  # [T, B, *s] -> [*s_lava, B * per]
         xs = np.zeros((B, per, *x.shape[2:]), np.int64)
@@ -199,21 +234,21 @@ def _run_samples(spec, path, x, record, cfg, reset, progress):
     regs = {r: [np.zeros((T, B, *i.shape), np.int32) if r in i.registers else None
                 for i in infos] for r in record}
     lnet = _LavaNet(path, spec, B * per, x_lava, reset)
-    try:
-        first = _lava_order(x[0, 0]).astype(np.int32) if spec.bias_driven else None
-        lnet.start(cfg, first)
-        for b in range(B):
-            if b:
-                lnet.zero_state()
-            _run_one(lnet, spec, x[:, b], b, regs, record, cfg)
-            if pad:
-                _idle(lnet, spec, pad, cfg)
-            if progress:
-                progress(b + 1)
-        spikes = [s.data.get() for s in lnet.sinks]
-    finally:
-        lnet.close()
-    return _to_record(infos, spikes, regs, T, B, per)
+    report_lava_workers(report, lnet.labels())
+    first = _lava_order(x[0, 0]).astype(np.int32) if spec.bias_driven else None
+    lnet.start(cfg, first)
+    lnet.report = report
+    for b in range(B):
+        if b:
+            lnet.zero_state()
+        _run_one(lnet, spec, x[:, b], b, regs, record, cfg)
+        if pad:
+            _idle(lnet, spec, pad, cfg)
+        report("progress", b + 1)
+    spikes = [np.asarray(s.data.get()) for s in lnet.sinks]
+    report("stopping")  # from here on workers exit: the parent stops watching them
+    lnet.close()  # only on success: with a worker dead, Lava's stop would wait forever
+    return spikes, regs
 
 
 def _run_one(lnet, spec, xb, b, regs, record, cfg) -> None:

@@ -6,6 +6,7 @@ Writes ``report.json``, ``report.md`` and the PNGs of :mod:`mskd.deploy.plots` i
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import typer
 
 from mskd.config import config_option
 from mskd.errors import ConfigError
+from mskd.limits import MAX_STEPS
 
 MS_PER_S = 1e3
 
@@ -36,19 +38,17 @@ def parse_macs(items: list[str]) -> dict[str, float]:
 
 
 def _encoding_or_none(net: Path):
-    from mskd.encoding import read_encoding
-    from mskd.errors import NetError
+    from mskd.encoding import MissingEncoding, read_encoding
 
     try:
         return read_encoding(net)
-    except NetError:
+    except MissingEncoding:  # a bad or inconsistent one is an error
         return None
 
 
 def _load_inputs(net: Path, data: Path | None, inputs: Path | None, limit: int | None,
                  batch_size: int, labels: list):
     """``(inputs, n, encoding or None, description)``; dataset labels go into ``labels``."""
-    import numpy as np
     from mskd.deploy.profile import dataset_inputs
 
     if (data is None) == (inputs is None):
@@ -56,12 +56,21 @@ def _load_inputs(net: Path, data: Path | None, inputs: Path | None, limit: int |
     if data is not None:
         batches, n, enc = dataset_inputs(net, data, batch_size, limit, labels)
         return batches, n, enc, f"{data} (test split, {n} clips)"
-    try:
-        x = np.load(inputs, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{inputs}: cannot read as .npy ({exc})") from None
+    from mskd.npyio import load_npy
+
+    x = load_npy(inputs)
     x = x[:limit] if limit else x
     return x, len(x), _encoding_or_none(net), str(inputs)
+
+
+def _check_timing(frame_ms: float, steps_per_frame: int | None, steps: int | None) -> None:
+    """--frame-ms finite and > 0, --steps-per-frame and --steps >= 1 (library calls too)."""
+    if not (isinstance(frame_ms, (int, float)) and math.isfinite(frame_ms) and frame_ms > 0):
+        raise ConfigError(f"--frame-ms {frame_ms}: must be a finite number of ms > 0")
+    for name, value in (("--steps-per-frame", steps_per_frame), ("--steps", steps)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not 1 <= value <= MAX_STEPS):
+            raise ConfigError(f"{name} {value}: must be an integer in 1..{MAX_STEPS}")
 
 
 def _progress(total: int):
@@ -104,6 +113,19 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
                     skip_zero_weights: bool = False, step_budget: int | None = None,
                     verbose: bool = True, read: dict | None = None) -> dict:
     """Profile ``net`` and write the report into ``out``; returns the report dict."""
+    from mskd.fsio import output_lock
+
+    _check_timing(frame_ms, steps_per_frame, steps)
+    with output_lock(out):  # two profiles into one folder: the second fails at once
+        return _profile(net, data, inputs, profile, steps, steps_per_frame, frame_ms, out,
+                        batch_size, limit, max_chips, macs, ann_profile, skip_zero_weights,
+                        step_budget, verbose, read)
+
+
+def _profile(net, data, inputs, profile, steps, steps_per_frame, frame_ms, out, batch_size,
+             limit, max_chips, macs, ann_profile, skip_zero_weights, step_budget, verbose,
+             read) -> dict:
+    from mskd.deploy.inputs import naming_input
     from mskd.deploy.plots import write_plots
     from mskd.deploy.profile import profile_run
     from mskd.deploy.report import build_report, render_markdown
@@ -114,20 +136,22 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
 
     start = time.perf_counter()
     spec, hw = read_netx(net, **(read or {})), load_profile(profile)
+    ann_hw, macs_by_name = load_profile(ann_profile), parse_macs(macs or [])
     if hw.kind != "neuromorphic":
         raise ConfigError(f"--profile {profile}: kind '{hw.kind}' cannot run an SNN "
                           "(use loihi1, loihi2 or a neuromorphic PATH.toml)")
     labels: list[int] = []
     x, n, enc, described = _load_inputs(net, data, inputs, limit, batch_size, labels)
-    spf = steps_per_frame or (enc.steps_per_frame if enc is not None else None)
+    spf = steps_per_frame if steps_per_frame is not None else (
+        enc.steps_per_frame if enc is not None else None)
     input_step_s = None if spf is None else frame_ms / MS_PER_S / spf
     bar, tick = _progress(n)
-    with bar:
+    with bar, naming_input(inputs):
         result = profile_run(spec, x, hw, steps=steps, input_step_s=input_step_s,
                              batch_size=batch_size, max_chips=max_chips,
                              skip_zero=skip_zero_weights, progress=tick)
     rep = build_report(result, network=str(net), inputs=described,
-                       ann_profile=load_profile(ann_profile), macs=parse_macs(macs or []),
+                       ann_profile=ann_hw, macs=macs_by_name,
                        step_budget=step_budget, sample=raster_sample(result, enc, labels),
                        wall_seconds=time.perf_counter() - start)
     write_json(out / "report.json", rep)
@@ -167,8 +191,9 @@ def register_profile(app: typer.Typer) -> None:
         inputs: Path = typer.Option(None, "--input", help="Simulator inputs .npy [B,T,*shape]."),
         hw: str = typer.Option("loihi2", "--profile", metavar="[loihi1|loihi2|PATH.toml]",
                                help="Hardware profile: a shipped one or your own TOML."),
-        steps: int = typer.Option(None, "--steps", help="Steps for [B,*shape] inputs."),
-        steps_per_frame: int = typer.Option(None, "--steps-per-frame",
+        steps: int = typer.Option(None, "--steps", min=1, max=MAX_STEPS,
+                                  help="Steps for [B,*shape] inputs."),
+        steps_per_frame: int = typer.Option(None, "--steps-per-frame", min=1, max=MAX_STEPS,
                                             help="Steps per frame (default: the encoding's)."),
         frame_ms: float = typer.Option(33.0, "--frame-ms", help="Input time per frame, ms."),
         out: Path = typer.Option(..., "--out", help="Report folder."),
@@ -184,7 +209,7 @@ def register_profile(app: typer.Typer) -> None:
         step_budget: int = typer.Option(None, "--step-budget", min=1,
                                         help="Steps per inference for the throughput figure."),
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
-        input_message_bits: int = typer.Option(0, "--input-message-bits",
+        input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
     ) -> None:
         from mskd.deploy.cli import read_options

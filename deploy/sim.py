@@ -76,7 +76,12 @@ class Simulator:
                  reset_interval: int | None = None, reset_offset: int = 0) -> None:
         if reset_interval is not None and reset_interval < 1:
             raise NetError(f"reset_interval={reset_interval} must be >= 1")
-        self.spec, self.device = spec, torch.device(device)
+        try:
+            self.spec, self.device = spec, torch.device(device)
+        except (RuntimeError, TypeError, ValueError):
+            raise ConfigError(f"--device {device}: choose cpu or cuda (cuda:N)") from None
+        if self.device.type not in ("cpu", "cuda"):
+            raise ConfigError(f"--device {device}: choose cpu or cuda (cuda:N)")
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise ConfigError(f"device {device}: torch sees no CUDA device here (use cpu)")
         self.reset_interval = reset_interval

@@ -13,6 +13,8 @@ from mskd.deploy.diff import first_divergence
 from mskd.deploy.inputs import INPUT_WHAT, input_range
 from mskd.deploy.ranges import width_note
 
+from mskd.errors import InputError
+from mskd.limits import MAX_INPUT_ENTRIES, check_entries
 from mskd.loihi import BIAS_MANT_MAX
 from mskd.netspec import NetSpec
 from mskd.netx_io import read_netx
@@ -26,6 +28,8 @@ def random_inputs(spec: NetSpec, samples: int, steps: int, seed: int) -> np.ndar
     graded payloads across the whole input width (``input_message_bits``)."""
     rng = np.random.default_rng(seed)
     shape = (samples, steps, *spec.input_shape)
+    check_entries(shape, MAX_INPUT_ENTRIES, f"{samples} random samples x {steps} steps",
+                  InputError)
     kind = spec.input_kind
     if kind == "bias":
         return rng.integers(-BIAS_MANT_MAX // 4, BIAS_MANT_MAX + 1, size=shape)
@@ -53,7 +57,8 @@ DELTA_NOTE = ("note: netx's Network.inp does not compile for an SDNN (Delta) inp
 
 def verify_net(net, samples: int = 2, input=None, steps: int | None = 8,
                seed: int = 0, reset_interval: int | None = None,
-               path=None, described: str | None = None) -> tuple[str, bool]:
+               path=None, described: str | None = None,
+               timeout: float | None = None) -> tuple[str, bool]:
     """Run both backends with every register recorded; return (verdict, bit-exact?).
 
     ``net`` is a path or a :class:`NetSpec`; with ``path`` (the file ``net`` was read
@@ -74,8 +79,9 @@ def verify_net(net, samples: int = 2, input=None, steps: int | None = 8,
         used = described or f"{describe_inputs(spec, x, False)} from the given input"
     record = REGISTERS
     _, rec_sim = sim.run(spec, x, record, steps=steps, reset_interval=reset_interval)
+    limit = {} if timeout is None else {"timeout": timeout}
     _, rec_lava = lava_backend.run(spec, x, record, steps=steps,
-                                   reset_interval=reset_interval, path=path)
+                                   reset_interval=reset_interval, path=path, **limit)
     div = first_divergence(rec_sim, rec_lava)
     regs = sorted({r for i in rec_sim.layers for r in i.registers}, key=REGISTERS.index)
     note = f"\n{DELTA_NOTE}" if spec.input_kind == "delta" else ""

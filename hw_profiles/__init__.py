@@ -19,9 +19,9 @@ import importlib.resources
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import tomli
 from mskd.hw_profiles.schema import SCHEMA_VERSION, Quantity, validate
 
+from mskd.config import parse_toml, read_toml
 from mskd.errors import ConfigError
 
 SHIPPED = ("loihi1", "loihi2", "ann-45nm")
@@ -66,11 +66,6 @@ class HwProfile:
         return asdict(self)
 
 
-def _read_toml(text: str, path: str) -> dict:
-    try:
-        return tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
 
 
 def load_profile(name_or_path: str | Path) -> HwProfile:
@@ -78,15 +73,16 @@ def load_profile(name_or_path: str | Path) -> HwProfile:
     key = str(name_or_path)
     if key in SHIPPED:
         res = importlib.resources.files("mskd.hw_profiles").joinpath(f"{key}.toml")
-        text, path = res.read_text(encoding="utf-8"), f"{key}.toml"
+        raw, path = res.read_bytes(), f"{key}.toml"
+        table = parse_toml(raw, path)
     else:
         p = Path(key)
         if not p.is_file():
             raise ConfigError(
                 f"{key}: no such profile file (shipped profiles: {', '.join(SHIPPED)})"
             )
-        text, path = p.read_text(encoding="utf-8"), str(p)
-    parts = validate(_read_toml(text, path), path)
+        table, path = read_toml(p), str(p)
+    parts = validate(table, path)
     limits = parts.get("limits", {})
     if parts["kind"] == "neuromorphic" and not (
         "synapse_memory_per_core" in limits or "synapses_per_core" in limits

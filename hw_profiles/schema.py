@@ -15,12 +15,14 @@ A profile is a TOML file::
     assumed = false                # optional; true marks a figure not measured for this chip
 
 Sections and keys are fixed per ``kind`` (:data:`SCHEMA`); a missing or unknown key, a
-wrong unit, a negative or non-numeric value, or an empty source raises
+wrong unit, a negative, infinite or non-numeric value, a limit that is not a whole number
+>= 1 (zero cores per chip), or an empty source raises
 :class:`~mskd.errors.ConfigError` naming the file and the key.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from mskd.errors import ConfigError
@@ -94,8 +96,8 @@ class Quantity:
     assumed: bool = False
 
     def __post_init__(self) -> None:
-        if not self.value >= 0:
-            raise ValueError(f"value {self.value!r} must be a non-negative number")
+        if not 0 <= self.value < math.inf:
+            raise ValueError(f"value {self.value!r} must be a finite number >= 0")
         if not self.source.strip():
             raise ValueError("source must not be empty")
 
@@ -116,8 +118,14 @@ def _quantity(raw: object, unit: str, path: str, key: str) -> Quantity:
     value = raw["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{_where(path, key)} value {value!r} is not a number")
-    if not value >= 0:
-        raise ConfigError(f"{_where(path, key)} value {value!r} is negative (or NaN)")
+    if not 0 <= value < math.inf:
+        raise ConfigError(f"{_where(path, key)} value {value!r} is not a finite number >= 0")
+    if key.startswith("limits.") and not (value >= 1 and float(value).is_integer()):
+        raise ConfigError(f"{_where(path, key)} value {value!r} must be a whole number >= 1 "
+                          "(a count or a bit width)")
+    for field in ("unit", "source", "note"):
+        if not isinstance(raw[field], str):
+            raise ConfigError(f"{_where(path, key)} '{field}' must be text")
     if raw["unit"] != unit:
         raise ConfigError(f"{_where(path, key)} unit {raw['unit']!r} is wrong: expected {unit!r}")
     assumed = raw.get("assumed", False)
@@ -151,6 +159,8 @@ def validate(raw: dict, path: str) -> dict[str, object]:
     ...
     mskd.errors.ConfigError: x.toml: [energy] is missing
     """
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: not a TOML table")
     unknown = set(raw) - _TOP_KEYS - {"energy", "time", "limits"}
     if unknown:
         raise ConfigError(f"{_where(path, sorted(unknown)[0])} is an unknown key")

@@ -1,3 +1,3 @@
-from mskd.cli import main
+from mskd.entry import main
 
 main()

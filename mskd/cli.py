@@ -17,7 +17,8 @@ import sys
 import click
 import typer
 
-from mskd.errors import MskdError
+from mskd.errors import ConfigError, MskdError
+from mskd.interrupts import Terminated, exit_status
 
 app = typer.Typer(
     name="mskd",
@@ -75,6 +76,33 @@ def _error_line(exc: BaseException) -> str:
     return f"error: {text}"
 
 
+def _usage_line(exc: click.ClickException) -> str:
+    """A click usage error as one line, with where to find the usage."""
+    line = "error: " + " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and ctx.command_path:
+        line += f" (see '{ctx.command_path} --help')"
+    return line
+
+
+def _config_file(argv: list[str]) -> str | None:
+    """The ``--config`` file of this command line, if any."""
+    for i, arg in enumerate(argv):
+        if arg == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _option_error_line(exc: MskdError, argv: list[str]) -> str:
+    """An option's value was refused: name the config file it may have come from."""
+    line, config = _error_line(exc), _config_file(argv)
+    if isinstance(exc, ConfigError) and config and config not in line:
+        line += f" (options from {config} included)"
+    return line
+
+
 def hoist_debug(argv: list[str]) -> list[str]:
     """``--debug`` anywhere before a ``--`` moves to the front, where the root reads it.
 
@@ -90,33 +118,55 @@ def hoist_debug(argv: list[str]) -> list[str]:
     return ["--debug", *rest]
 
 
+def _invoke(argv: list[str]) -> int:
+    """Run the command; return its exit code. Unlike ``command.main``, nothing here turns
+    Ctrl-C into a return value or an EOFError into "aborted": both reach :func:`main`."""
+    command = typer.main.get_command(app)
+    try:
+        with command.make_context("mskd", argv) as ctx:
+            command.invoke(ctx)
+    except click.exceptions.Exit as exc:  # --help, typer.Exit(n)
+        return exc.exit_code
+    return 0
+
+
+def _fail(line: str, code: int) -> None:
+    print(line, file=sys.stderr)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``mskd`` and ``python -m mskd``."""
+    """Run ``mskd`` with ``argv``; every failure is one line on stderr and a non-zero exit.
+
+    Exit codes: 0 success, 1 an error (named in the line), 2 a usage error, 130 Ctrl-C,
+    143 SIGTERM (129 SIGHUP). ``--debug`` re-raises errors to show the traceback.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = hoist_debug(argv)
-    command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="mskd", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        print("error: aborted", file=sys.stderr)
-        sys.exit(130)
+        code = _invoke(argv)
+    except (KeyboardInterrupt, Terminated) as exc:
+        _fail(*exit_status(exc))
+    except click.exceptions.Abort:  # a prompt got end-of-file
+        _fail("error: aborted (no input)", 1)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        sys.exit(130)
-    except (MskdError, FileNotFoundError, FileExistsError, PermissionError, ValueError) as exc:
+        _fail(_usage_line(exc), exc.exit_code)
+    except MskdError as exc:
         if debug:
             raise
-        print(_error_line(exc), file=sys.stderr)
-        sys.exit(getattr(exc, "exit_code", 1))
+        _fail(_option_error_line(exc, argv), exc.exit_code)
+    except (FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError,
+            NotADirectoryError, ValueError) as exc:
+        if debug:
+            raise
+        _fail(_error_line(exc), 1)
+    except MemoryError:
+        if debug:
+            raise
+        _fail("error: out of memory (rerun with --debug for the traceback)", 1)
     except Exception as exc:  # noqa: BLE001 - last resort: still one line
         if debug:
             raise
-        print(f"{_error_line(exc)} (internal error: rerun with --debug for the traceback)",
-              file=sys.stderr)
-        sys.exit(1)
+        _fail(f"{_error_line(exc)} (internal error: rerun with --debug for the traceback)", 1)
+    sys.exit(code)

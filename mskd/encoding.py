@@ -41,17 +41,27 @@ True
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from mskd.errors import NetError, refuse_unknown_fields
+from mskd.errors import NetError, refuse_unknown_fields, refuse_wrong_types
+from mskd.limits import MAX_INPUT_ENTRIES, MAX_LAYERS, MAX_SIDE, MAX_STEPS, check_entries
 from mskd.loihi import BIAS_MANT_MAX
 
 ATTR = "mskd_encoding"
+
+
+class MissingEncoding(NetError):
+    """The network file has no ``mskd_encoding`` attribute (not written by mskd convert)."""
+
+
 KINDS = ("bias", "delta")
+MAX_CLASSES = 1 << 16
+MAX_ATTR_BYTES = 1 << 20
 READOUTS = ("mean_v", "sigma")
 
 
@@ -74,8 +84,16 @@ class InputEncoding:
     dense: bool = False  # every camera frame of the clip's span (sigma-delta students)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "size", tuple(int(s) for s in self.size))
-        object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
+        for name in ("size", "classes"):
+            if isinstance(getattr(self, name), list):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
+        refuse_wrong_types(self, "encoding", ValueError)
+        if self.steps_per_frame > MAX_STEPS or self.latency > MAX_LAYERS or \
+                len(self.classes) > MAX_CLASSES or max(self.size, default=0) > MAX_SIDE:
+            raise ValueError(f"steps_per_frame={self.steps_per_frame} (max {MAX_STEPS}), "
+                             f"latency={self.latency} (max {MAX_LAYERS}), "
+                             f"{len(self.classes)} classes (max {MAX_CLASSES}) or size "
+                             f"{self.size} (max {MAX_SIDE}) out of range")
         if self.kind not in KINDS or self.readout not in READOUTS:
             raise ValueError(f"encoding kind/readout {self.kind}/{self.readout} not in "
                              f"{KINDS}/{READOUTS}")
@@ -100,6 +118,9 @@ class InputEncoding:
         from mskd.data.clips import ClipSpec
 
         object.__setattr__(self, "clip", str(ClipSpec.parse(self.clip)))
+        if self.steps > MAX_STEPS:
+            raise ValueError(f"{self.steps} steps per clip (clip {self.clip} x "
+                             f"steps_per_frame {self.steps_per_frame}) exceed {MAX_STEPS}")
 
     @property
     def n_frames(self) -> int:
@@ -119,9 +140,38 @@ class InputEncoding:
 
     @classmethod
     def from_json(cls, text: str) -> InputEncoding:
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"is a JSON {type(data).__name__}, not a table")
         refuse_unknown_fields(cls, data, "encoding", ValueError)
         return cls(**data)
+
+    def check_network(self, spec) -> None:
+        """ValueError unless the network is the one this encoding feeds and reads: a
+        bias-driven input of shape (input_history, H, W), ``latency`` synaptic layers, a
+        readout layer ``<index>:<type>`` with one neuron per class."""
+        from mskd.netspec import ConvLayer, DenseLayer, kind
+
+        shape = (self.input_history, *self.size)
+        if spec.input_kind != "bias" or tuple(spec.input_shape) != shape:
+            raise ValueError(f"input ({self.input_history} frames x {self.size}) does not fit "
+                             f"the network's {spec.input_kind} input {tuple(spec.input_shape)}")
+        synaptic = sum(1 for la in spec.layers if isinstance(la, (ConvLayer, DenseLayer)))
+        if self.latency != synaptic:
+            raise ValueError(f"latency={self.latency}, but the network has {synaptic} "
+                             "synaptic layers")
+        index, _, name = self.readout_layer.partition(":")
+        layer = spec.layers[int(index)] if index.isdigit() and \
+            int(index) < len(spec.layers) else None
+        if layer is None or kind(layer) != name or getattr(layer, "neuron", None) is None:
+            raise ValueError(f"readout_layer={self.readout_layer!r} is not a neuron layer "
+                             f"of the network ({len(spec.layers)} layers)")
+        if math.prod(layer.out_shape) != len(self.classes):
+            raise ValueError(f"{len(self.classes)} classes, but readout layer "
+                             f"{self.readout_layer} has {math.prod(layer.out_shape)} neurons")
 
 
 def bias_mantissa(frames: torch.Tensor, enc: InputEncoding) -> torch.Tensor:
@@ -144,6 +194,8 @@ def encode_frames(frames: torch.Tensor, enc: InputEncoding) -> torch.Tensor:
                          f"{enc.size[0]}, {enc.size[1]}]")
     from mskd.frames import frame_schedule
 
+    check_entries((frames.shape[0], enc.steps, enc.input_history, *enc.size),
+                  MAX_INPUT_ENTRIES, "encoded input", ValueError)
     mant = bias_mantissa(frames, enc)
     return mant[:, frame_schedule(enc.n_frames, enc.steps_per_frame, enc.latency)]
 
@@ -182,18 +234,33 @@ def write_encoding(path: str | Path, enc: InputEncoding) -> None:
         f.attrs[ATTR] = enc.to_json()
 
 
-def read_encoding(path: str | Path) -> InputEncoding:
-    """The :class:`InputEncoding` stored in a ``.net`` file; NetError if absent or bad."""
+def read_encoding(path: str | Path, spec=None) -> InputEncoding:
+    """The :class:`InputEncoding` stored in a ``.net`` file, checked against the network in
+    that file (or ``spec``, the network read from it); NetError if absent, bad or
+    inconsistent."""
     import h5py
 
     try:
         with h5py.File(path, "r") as f:
             raw = f.attrs.get(ATTR)
-    except OSError as exc:
+    except Exception as exc:  # noqa: BLE001 - h5py raises many kinds on a corrupt file
         raise NetError(f"{path}: cannot read HDF5 ({' '.join(str(exc).split())})") from None
     if raw is None:
-        raise NetError(f"{path}: no '{ATTR}' attribute (not written by mskd convert)")
+        raise MissingEncoding(f"{path}: no '{ATTR}' attribute (not written by mskd convert)")
+    if isinstance(raw, np.ndarray) and raw.size == 1:
+        raw = raw.reshape(-1)[0]
+    if not isinstance(raw, (bytes, str)) or len(raw) > MAX_ATTR_BYTES:
+        raise NetError(f"{path}: attribute '{ATTR}' is not a JSON string")
     try:
-        return InputEncoding.from_json(raw.decode() if isinstance(raw, bytes) else str(raw))
+        enc = InputEncoding.from_json(raw.decode() if isinstance(raw, bytes) else raw)
     except (ValueError, TypeError) as exc:
-        raise NetError(f"{path}: attribute '{ATTR}': {exc}") from None
+        raise NetError(f"{path}: attribute '{ATTR}': {' '.join(str(exc).split())}") from None
+    if spec is None:
+        from mskd.netx_io import read_netx
+
+        spec = read_netx(path)
+    try:
+        enc.check_network(spec)
+    except ValueError as exc:
+        raise NetError(f"{path}: attribute '{ATTR}' does not fit the network: {exc}") from None
+    return enc

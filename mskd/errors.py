@@ -55,3 +55,61 @@ def refuse_unknown_fields(cls: type, data: dict, what: str,
     unknown = set(data) - {f.name for f in fields(cls)}
     if unknown:
         raise error(f"{what}: unknown field(s) {sorted(unknown)}")
+
+
+class BackendError(MskdError):
+    """A backend run failed: Lava stalled, lost a worker process or raised in one."""
+
+
+class InputError(NetError):
+    """Bad input array (``.npy``): unreadable, mis-declared, of a non-numeric dtype, or not in
+    the network's input layout (a NetError too, for callers that catch those)."""
+
+
+def refuse_wrong_types(obj, what: str, error: type[Exception] = ConfigError) -> None:
+    """Raise ``error`` naming ``what`` and the first field of dataclass ``obj`` whose value
+    is not of its annotated type (``int`` excludes ``bool``, ``float`` takes ints and is
+    finite; ``tuple[int, ...]``, ``tuple[int, int]`` and ``X | None`` are looked into).
+    Config readers call it in ``__post_init__``, so a string ``"160"`` where an int belongs
+    is refused when read rather than failing (or, worse, working) later."""
+    import typing
+    from dataclasses import fields
+
+    hints = typing.get_type_hints(type(obj))
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if not _is_a(value, hints[f.name]):
+            raise error(f"{what}: field '{f.name}' is {value!r}, expected "
+                        f"{_type_name(hints[f.name])}")
+
+
+def _is_a(value, hint) -> bool:
+    import math
+    import types
+    import typing
+
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_a(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            math.isfinite(value)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_is_a(v, args[0]) for v in value)
+        return len(value) == len(args) and \
+            all(_is_a(v, a) for v, a in zip(value, args, strict=True))
+    if origin is not None:
+        return isinstance(value, origin)
+    return isinstance(value, hint)
+
+
+def _type_name(hint) -> str:
+    return getattr(hint, "__name__", None) if not getattr(hint, "__args__", None) \
+        else str(hint).replace("typing.", "")

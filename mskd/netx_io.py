@@ -11,8 +11,11 @@ a file without an input layer when the input shape is given (``input_shape``, as
 ``Network(input_shape=...)``; a dense first layer needs none). Refused with one line: what
 netx refuses (``pool``, ``average``, ``concat``, ``convT``, ``unpool``), what it builds
 but Lava cannot run (a ``messageBits`` field, a bias on a Sigma output), what it would run
-differently from the file (a non-ReLU SDNN activation, ``dense_rec`` with delays), complex
-synapses, and sizes beyond :data:`MAX_ENTRIES` (checked from the metadata, before reading).
+differently from the file (a non-ReLU SDNN activation, ``dense_rec`` with delays; a
+non-integer value, which netx would truncate), complex synapses, unsigned values above
+int64, sizes beyond :data:`~mskd.limits.MAX_ENTRIES` per dataset and
+:data:`~mskd.limits.MAX_FILE_ENTRIES` per file (checked from the metadata, before reading),
+and corrupt HDF5 metadata of any kind (one line naming the file).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from mskd.errors import NetError
+from mskd.limits import MAX_ENTRIES, MAX_FILE_ENTRIES
 from mskd.netspec import (
     ConvLayer,
     DenseLayer,
@@ -34,12 +38,10 @@ from mskd.sdn import SPIKE_EXP
 
 UNSUPPORTED_TYPES = ("pool", "average", "concat", "convT", "unpool", "dense_comp")
 SUPPORTED_TYPES = ("input", "conv", "dense", "dense_rec", "flatten")
-# Largest array mskd reads from a file: 2**24 entries (128 MiB as int64), above any layer
-# of a Loihi 2 chip (120 M synapses over 128 cores) that netx stores densely and far above
-# what the toolchain's networks use. Checked against the HDF5 metadata before any read,
-# so a small compressed file cannot declare its way to gigabytes.
-MAX_ENTRIES = 1 << 24
+# Sizes (MAX_ENTRIES per array, MAX_FILE_ENTRIES per file) are mskd.limits'; checked against
+# the HDF5 metadata before any read, so a small compressed file cannot declare gigabytes.
 MAX_DIMS = 5
+MAX_OBJECTS = 100_000  # groups and datasets in one file
 
 
 def _dataset(g, name: str, where: str):
@@ -77,7 +79,11 @@ def _as_int(value, name: str, where: str) -> np.ndarray:
                        f"(max {int(a.max())})")
     if a.dtype.kind == "f" and a.size and float(np.abs(a).max()) >= 2.0**62:
         raise NetError(f"{where}: field '{name}' holds values beyond int64")
-    return a.astype(np.int64)  # netx: ``.astype(int)`` (float values truncate toward zero)
+    if a.dtype.kind == "f" and a.size and not np.array_equal(a, np.trunc(a)):
+        bad = a[a != np.trunc(a)].reshape(-1)[0]
+        raise NetError(f"{where}: field '{name}' holds non-integer values (e.g. {bad:g}; "
+                       "netx would silently truncate them)")
+    return a.astype(np.int64)  # netx: ``.astype(int)`` (integral float values)
 
 
 def _int_field(g, name: str, where: str) -> np.ndarray:
@@ -243,6 +249,7 @@ def read_netx(path, input_shape: tuple[int, ...] | None = None, input_message_bi
 
     try:
         with h5py.File(path, "r") as f:
+            _check_total(f, path)
             if "layer" not in f or not isinstance(f["layer"], h5py.Group):
                 raise NetError(f"{path}: missing group 'layer' (not a netx network)")
             group = f["layer"]
@@ -251,12 +258,39 @@ def read_netx(path, input_shape: tuple[int, ...] | None = None, input_message_bi
                 raise NetError(f"{path}: layers must be named 0..N-1, found "
                                f"{', '.join(names[:5]) or 'none'}")
             layers = _read_layers(group, names, path, input_shape)
-    except OSError as exc:
-        raise NetError(f"{path}: cannot read HDF5 ({' '.join(str(exc).split())})") from None
+    except NetError:
+        raise
+    except RecursionError:
+        raise NetError(f"{path}: HDF5 structure nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 - h5py raises OSError, KeyError, RuntimeError,
+        # ValueError, TypeError ... on corrupt metadata; each is this file's fault
+        raise NetError(f"{path}: cannot read HDF5 "
+                       f"({' '.join(str(exc).split())[:200] or type(exc).__name__})") from None
     try:
         return NetSpec(tuple(layers), input_message_bits, spike_exp)
     except NetError as exc:
         raise NetError(f"{path}: {exc}") from None
+
+
+def _check_total(f, path) -> None:
+    """All datasets of the file together within :data:`MAX_FILE_ENTRIES` (from the
+    metadata, before any read), so many layers of legal size cannot add up to gigabytes."""
+    import h5py
+
+    total, seen = 0, 0
+
+    def visit(_name, obj) -> None:
+        nonlocal total, seen
+        seen += 1
+        if seen > MAX_OBJECTS:
+            raise NetError(f"{path}: more than {MAX_OBJECTS} HDF5 objects (not a network)")
+        if isinstance(obj, h5py.Dataset):
+            total += obj.size or 0
+            if total > MAX_FILE_ENTRIES:
+                raise NetError(f"{path}: datasets declare more than {MAX_FILE_ENTRIES} "
+                               "entries in all; mskd reads at most that")
+
+    f.visititems(visit)
 
 
 def _read_layers(group, names, path, input_shape) -> list[Layer]:

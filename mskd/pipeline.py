@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from mskd.errors import ConfigError
+from mskd.fsio import output_lock
 
 PROFILES = ("loihi1", "loihi2")
 
@@ -84,9 +85,6 @@ def run_demo(o: DemoOptions, force: bool = False, console=None, echo=print) -> P
     path); returns the summary path."""
     from rich.console import Console
 
-    from mskd.stages import StageRunner
-    from mskd.summary import closing_lines, write_summary
-
     console = console or Console(stderr=True)
     out = Path(o.out)
     _check_writable(out)
@@ -94,6 +92,14 @@ def run_demo(o: DemoOptions, force: bool = False, console=None, echo=print) -> P
 
     def event(name: str, what: str) -> None:
         console.print(f"[bold cyan]{name:>8}[/] {what} ({time.perf_counter() - start:.0f} s)")
+
+    with output_lock(out):  # a second demo on this folder fails at once, in one line
+        return _run_stages(o, out, force, event, start, echo)
+
+
+def _run_stages(o: DemoOptions, out: Path, force: bool, event, start: float, echo) -> Path:
+    from mskd.stages import StageRunner
+    from mskd.summary import closing_lines, write_summary
 
     runner = StageRunner(out, force=force, on_event=event)
     folders = run_stages(runner, o)

@@ -52,3 +52,53 @@ def test_every_command_takes_config() -> None:
     assert len(found) >= 12
     missing = [p for p, c in found.items() if "config" not in {x.name for x in c.params}]
     assert not missing, f"commands without --config: {missing}"
+
+
+def _main_with(monkeypatch, capsys, body, *argv: str) -> tuple[int, str]:
+    """Run ``mskd.cli.main`` on a one-command app whose command runs ``body``."""
+    import typer
+
+    from mskd import cli
+    from mskd.config import config_option
+
+    app = typer.Typer()
+
+    @app.command("boom")
+    def boom(config: str = config_option()) -> None:
+        body()
+
+    app.command("other")(lambda: None)
+    monkeypatch.setattr(cli, "app", app)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["boom", *argv])
+    return exc.value.code, capsys.readouterr().err
+
+
+def _raise(exc):
+    def body():
+        raise exc
+    return body
+
+
+@pytest.mark.parametrize("exc, code, line", [
+    (KeyboardInterrupt(), 130, "error: interrupted\n"),
+    (__import__("mskd.interrupts").interrupts.Terminated(15), 143,
+     "error: terminated (SIGTERM)\n"),
+    (__import__("typer").Exit(3), 3, ""),
+    (EOFError("No data left in file"), 1,
+     "error: No data left in file (internal error: rerun with --debug for the traceback)\n"),
+])
+def test_exit_codes_of_main(monkeypatch, capsys, exc, code, line) -> None:
+    """Issue 13: Ctrl-C is 130 (typer turned it into a dropped return value: exit 0), an
+    EOFError is not 'aborted' with 130, typer.Exit(n) (verify's divergence) exits n."""
+    assert _main_with(monkeypatch, capsys, _raise(exc)) == (code, line)
+
+
+def test_option_error_names_the_config_it_may_come_from(monkeypatch, capsys, tmp_path) -> None:
+    from mskd.errors import ConfigError
+
+    cfg = tmp_path / "run.toml"
+    cfg.write_text("")
+    code, err = _main_with(monkeypatch, capsys, _raise(ConfigError("--frame-ms 0: bad")),
+                           "--config", str(cfg))
+    assert code == 1 and err == f"error: --frame-ms 0: bad (options from {cfg} included)\n"

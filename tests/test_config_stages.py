@@ -105,3 +105,52 @@ def test_config_can_supply_required_arguments_and_options(tmp_path: Path) -> Non
     result = CliRunner().invoke(app, ["--config", str(cfg)])
     assert result.exit_code == 0, result.output
     assert "data=d1 out=o1" in result.output
+
+
+def _leaves(cmd, path="mskd"):
+    import click
+
+    if isinstance(cmd, click.Group):
+        for name, sub in cmd.commands.items():
+            yield from _leaves(sub, f"{path} {name}")
+    else:
+        yield path, cmd
+
+
+def test_config_keys_are_exactly_the_option_names() -> None:
+    """Issue 13: every command's --config keys are its option names as typed on the command
+    line (profile, ann-profile, input, skip-zero-weights, eval, json, split), never the
+    Python parameter names (hw, ann, inputs, skip_zero, eval_data, as_json, split_file)."""
+    import click
+
+    from mskd.cli import app
+    from mskd.config import _names
+
+    for path, cmd in _leaves(typer.main.get_command(app)):
+        keys = _names(cmd)
+        for p in cmd.params:
+            if p.name == "config":
+                continue
+            if isinstance(p, click.Argument):
+                assert keys[p.name] is p
+                continue
+            longs = [o[2:] for o in p.opts if o.startswith("--")]
+            assert longs and all(keys[k] is p for k in longs), (path, p.name)
+            if p.name.replace("_", "-") not in longs:
+                assert p.name not in keys, f"{path}: Python name {p.name!r} accepted as a key"
+    profile = dict(_leaves(typer.main.get_command(app)))["mskd profile"]
+    assert {"profile", "ann-profile", "input", "skip-zero-weights"} <= set(_names(profile))
+    assert not {"hw", "ann", "inputs", "skip_zero"} & set(_names(profile))
+
+
+def test_config_values_are_type_and_range_checked(tmp_path: Path) -> None:
+    for text, says in (("epochs = true\n", "expected an integer"),
+                       ('epochs = "7"\n', "expected an integer"),
+                       ("epochs = [1]\n", "takes one value"),
+                       ("batch-size = nan\n", "expected an integer"),
+                       ("epochs = 1\nepochs = 2\n", "not valid TOML")):
+        cfg = tmp_path / "run.toml"
+        cfg.write_text(text)
+        out = CliRunner().invoke(_app(), ["--config", str(cfg)])
+        assert out.exit_code != 0 and isinstance(out.exception, MskdError)
+        assert says in str(out.exception) and "run.toml" in str(out.exception), text

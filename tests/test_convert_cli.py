@@ -93,8 +93,8 @@ def test_nan_weight_names_the_layer(tmp_path, capsys):
     with torch.no_grad():
         s.weights[1][2, 3] = float("nan")
     ckpt = save_checkpoint(tmp_path / "s.safetensors", s, None, {"epoch": 0})
-    err = _fails(capsys, tmp_path / "s.net", ckpt)
-    assert "synaptic layer 1 (dense)" in err and "NaN" in err
+    err = _fails(capsys, tmp_path / "s.net", ckpt)  # refused on loading, as for eval
+    assert "tensor 'model.weights.1'" in err and "NaN" in err
 
 
 def test_unrepresentable_weights_name_the_layer(tmp_path, capsys):
@@ -170,3 +170,15 @@ def test_unfolded_batch_norm_in_checkpoint_is_refused(tmp_path, capsys):
     ckpt = save_checkpoint(tmp_path / "bn.safetensors", s, None, {"epoch": 0})
     err = _fails(capsys, tmp_path / "bn.net", ckpt)
     assert "unexpected tensor 'model.bn." in err
+
+
+def test_bad_eval_data_writes_nothing(tmp_path, capsys):
+    """Issue 13: every check (the data comparison included) runs before any output."""
+    ckpt = save_checkpoint(tmp_path / "s.safetensors", _student(), None, {"epoch": 0},
+                           {"clip": "E2-S1"})
+    (tmp_path / "bad_data").mkdir()
+    out, rep, nir = tmp_path / "s.net", tmp_path / "rep", tmp_path / "s.nir"
+    code, _, err = _cli(capsys, "convert", ckpt, "--out", out, "--eval", tmp_path / "bad_data",
+                        "--report", rep, "--nir", nir)
+    assert code == 1 and "bad_data" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad_data", "s.safetensors"]

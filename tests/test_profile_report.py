@@ -129,7 +129,7 @@ def test_data_split_is_encoded_with_the_nets_encoding(tmp_path: Path) -> None:
     write_netx(small_net(), net)
     enc = InputEncoding(input_gain=160, steps_per_frame=2, clip="E2-S1", size=(8, 8),
                         latency=2, readout_layer="3:dense", readout_scale=64.0,
-                        classes=tuple("abcdefg"))
+                        classes=tuple("abc"))  # one per neuron of the readout layer
     write_encoding(net, enc)
     rep = profile_command(net, data=tmp_path / "see", profile="loihi1", out=tmp_path / "o",
                           limit=3)

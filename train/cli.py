@@ -63,16 +63,18 @@ def register(app: typer.Typer) -> None:
         epochs: int = typer.Option(8, min=1, help="Epochs."),
         batch_size: int = typer.Option(16, min=1, help="Clips per batch (per process)."),
         lr: float = typer.Option(3e-3, help="Adam learning rate (x0.94 per epoch)."),
-        seed: int = typer.Option(0, help="Seed of initialisation, data order and augmentation."),
+        seed: int = typer.Option(0, min=0, help="Seed of initialisation, data order and "
+                                 "augmentation."),
         clip: str = typer.Option("E4-S3", help="Clip sampling E<n>-S<s>: n frames, s skipped "
                                  "between them."),
         size: int = typer.Option(32, min=1, help="Input side in pixels."),
         channels: str = typer.Option(None, help="Conv widths, e.g. 16,32."),
-        hidden: int = typer.Option(None, help="Hidden spiking FC width."),
+        hidden: int = typer.Option(None, min=1, help="Hidden spiking FC width."),
         resume: bool = typer.Option(False, help="Continue the checkpoint in --out."),
         summary: bool = typer.Option(False, help="Print parameters/MACs/synops and exit."),
         progress: bool = typer.Option(True, help="Show progress bars."),
-        threads: int = typer.Option(1, help="torch threads per process (0: cores/processes)."),
+        threads: int = typer.Option(1, min=0,
+                                    help="torch threads per process (0: cores/processes)."),
         augment: str = typer.Option("default", help=_AUGMENT_HELP),
     ) -> None:
         model = {k: v for k, v in {"channels": _ints(channels, "--channels"),
@@ -92,18 +94,20 @@ def register(app: typer.Typer) -> None:
         epochs: int = typer.Option(30, min=1, help="Epochs."),
         batch_size: int = typer.Option(16, min=1, help="Clips per batch (per process)."),
         lr: float = typer.Option(3e-3, help="AdamW learning rate (x0.94 per epoch)."),
-        seed: int = typer.Option(0, help="Seed of initialisation, data order and augmentation."),
+        seed: int = typer.Option(0, min=0, help="Seed of initialisation, data order and "
+                                 "augmentation."),
         clip: str = typer.Option("E4-S3", help="Clip sampling E<n>-S<s>: n frames, s skipped "
                                  "between them."),
         size: int = typer.Option(32, min=1, help="Input side in pixels."),
         channels: str = typer.Option(None, help="Conv widths, e.g. 8,16."),
         hidden: str = typer.Option(None, help="Hidden dense widths, e.g. 64."),
-        steps_per_frame: int = typer.Option(4, help="Steps each frame is held as input "
-                                                    "(LIF student)."),
+        steps_per_frame: int = typer.Option(4, min=1, max=1024, help="Steps each frame is "
+                                            "held as input (LIF student)."),
         resume: bool = typer.Option(False, help="Continue the checkpoint in --out."),
         summary: bool = typer.Option(False, help="Print parameters/MACs/synops and exit."),
         progress: bool = typer.Option(True, help="Show progress bars."),
-        threads: int = typer.Option(1, help="torch threads per process (0: cores/processes)."),
+        threads: int = typer.Option(1, min=0, help="torch threads per process "
+                                    "(0: cores/processes)."),
         augment: str = typer.Option("default", help=_AUGMENT_HELP),
         neuron: str = typer.Option("lif", help="lif: CUBA-LIF student on the sampled frames; "
                                                "sdnn: Loihi 2 sigma-delta student reading "
@@ -140,17 +144,22 @@ def register(app: typer.Typer) -> None:
         config: str = config_option(),
         ckpt: str = typer.Argument(..., help="Teacher or student checkpoint."),
         data: str = _DATA,
-        views: int = typer.Option(5, help="Seeded clip views to average (SEEN: 20)."),
+        views: int = typer.Option(5, min=1, max=1000, help="Seeded clip views to average "
+                                  "(SEEN: 20)."),
         split: str = typer.Option("test", click_type=click.Choice(("train", "test")),
                                   help="Split to evaluate."),
-        seed: int = typer.Option(0, help="Seed of the view starts."),
+        seed: int = typer.Option(0, min=0, help="Seed of the view starts."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
-        threads: int = typer.Option(1, help="torch threads."),
+        threads: int = typer.Option(1, min=0, help="torch threads (0: all cores)."),
     ) -> None:
+        import os
+
         import torch
         from mskd.train.evaluate import evaluate
 
-        torch.set_num_threads(max(1, threads))
+        if split not in ("train", "test"):
+            raise ConfigError(f"--split {split!r}: choose train or test")
+        torch.set_num_threads(threads or os.cpu_count() or 1)
         from mskd.train.report import print_eval
 
         if views < 1:

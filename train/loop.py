@@ -10,6 +10,7 @@ checkpoint (the last good epoch) stays as it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -21,15 +22,15 @@ from mskd.train.batching import collate, see_dataset, train_loader
 from mskd.train.calibrate import calibrate_thresholds
 from mskd.train.checkpoint import load_checkpoint, restore_model, restore_optimizer, save_checkpoint
 from mskd.train.losses import cls_loss, mskd_loss
-from mskd.train.models import build_model, load_model
+from mskd.train.models import build_model, load_model, model_for
 from mskd.train.options import RESUME_KEYS, TrainOptions
 from mskd.train.progress import EpochBar
 from mskd.train.teacher_cache import TeacherCache
 from torch.nn.parallel import DistributedDataParallel
 
 from mskd.data.clips import ClipSpec
-from mskd.errors import ConfigError, MskdError
-from mskd.fsio import write_text
+from mskd.errors import CheckpointError, ConfigError, MskdError
+from mskd.fsio import output_lock, write_text
 
 CKPT_NAME = "checkpoint.safetensors"
 
@@ -51,17 +52,34 @@ def _resume(opts: TrainOptions, path: Path, model, optimizer) -> tuple[int, list
     for key in RESUME_KEYS:
         if ckpt.options.get(key) != now[key]:
             raise ConfigError(f"{path}: cannot resume, option {key!r} was "
-                              f"{ckpt.options.get(key)!r}, now {now[key]!r}")
+                              f"{str(ckpt.options.get(key))[:80]!r}, now {now[key]!r}")
+    epoch, history = _resume_state(ckpt.state, path)
     restore_model(ckpt, model)
     restore_optimizer(ckpt, optimizer)
-    return int(ckpt.state["epoch"]) + 1, list(ckpt.state.get("history", [])), ckpt.rng
+    if ckpt.rng is None:
+        raise CheckpointError(f"{path}: tensor 'rng.torch' is missing (needed to resume)")
+    return epoch + 1, history, ckpt.rng
+
+
+def _resume_state(state: dict, path: Path) -> tuple[int, list]:
+    """The last finished epoch and the history, consistent with each other: one history
+    entry (a table) per finished epoch."""
+    epoch, history = state.get("epoch"), state.get("history")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        raise CheckpointError(f"{path}: field 'state.epoch' is {str(epoch)[:40]!r}, expected "
+                              "the last finished epoch (an integer >= 0)")
+    if not isinstance(history, list) or len(history) != epoch + 1 or \
+            not all(isinstance(h, dict) for h in history):
+        raise CheckpointError(f"{path}: field 'state.history' must list one table per "
+                              f"finished epoch ({epoch + 1}), got "
+                              f"{len(history) if isinstance(history, list) else history!r}")
+    return epoch, list(history)
 
 
 def _initial_model(opts: TrainOptions, path: Path) -> torch.nn.Module:
     """A fresh model, or one with the stored config when resuming (same weight exponents)."""
     if opts.resume and path.exists():
-        ckpt = load_checkpoint(path, opts.kind)
-        return build_model(opts.kind, ckpt.model_config)
+        return model_for(load_checkpoint(path, opts.kind))
     cfg = {"size": opts.size, **opts.model}
     if opts.kind == "student":  # trained with standardised weights unless the options say no
         cfg = {"weight_standardize": True, **cfg}
@@ -156,7 +174,9 @@ def train(opts: TrainOptions, dataset=None, progress: bool = True) -> Path:
     ctx = D.DistContext.from_env()
     D.init(ctx)
     try:
-        return _train(opts, dataset, progress, ctx)
+        lock = output_lock(opts.out) if ctx.is_main else contextlib.nullcontext()
+        with lock:  # a second training into the same --out fails at once
+            return _train(opts, dataset, progress, ctx)
     finally:
         D.shutdown(ctx)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from mskd.train.checkpoint import load_checkpoint, restore_model
+from mskd.train.checkpoint import Checkpoint, load_checkpoint, restore_model
 from mskd.train.student import Student
 from mskd.train.student_config import StudentConfig
 from mskd.train.teacher import Teacher, TeacherConfig
@@ -39,6 +39,31 @@ def build_model(kind: str, config: dict, n_frames: int | None = None) -> torch.n
     raise ConfigError(f"unknown model kind {kind!r}")
 
 
+def model_for(ckpt: Checkpoint) -> torch.nn.Module:
+    """A fresh model of the checkpoint's kind and config, built only after the config was
+    validated and found to describe exactly the tensors the file stores (so a config
+    saying ``hidden=[10**7]`` is refused with the numbers, not built)."""
+    try:
+        if ckpt.kind == "student":
+            cfg = StudentConfig.from_dict(ckpt.model_config)
+            expected = {f"weights.{i}": s for i, s in enumerate(cfg.weight_shapes())}
+        else:
+            cfg = TeacherConfig.from_dict(ckpt.model_config)
+            expected = cfg.param_shapes()
+    except (ConfigError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{ckpt.path}: field 'model_config': {exc}") from None
+    for name in sorted(expected.keys() - ckpt.model.keys()):
+        raise CheckpointError(f"{ckpt.path}: tensor 'model.{name}' is missing")
+    for name in sorted(ckpt.model.keys() - expected.keys()):
+        raise CheckpointError(f"{ckpt.path}: unexpected tensor 'model.{name}'")
+    for name, shape in sorted(expected.items()):
+        if tuple(ckpt.model[name].shape) != shape:
+            raise CheckpointError(f"{ckpt.path}: tensor 'model.{name}' has shape "
+                                  f"{tuple(ckpt.model[name].shape)}, field 'model_config' "
+                                  f"describes {shape}")
+    return Student(cfg) if ckpt.kind == "student" else Teacher(cfg)
+
+
 def load_model(path: str | Path, kind: str | None = None) -> torch.nn.Module:
     """The model stored in checkpoint ``path`` (its kind checked if given), in eval mode.
 
@@ -47,10 +72,7 @@ def load_model(path: str | Path, kind: str | None = None) -> torch.nn.Module:
     integer mantissas are rounded from, as the converter's float reference expects.
     """
     ckpt = load_checkpoint(path, kind)
-    try:
-        model = build_model(ckpt.kind, ckpt.model_config)
-    except ConfigError as exc:
-        raise CheckpointError(f"{path}: field 'model_config': {exc}") from exc
+    model = model_for(ckpt)
     restore_model(ckpt, model)
     if getattr(model, "kind", None) == "student":
         model = model.folded()  # plain float weights, the same integer network

@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from mskd.errors import ConfigError
+from mskd.limits import MAX_SIDE
 
 # The distillation terms of MSKD (names in mskd.train.losses.LOSSES), chosen on the
 # selection set (see the README, "Distillation that transfers").
@@ -70,8 +71,17 @@ class TrainOptions:
             raise ConfigError(f"--alpha {self.alpha} must be in [0, 1]")
         if self.tau <= 0:
             raise ConfigError(f"--tau {self.tau} must be > 0")
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
-            raise ConfigError("--epochs and --batch-size must be >= 1 and --lr > 0")
+        if self.epochs < 1 or self.batch_size < 1 or not 0 < self.lr < math.inf:
+            raise ConfigError("--epochs and --batch-size must be >= 1 and --lr finite and > 0")
+        if self.threads < 0:
+            raise ConfigError(f"--threads {self.threads} must be >= 0 (0: cores / processes)")
+        if not 4 <= self.size <= MAX_SIDE:
+            raise ConfigError(f"--size {self.size} must be in 4..{MAX_SIDE} pixels")
+        if not all(math.isfinite(v) for v in (self.tau, self.gamma, self.weight_decay,
+                                              self.grad_clip)) or self.grad_clip < 0:
+            raise ConfigError("--tau, gamma, weight decay and grad clip must be finite "
+                              "(grad clip >= 0)")
+        self._check_model()
         if self.schedule not in ("step", "cosine"):
             raise ConfigError(f"--schedule {self.schedule!r}: expected 'step' or 'cosine'")
         if not 0.0 <= self.label_smoothing < 1.0:
@@ -95,6 +105,26 @@ class TrainOptions:
             raise ConfigError(f"--sparsity {self.sparsity}: must be >= 0, sigma-delta only")
         if not 0.0 < self.subject_fraction <= 1.0:
             raise ConfigError(f"--subject-fraction {self.subject_fraction} must be in (0, 1]")
+
+    def _check_model(self) -> None:
+        """The model the options describe is valid and within the size limits (computed
+        from the config, before any data is read or weight allocated)."""
+        from mskd.train.student_config import StudentConfig
+        from mskd.train.teacher import TeacherConfig
+
+        from mskd.data.clips import ClipSpec
+
+        try:
+            n = ClipSpec.parse(self.clip).n
+        except ValueError as exc:
+            raise ConfigError(f"--clip: {exc}") from None
+        if not isinstance(self.model, dict):
+            raise ConfigError(f"model overrides {self.model!r} must be a table")
+        cfg = {"size": self.size, **self.model}
+        if self.kind == "student":
+            StudentConfig.from_dict({"n_frames": n, **cfg})
+        else:
+            TeacherConfig.from_dict(cfg)
 
     def lr_at(self, epoch: int) -> float:
         """The learning rate of ``epoch`` (a pure function: resuming needs no scheduler state)."""

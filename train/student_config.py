@@ -9,11 +9,14 @@ True
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
-from mskd.errors import ConfigError, refuse_unknown_fields
+from mskd.errors import ConfigError, refuse_unknown_fields, refuse_wrong_types
+from mskd.limits import MAX_LAYERS, MAX_MODEL_PARAMS, MAX_SIDE, MAX_STEPS
 from mskd.loihi import DECAY_MAX, VTH_MAX
 
+MAX_STEPS_PER_FRAME = 1024  # the CLI's --steps-per-frame bound too
 OUT_VTH_MANT = VTH_MAX  # the readout layer's threshold: as high as Loihi allows
 
 
@@ -55,6 +58,18 @@ class StudentConfig:
     vth_mants: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        refuse_wrong_types(self, "student config")
+        if not 4 <= self.size <= MAX_SIDE or len(self.channels) + len(self.hidden) > MAX_LAYERS:
+            raise ConfigError(f"student: size {self.size} outside 4..{MAX_SIDE} or more than "
+                              f"{MAX_LAYERS} layers")
+        if min((*self.channels, *self.hidden, self.kernel, self.stride), default=1) < 1 or \
+                self.padding < 0 or self.n_frames > MAX_STEPS or \
+                not 1 <= self.steps_per_frame <= MAX_STEPS_PER_FRAME:
+            raise ConfigError(f"student: channels {self.channels}, hidden {self.hidden}, "
+                              f"kernel {self.kernel} and stride {self.stride} must be >= 1, "
+                              f"padding {self.padding} >= 0, n_frames <= {MAX_STEPS}, "
+                              f"steps_per_frame={self.steps_per_frame} in "
+                              f"1..{MAX_STEPS_PER_FRAME}")
         if self.size < 4 or self.n_frames < 1 or self.classes < 2:
             raise ConfigError(f"student: bad size/n_frames/classes {self.size}/{self.n_frames}")
         if self.input_history < 1:
@@ -78,6 +93,26 @@ class StudentConfig:
                 raise ConfigError(f"{name} needs {n_syn} entries, got {len(getattr(self, name))}")
         if any(not 0 <= v <= VTH_MAX for v in self.vth_mants):
             raise ConfigError(f"vth_mants {self.vth_mants} outside 0..{VTH_MAX}")
+        if any(not -64 <= e <= 64 for e in self.weight_exps):
+            raise ConfigError(f"weight_exps {self.weight_exps} outside -64..64")
+        self.check_size()
+
+    def weight_shapes(self) -> list[tuple[int, ...]]:
+        """Shapes of the synaptic weights (``Student.weights``), computed, not allocated."""
+        shapes, in_c = [], self.input_history
+        for c in self.channels:
+            shapes.append((c, in_c, self.kernel, self.kernel))
+            in_c = c
+        dims = [math.prod(self.geometry()[len(self.channels) + 1]), *self.hidden, self.classes]
+        return shapes + [(b, a) for a, b in zip(dims[:-1], dims[1:], strict=True)]
+
+    def check_size(self) -> None:
+        """ConfigError above :data:`~mskd.limits.MAX_MODEL_PARAMS` (before building)."""
+        n = sum(math.prod(s) for s in self.weight_shapes())
+        if n > MAX_MODEL_PARAMS:
+            raise ConfigError(f"student: {n} weights (size {self.size}, channels "
+                              f"{self.channels}, hidden {self.hidden}, classes {self.classes}) "
+                              f"exceed the limit of {MAX_MODEL_PARAMS}")
 
     @property
     def n_synaptic(self) -> int:
@@ -103,6 +138,9 @@ class StudentConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> StudentConfig:
+        if not isinstance(data, dict):
+            raise ConfigError(f"student config is a {type(data).__name__}, not a table")
         refuse_unknown_fields(cls, data, "student config")
         tuples = {"channels", "hidden", "weight_exps", "vth_mants"}
-        return cls(**{k: tuple(v) if k in tuples else v for k, v in data.items()})
+        return cls(**{k: tuple(v) if k in tuples and isinstance(v, (list, tuple)) else v
+                      for k, v in data.items()})

@@ -21,13 +21,15 @@ torch.Size([3, 2, 7])
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import norse.torch as snn
 import torch
 from torch import nn
 
-from mskd.errors import ConfigError, refuse_unknown_fields
+from mskd.errors import ConfigError, refuse_unknown_fields, refuse_wrong_types
+from mskd.limits import MAX_LAYERS, MAX_MODEL_PARAMS, MAX_SIDE
 
 
 @dataclass(frozen=True)
@@ -42,18 +44,50 @@ class TeacherConfig:
     threshold: float = 0.3
 
     def __post_init__(self) -> None:
+        refuse_wrong_types(self, "teacher config")
+        if not 4 <= self.size <= MAX_SIDE or len(self.channels) > MAX_LAYERS or \
+                min(self.channels, default=0) < 1 or self.classes < 2:
+            raise ConfigError(f"teacher: size {self.size} outside 4..{MAX_SIDE}, channels "
+                              f"{self.channels} not 1..{MAX_LAYERS} widths >= 1, or classes "
+                              f"{self.classes} < 2")
         if not self.channels or self.hidden < 1 or self.size < 4:
             raise ConfigError(f"teacher: bad widths {self.channels}/{self.hidden}/{self.size}")
         if not 0.0 <= self.a < 1.0 or self.threshold <= 0:
             raise ConfigError(f"teacher: a={self.a} must be in [0,1), threshold > 0")
+
+        n = self.param_count()
+        if n > MAX_MODEL_PARAMS:
+            raise ConfigError(f"teacher: {n} parameters (size {self.size}, channels "
+                              f"{self.channels}, hidden {self.hidden}, classes {self.classes}) "
+                              f"exceed the limit of {MAX_MODEL_PARAMS}")
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``state_dict`` names and shapes of :class:`Teacher`, computed, not allocated."""
+        out: dict[str, tuple[int, ...]] = {}
+        for stack in ("spatial", "temporal"):
+            c = 2
+            for i, width in enumerate(self.channels):
+                out[f"{stack}.{i}.weight"], out[f"{stack}.{i}.bias"] = (width, c, 3, 3), (width,)
+                c = width
+        out["fc.weight"], out["fc.bias"] = (self.hidden, self.feature_size()), (self.hidden,)
+        out["readout.weight"] = (self.classes, self.hidden)
+        out["readout.bias"] = (self.classes,)
+        return out
+
+    def param_count(self) -> int:
+        """Parameters of the two conv stacks, the FC layer and the readout (not allocated)."""
+        return sum(math.prod(s) for s in self.param_shapes().values())
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> TeacherConfig:
+        if not isinstance(data, dict):
+            raise ConfigError(f"teacher config is a {type(data).__name__}, not a table")
         refuse_unknown_fields(cls, data, "teacher config")
-        return cls(**{k: tuple(v) if k == "channels" else v for k, v in data.items()})
+        return cls(**{k: tuple(v) if k == "channels" and isinstance(v, (list, tuple)) else v
+                      for k, v in data.items()})
 
     def feature_size(self) -> int:
         h = self.size

@@ -11,6 +11,7 @@ import click
 import typer
 
 from mskd.config import config_option
+from mskd.errors import ConfigError
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -20,10 +21,11 @@ def synth(
     config: str = config_option(),
     out: Path = typer.Option(..., "--out", help="Dataset folder to create."),
     subjects: int = typer.Option(24, "--subjects", help="Number of subjects (split by subject)."),
-    seed: int = typer.Option(0, "--seed", help="Seed: same seed and settings, same bytes."),
+    seed: int = typer.Option(0, "--seed", min=0,
+                             help="Seed: same seed and settings, same bytes."),
     size: int = typer.Option(48, "--size", help="Image side in pixels on disk."),
     takes: int = typer.Option(1, "--takes", help="Takes per (emotion, lighting)."),
-    workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers",
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", min=1, max=256,
                                 help="Processes (output does not depend on it)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out."),
 ) -> None:
@@ -40,18 +42,25 @@ def events(
     config: str = config_option(),
     frames_dir: Path = typer.Argument(..., help="Folder with 00000.jpg, 00001.jpg, ..."),
     out: Path = typer.Option(..., "--out", help="Folder to create for the event frames."),
-    fps: float = typer.Option(30.0, "--fps", help="Frame rate of FRAMES_DIR."),
-    seed: int = typer.Option(0, "--seed", help="Seed of threshold mismatch and noise."),
+    fps: float = typer.Option(30.0, "--fps", min=0.001, max=1e5,
+                              help="Frame rate of FRAMES_DIR."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of threshold mismatch and noise."),
     threshold: float = typer.Option(0.2, "--threshold", help="Contrast thresholds C+ = C- (log)."),
     sigma: float = typer.Option(0.03, "--sigma", help="Per-pixel threshold mismatch (std)."),
     refractory_us: float = typer.Option(500.0, "--refractory-us", help="Refractory period."),
     leak_hz: float = typer.Option(0.0, "--leak-hz", help="Leak event rate per pixel."),
     shot_noise_hz: float = typer.Option(0.0, "--shot-noise-hz", help="Shot noise rate per pixel."),
-    upsample_hz: float = typer.Option(1000.0, "--upsample-hz", help="Internal sub-step rate."),
+    upsample_hz: float = typer.Option(1000.0, "--upsample-hz", min=0.001, max=1e6,
+                                      help="Internal sub-step rate."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out."),
 ) -> None:
+    import math
+
     from mskd.data.eventize import eventize
     from mskd.data.events import EventCameraConfig
+
+    if not math.isfinite(fps):
+        raise ConfigError(f"--fps {fps}: must be a finite frame rate > 0")
 
     config = EventCameraConfig(pos_threshold=threshold, neg_threshold=threshold,
                                threshold_sigma=sigma, refractory_us=refractory_us,

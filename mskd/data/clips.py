@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+MAX_CLIP_FRAMES = 4096  # frames per clip and frames skipped; SEEN uses n <= 8
+
 
 @dataclass(frozen=True)
 class ClipSpec:
@@ -30,15 +32,17 @@ class ClipSpec:
     s: int
 
     def __post_init__(self) -> None:
-        if not isinstance(self.n, int) or self.n < 1:
-            raise ValueError(f"ClipSpec.n must be an int >= 1, got {self.n!r}")
-        if not isinstance(self.s, int) or self.s < 0:
-            raise ValueError(f"ClipSpec.s must be an int >= 0, got {self.s!r}")
+        if not isinstance(self.n, int) or not 1 <= self.n <= MAX_CLIP_FRAMES:
+            raise ValueError(f"clip E{self.n}-S{self.s}: n must be an int in 1..{MAX_CLIP_FRAMES}")
+        if not isinstance(self.s, int) or not 0 <= self.s <= MAX_CLIP_FRAMES:
+            raise ValueError(f"clip E{self.n}-S{self.s}: s must be an int in 0..{MAX_CLIP_FRAMES}")
 
     @classmethod
     def parse(cls, text: str) -> ClipSpec:
         """Read ``"E4-S3"`` (case-insensitive, ``-`` or ``_`` between the parts)."""
-        match = re.fullmatch(r"\s*[eE](\d+)[-_][sS](\d+)\s*", text)
+        if not isinstance(text, str):
+            raise ValueError(f"bad clip spec {text!r}: expected text E<n>-S<s>, e.g. E4-S3")
+        match = re.fullmatch(r"\s*[eE](\d{1,9})[-_][sS](\d{1,9})\s*", text)
         if match is None:
             raise ValueError(f"bad clip spec {text!r}: expected E<n>-S<s>, e.g. E4-S3")
         return cls(int(match.group(1)), int(match.group(2)))

@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image
 
 from mskd.errors import DataError
+from mskd.limits import MAX_IMAGE_PIXELS
 
 #: Event count that maps to 255 in an event-frame channel.
 EVENT_FULL_SCALE = 4
@@ -66,13 +67,18 @@ def write_sequence(folder: Path, images: list[np.ndarray] | np.ndarray) -> None:
 def _open(path: Path, mode: str, size: tuple[int, int] | None) -> np.ndarray:
     try:
         with Image.open(path) as img:
+            w, h = img.size  # from the header: checked before anything is decoded
+            if w * h > MAX_IMAGE_PIXELS:
+                raise DataError(f"{path}: image declares {w} x {h} = {w * h} pixels; mskd "
+                                f"reads at most {MAX_IMAGE_PIXELS} (a decompression bomb?)")
             img.load()  # decode now: truncated or corrupt files fail here, not later
             img = img.convert(mode)
             if size is not None and img.size != (size[1], size[0]):
                 img = img.resize((size[1], size[0]), Image.BILINEAR)
             return np.asarray(img, dtype=np.uint8)
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"{path}: unreadable or truncated JPG ({exc})") from exc
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise DataError(f"{path}: unreadable or truncated JPG "
+                        f"({' '.join(str(exc).split())[:200]})") from None
 
 
 def read_frame(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:

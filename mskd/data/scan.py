@@ -142,6 +142,8 @@ def load_split(path: Path) -> dict[str, list[str]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"{path}: not a readable JSON split file ({exc})") from exc
+    except RecursionError:
+        raise DataError(f"{path}: not a split file (nested too deeply)") from None
     if not isinstance(data, dict) or any(not isinstance(data.get(s), list) for s in SPLITS):
         raise DataError(f"{path}: split file needs lists 'train' and 'test'")
     splits = {s: [_split_key(e, path) for e in data[s]] for s in SPLITS}

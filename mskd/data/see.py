@@ -71,6 +71,10 @@ class SEEDataset(Dataset):
         self.skipped: list[tuple[str, str]] = list(self.scan.skipped)
         self.records: list[SequenceRecord] = [self.scan.sequences[k]
                                               for k in self.scan.splits[split]]
+        if not self.records:
+            where = split_file if split_file is not None else Path(root) / "split.json"
+            raise DataError(f"{where}: split '{split}' lists no sequences (nothing to "
+                            f"{'train on' if train else 'evaluate'})")
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
         if cache:
             self._fill_cache(skip_bad)

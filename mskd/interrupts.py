@@ -1,0 +1,128 @@
+"""Ctrl-C, SIGTERM and SIGHUP: clean up, print one line, exit with the shell's code.
+
+The ``mskd`` executable calls :func:`install` before it imports anything heavy. Then:
+
+* the first SIGINT raises :class:`KeyboardInterrupt` and the first SIGTERM or SIGHUP raises
+  :class:`Terminated` (a ``BaseException``, so ``except Exception`` cannot swallow it);
+  ``finally`` blocks on the way out stop what we started (Lava's process group, temporary
+  files), and the CLI prints ``error: interrupted`` (exit 130) or ``error: terminated
+  (SIGTERM)`` (exit 143, 128 + the signal number, as a shell reports it);
+* a second signal while that cleanup runs is ignored: an impatient second Ctrl-C must not
+  cut the cleanup short (Lava's workers left running, shared memory leaked);
+* a third one leaves at once (:func:`os._exit`) after the emergency hooks, for the case
+  where something swallowed the first one.
+
+:func:`shielded` defers a signal across a few lines that must not be split (reaping a
+process group, removing its shared memory); the deferred signal is raised at the end.
+
+>>> exit_status(KeyboardInterrupt())
+('error: interrupted', 130)
+>>> exit_status(Terminated(15))
+('error: terminated (SIGTERM)', 143)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+
+INTERRUPTED_EXIT = 128 + signal.SIGINT  # 130, what a shell reports for Ctrl-C
+HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_NAMES = {signal.SIGTERM: "terminated", signal.SIGHUP: "hangup", signal.SIGINT: "interrupted"}
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived; ``exit_code`` is 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"{_NAMES.get(signum, 'signal')} ({signal.Signals(signum).name})")
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
+_state: dict = {"count": 0, "shield": 0, "pending": None}
+_emergency: list[Callable[[], None]] = []
+
+
+def _exception(signum: int) -> BaseException:
+    return KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+
+
+def exit_status(exc: BaseException) -> tuple[str, int]:
+    """The one line and exit code for an interrupt exception."""
+    if isinstance(exc, Terminated):
+        return f"error: {exc}", exc.exit_code
+    return "error: interrupted", INTERRUPTED_EXIT
+
+
+def _leave_now(signum: int) -> None:
+    for hook in list(_emergency):
+        with contextlib.suppress(Exception):
+            hook()
+    line, code = exit_status(_exception(signum))
+    os.write(2, f"{line} (forced)\n".encode())
+    os._exit(code)
+
+
+def _on_signal(signum: int, _frame) -> None:
+    _state["count"] += 1
+    if _state["count"] >= 3:
+        _leave_now(signum)
+    if _state["count"] > 1:
+        return  # the first one is being cleaned up
+    if _state["shield"]:
+        _state["pending"] = signum
+        return
+    raise _exception(signum)
+
+
+def _quiet_child() -> None:
+    """In a forked helper (a worker pool): leave Ctrl-C to mskd, which stops the helpers;
+    die at once, without a traceback, on the SIGTERM it sends them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def install() -> None:
+    """Route SIGINT, SIGTERM and SIGHUP through :func:`_on_signal` (main thread only); forked
+    helper processes get :func:`_quiet_child` (a fork+exec'd program gets the defaults)."""
+    _state.update(count=0, shield=0, pending=None)
+    for sig in HANDLED:
+        signal.signal(sig, _on_signal)
+    if not _state.get("fork_hook"):
+        os.register_at_fork(after_in_child=_quiet_child)
+        _state["fork_hook"] = True
+
+
+def installed() -> bool:
+    """Whether :func:`install` is in effect (the CLI) rather than Python's defaults."""
+    return signal.getsignal(signal.SIGINT) is _on_signal
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Defer an interrupt until the block is done (only where :func:`install` is active)."""
+    _state["shield"] += 1
+    try:
+        yield
+    finally:
+        _state["shield"] -= 1
+        pending, _state["pending"] = _state["pending"], None
+        current = sys.exc_info()[1]
+        if pending is not None and not _state["shield"] and \
+                not isinstance(current, (KeyboardInterrupt, Terminated)):
+            raise _exception(pending)
+
+
+@contextlib.contextmanager
+def emergency(hook: Callable[[], None]) -> Iterator[None]:
+    """Run ``hook`` if a third signal forces an immediate exit inside the block."""
+    _emergency.append(hook)
+    try:
+        yield
+    finally:
+        _emergency.remove(hook)
