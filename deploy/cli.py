@@ -14,6 +14,7 @@ Outputs (``--out``, npz): ``output`` ``[T, B, *shape]`` uint8 spikes of the last
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 
 import typer
@@ -84,7 +85,8 @@ def _progress_runner(label: str, total: int):
     from rich.console import Console
     from rich.progress import Progress
 
-    bar = Progress(transient=True, console=Console(stderr=True))
+    bar = Progress(transient=True, console=Console(stderr=True),
+                   disable=not sys.stderr.isatty())  # a bar in a log file is noise
     task = bar.add_task(label, total=total)
     return bar, (lambda done: bar.update(task, completed=done))
 

@@ -7,6 +7,7 @@ Writes ``report.json``, ``report.md`` and the PNGs of :mod:`mskd.deploy.plots` i
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def _progress(total: int):
 
     bar = Progress("[progress.description]{task.description}", BarColumn(),
                    MofNCompleteColumn(), TimeElapsedColumn(), transient=True,
-                   console=Console(stderr=True))
+                   console=Console(stderr=True), disable=not sys.stderr.isatty())
     task = bar.add_task("simulating", total=total)
     return bar, lambda done: bar.update(task, completed=done)
 

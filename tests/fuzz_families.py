@@ -66,7 +66,8 @@ def build_base(root: Path) -> Base:
     for argv in (["train", "student", see, "--out", root / "s", "--epochs", "1",
                   *STUDENT_TRAIN],
                  ["train", "teacher", see, "--out", root / "t", "--epochs", "1", "--size", "8",
-                  "--channels", "2", "--hidden", "4", "--augment", "none", "--no-progress"]):
+                  "--clip", "E2-S1", "--channels", "2", "--hidden", "4", "--augment", "none",
+                  "--no-progress"]):
         try:
             main([str(a) for a in argv])
         except SystemExit as exc:

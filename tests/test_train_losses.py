@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from mskd.train.losses import LOSSES, cls_loss, hckd, mskd_loss, tckd
+from mskd.train.losses import LOSSES, cls_loss, hckd, hckd_ls, mskd_loss, tckd
 
 from mskd.errors import ConfigError
 
@@ -103,10 +103,14 @@ def test_total_loss_mixes_terms_by_alpha() -> None:
     z_t[:, torch.arange(3), LABEL] += 10.0
     base = cls_loss(z_s, None, LABEL)
     assert float(mskd_loss(z_s, None, LABEL, alpha=0.0)[0]) == pytest.approx(float(base))
-    total, parts = mskd_loss(z_s, z_t, LABEL, alpha=0.3, tau=2.0)
+    total, parts = mskd_loss(z_s, z_t, LABEL, alpha=0.3, tau=2.0, kd_terms=("hckd", "tckd"))
     expect = 0.7 * base + 0.3 * hckd(z_s, z_t, LABEL, 2.0) + 0.3 * tckd(z_s, z_t)
     assert float(total) == pytest.approx(float(expect))
     assert set(parts) == {"cls", "hckd", "tckd"}
+    total, parts = mskd_loss(z_s, z_t, LABEL, alpha=0.3, tau=2.0)  # the shipped default
+    expect = 0.7 * base + 0.3 * hckd_ls(z_s, z_t, LABEL, 2.0) + 0.3 * tckd(z_s, z_t)
+    assert float(total) == pytest.approx(float(expect))
+    assert set(parts) == {"cls", "hckd_ls", "tckd"}
 
 
 @pytest.mark.parametrize("alpha", [-0.1, 1.01])

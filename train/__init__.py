@@ -8,7 +8,12 @@ Modules (one concept each):
   :mod:`~mskd.train.quant` 8-bit weights and the surrogate spike;
   :mod:`~mskd.train.spec` the typed description the converter reads;
   :mod:`~mskd.train.calibrate` threshold calibration to a target spike rate.
-- :mod:`~mskd.train.losses` L_cls, HCKD, TCKD and their mix (a name -> function registry).
+- :mod:`~mskd.train.sdnn_config`, :mod:`~mskd.train.student_sdnn` the Loihi 2 sigma-delta
+  student reading every frame (the same arithmetic as :mod:`mskd.sdn`);
+  :mod:`~mskd.train.calibrate_sdnn` its delta thresholds;
+  :mod:`~mskd.train.student_geometry` the conv stack both students share.
+- :mod:`~mskd.train.losses` L_cls, the distillation terms (HCKD, TCKD, plain and
+  standardised KD, per-clip and per-pair hit KD) and their mix (a name -> function registry).
 - :mod:`~mskd.train.teacher_cache` teacher outputs computed once per (sequence, start).
 - :mod:`~mskd.train.options`, :mod:`~mskd.train.loop`, :mod:`~mskd.train.checkpoint`,
   :mod:`~mskd.train.distributed`, :mod:`~mskd.train.batching`, :mod:`~mskd.train.progress`

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from mskd.errors import ConfigError
+from mskd.train.options import DEFAULT_KD_TERMS
 
 
 def cls_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,
@@ -186,10 +187,11 @@ CLIP_LEVEL = frozenset({"kd", "hckd_clip", "hckd_pair", "kd_ls", "hckd_ls"})
 
 
 def mskd_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,
-              alpha: float, tau: float = 1.0, kd_terms: tuple[str, ...] = ("hckd", "tckd"),
+              alpha: float, tau: float = 1.0, kd_terms: tuple[str, ...] = DEFAULT_KD_TERMS,
               label_smoothing: float = 0.0, kd_steps: list[int] | None = None
               ) -> tuple[torch.Tensor, dict[str, float]]:
-    """``L = (1 - alpha) L_cls + alpha sum_k L_k`` over ``kd_terms`` (HCKD + TCKD by default).
+    """``L = (1 - alpha) L_cls + alpha sum_k L_k`` over ``kd_terms`` (by default
+    :data:`~mskd.train.options.DEFAULT_KD_TERMS`, chosen on the selection set).
 
     Returns the loss and each term's value. ``alpha = 0`` needs no teacher output.
     ``kd_steps``: the student's steps that align with the teacher's (a sigma-delta student

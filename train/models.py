@@ -44,7 +44,14 @@ def model_for(ckpt: Checkpoint) -> torch.nn.Module:
     validated and found to describe exactly the tensors the file stores (so a config
     saying ``hidden=[10**7]`` is refused with the numbers, not built)."""
     try:
-        if ckpt.kind == "student":
+        sdnn = ckpt.kind == "student" and isinstance(ckpt.model_config, dict) and \
+            ckpt.model_config.get("neuron", "lif") == "sdnn"
+        if sdnn:
+            from mskd.train.sdnn_config import SdnnConfig
+
+            cfg = SdnnConfig.from_dict(ckpt.model_config)
+            expected = cfg.param_shapes()
+        elif ckpt.kind == "student":
             cfg = StudentConfig.from_dict(ckpt.model_config)
             expected = {f"weights.{i}": s for i, s in enumerate(cfg.weight_shapes())}
         else:
@@ -61,6 +68,10 @@ def model_for(ckpt: Checkpoint) -> torch.nn.Module:
             raise CheckpointError(f"{ckpt.path}: tensor 'model.{name}' has shape "
                                   f"{tuple(ckpt.model[name].shape)}, field 'model_config' "
                                   f"describes {shape}")
+    if sdnn:
+        from mskd.train.student_sdnn import SdnnStudent
+
+        return SdnnStudent(cfg)
     return Student(cfg) if ckpt.kind == "student" else Teacher(cfg)
 
 

@@ -16,7 +16,7 @@ from mskd.limits import MAX_SIDE
 
 # The distillation terms of MSKD (names in mskd.train.losses.LOSSES), chosen on the
 # selection set (see the README, "Distillation that transfers").
-DEFAULT_KD_TERMS: tuple[str, ...] = ("hckd", "tckd")
+DEFAULT_KD_TERMS: tuple[str, ...] = ("hckd_ls", "tckd")
 
 # Options that must match to resume a run (anything that changes the trajectory).
 RESUME_KEYS = ("kind", "batch_size", "lr", "seed", "clip", "size", "alpha", "tau", "gamma",

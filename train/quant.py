@@ -43,6 +43,26 @@ def weight_exponent(w: torch.Tensor, target: int = 64) -> int:
     return int(math.floor(math.log2(target / peak)))
 
 
+def standardize_weights(weights) -> list[torch.Tensor]:
+    """Weight standardisation of every hidden synaptic layer (not the readout): per output
+    neuron ``w' = (w - mean) / std * sqrt(2 / fan_in)`` (zero mean, a fixed norm), shared by
+    both students (see :meth:`mskd.train.student.Student.float_weights` for why).
+
+    >>> out = standardize_weights([torch.tensor([[1.0, 3.0]]), torch.tensor([[5.0]])])
+    >>> [round(x, 4) for x in out[0][0].tolist()], out[1].tolist()
+    ([-0.7071, 0.7071], [[5.0]])
+    """
+    out = []
+    for i, w in enumerate(weights):
+        if i == len(weights) - 1:
+            out.append(w)
+            continue
+        flat = w.flatten(1)
+        z = (flat - flat.mean(1, keepdim=True)) / (flat.std(1, keepdim=True) + 1e-8)
+        out.append((z * math.sqrt(2 / flat.shape[1])).reshape(w.shape))
+    return out
+
+
 def check_exact_sum(fan_in: int, layer: str) -> None:
     """Binary spikes times |w_int| <= 128 summed over ``fan_in`` must stay exact in float32."""
     bound = 128 * fan_in

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from mskd.errors import ConfigError, refuse_unknown_fields
+from mskd.train import student_geometry
+
+from mskd.errors import ConfigError, refuse_unknown_fields, refuse_wrong_types
+from mskd.limits import MAX_STEPS
 from mskd.sdn import SPIKE_EXP
 
 INPUT_GAIN_MAX = 4095  # keeps the Delta's x << 12 far inside int32
@@ -59,6 +62,10 @@ class SdnnConfig:
     vth_mants: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        refuse_wrong_types(self, "sigma-delta student config")
+        student_geometry.check_shape_fields(self, "sigma-delta student")
+        if self.n_frames > MAX_STEPS:
+            raise ConfigError(f"sigma-delta student: n_frames {self.n_frames} > {MAX_STEPS}")
         if self.neuron != "sdnn":
             raise ConfigError(f"sigma-delta student: neuron={self.neuron!r} must be 'sdnn'")
         if self.size < 4 or self.n_frames < 1 or self.classes < 2:
@@ -80,6 +87,9 @@ class SdnnConfig:
             raise ConfigError(f"vth_mants needs {n_syn - 1} entries, got {len(self.vth_mants)}")
         if any(not 0 <= v < 1 << 19 for v in self.vth_mants):
             raise ConfigError(f"vth_mants {self.vth_mants} outside 0..{(1 << 19) - 1}")
+        if any(not 0 <= e <= 15 for e in self.weight_exps):
+            raise ConfigError(f"weight_exps {self.weight_exps} outside 0..15")
+        student_geometry.check_size(self, sum(self.bias_sizes()), "sigma-delta student")
 
     @property
     def n_synaptic(self) -> int:
@@ -93,16 +103,17 @@ class SdnnConfig:
 
     def geometry(self) -> list[tuple[int, ...]]:
         """Neuron-layer shapes, input first, flatten shown as its own entry."""
-        shapes: list[tuple[int, ...]] = [(self.input_history, self.size, self.size)]
-        h = self.size
-        for c in self.channels:
-            h = (h + 2 * self.padding - self.kernel) // self.stride + 1
-            if h < 1:
-                raise ConfigError(f"student: size {self.size} too small for {self.channels}")
-            shapes.append((c, h, h))
-        c, h, w = shapes[-1]
-        shapes.append((c * h * w,))
-        return shapes + [(n,) for n in self.hidden] + [(self.classes,)]
+        return student_geometry.geometry(self)
+
+    def bias_sizes(self) -> list[int]:
+        """Bias lengths of the hidden SigmaDelta layers (the Sigma readout has none)."""
+        return [*self.channels, *self.hidden]
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``weights.i`` and ``biases.i`` shapes of :class:`SdnnStudent`, not allocated."""
+        out = {f"weights.{i}": s for i, s in enumerate(student_geometry.weight_shapes(self))}
+        out.update({f"biases.{i}": (n,) for i, n in enumerate(self.bias_sizes())})
+        return out
 
     def scales(self) -> list[float]:
         """``S_l`` of the input and of every synaptic layer (see the module docstring)."""
@@ -116,6 +127,10 @@ class SdnnConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> SdnnConfig:
+        if not isinstance(data, dict):
+            raise ConfigError(f"sigma-delta student config is a {type(data).__name__}, "
+                              "not a table")
         refuse_unknown_fields(cls, data, "sigma-delta student config")
         tuples = {"channels", "hidden", "weight_exps", "vth_mants"}
-        return cls(**{k: tuple(v) if k in tuples else v for k, v in data.items()})
+        return cls(**{k: tuple(v) if k in tuples and isinstance(v, (list, tuple)) else v
+                      for k, v in data.items()})

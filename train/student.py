@@ -43,7 +43,13 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-from mskd.train.quant import check_exact_sum, quantize_weight, surrogate, weight_exponent
+from mskd.train.quant import (
+    check_exact_sum,
+    quantize_weight,
+    standardize_weights,
+    surrogate,
+    weight_exponent,
+)
 from mskd.train.spec import QuantizedStudent, QuantLayer
 from mskd.train.student_config import OUT_VTH_MANT, StudentConfig
 from torch import nn
@@ -120,15 +126,7 @@ class Student(nn.Module):
         """
         if not self.config.weight_standardize:
             return list(self.weights)
-        out = []
-        for i, w in enumerate(self.weights):
-            if i == len(self.weights) - 1:
-                out.append(w)
-                continue
-            flat = w.flatten(1)
-            z = (flat - flat.mean(1, keepdim=True)) / (flat.std(1, keepdim=True) + 1e-8)
-            out.append((z * math.sqrt(2 / flat.shape[1])).reshape(w.shape))
-        return out
+        return standardize_weights(list(self.weights))
 
     def folded(self) -> Student:
         """A copy with the standardisation folded into plain weights (same integer network).

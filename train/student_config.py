@@ -9,11 +9,12 @@ True
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
+from mskd.train import student_geometry
+
 from mskd.errors import ConfigError, refuse_unknown_fields, refuse_wrong_types
-from mskd.limits import MAX_LAYERS, MAX_MODEL_PARAMS, MAX_SIDE, MAX_STEPS
+from mskd.limits import MAX_STEPS
 from mskd.loihi import DECAY_MAX, VTH_MAX
 
 MAX_STEPS_PER_FRAME = 1024  # the CLI's --steps-per-frame bound too
@@ -59,17 +60,11 @@ class StudentConfig:
 
     def __post_init__(self) -> None:
         refuse_wrong_types(self, "student config")
-        if not 4 <= self.size <= MAX_SIDE or len(self.channels) + len(self.hidden) > MAX_LAYERS:
-            raise ConfigError(f"student: size {self.size} outside 4..{MAX_SIDE} or more than "
-                              f"{MAX_LAYERS} layers")
-        if min((*self.channels, *self.hidden, self.kernel, self.stride), default=1) < 1 or \
-                self.padding < 0 or self.n_frames > MAX_STEPS or \
-                not 1 <= self.steps_per_frame <= MAX_STEPS_PER_FRAME:
-            raise ConfigError(f"student: channels {self.channels}, hidden {self.hidden}, "
-                              f"kernel {self.kernel} and stride {self.stride} must be >= 1, "
-                              f"padding {self.padding} >= 0, n_frames <= {MAX_STEPS}, "
+        student_geometry.check_shape_fields(self)
+        if self.n_frames > MAX_STEPS or not 1 <= self.steps_per_frame <= MAX_STEPS_PER_FRAME:
+            raise ConfigError(f"student: n_frames {self.n_frames} <= {MAX_STEPS} and "
                               f"steps_per_frame={self.steps_per_frame} in "
-                              f"1..{MAX_STEPS_PER_FRAME}")
+                              f"1..{MAX_STEPS_PER_FRAME} needed")
         if self.size < 4 or self.n_frames < 1 or self.classes < 2:
             raise ConfigError(f"student: bad size/n_frames/classes {self.size}/{self.n_frames}")
         if self.input_history < 1:
@@ -99,20 +94,11 @@ class StudentConfig:
 
     def weight_shapes(self) -> list[tuple[int, ...]]:
         """Shapes of the synaptic weights (``Student.weights``), computed, not allocated."""
-        shapes, in_c = [], self.input_history
-        for c in self.channels:
-            shapes.append((c, in_c, self.kernel, self.kernel))
-            in_c = c
-        dims = [math.prod(self.geometry()[len(self.channels) + 1]), *self.hidden, self.classes]
-        return shapes + [(b, a) for a, b in zip(dims[:-1], dims[1:], strict=True)]
+        return student_geometry.weight_shapes(self)
 
     def check_size(self) -> None:
         """ConfigError above :data:`~mskd.limits.MAX_MODEL_PARAMS` (before building)."""
-        n = sum(math.prod(s) for s in self.weight_shapes())
-        if n > MAX_MODEL_PARAMS:
-            raise ConfigError(f"student: {n} weights (size {self.size}, channels "
-                              f"{self.channels}, hidden {self.hidden}, classes {self.classes}) "
-                              f"exceed the limit of {MAX_MODEL_PARAMS}")
+        student_geometry.check_size(self)
 
     @property
     def n_synaptic(self) -> int:
@@ -121,17 +107,7 @@ class StudentConfig:
 
     def geometry(self) -> list[tuple[int, ...]]:
         """Neuron-layer shapes, input first, flatten shown as its own entry."""
-        shapes: list[tuple[int, ...]] = [(self.input_history, self.size, self.size)]
-        h = self.size
-        for c in self.channels:
-            h = (h + 2 * self.padding - self.kernel) // self.stride + 1
-            if h < 1:
-                raise ConfigError(f"student: size {self.size} too small for {self.channels}")
-            shapes.append((c, h, h))
-        c, h, w = shapes[-1]
-        shapes.append((c * h * w,))
-        shapes += [(n,) for n in self.hidden] + [(self.classes,)]
-        return shapes
+        return student_geometry.geometry(self)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-from mskd.train.quant import quantize_weight, round_ste
+from mskd.train.quant import quantize_weight, round_ste, standardize_weights
 from mskd.train.sdnn_config import SdnnConfig
 from torch import nn
 
@@ -85,15 +85,7 @@ class SdnnStudent(nn.Module):
         """Float weights; hidden layers standardised when configured (see Student)."""
         if not self.config.weight_standardize:
             return list(self.weights)
-        out = []
-        for i, w in enumerate(self.weights):
-            if i == len(self.weights) - 1:
-                out.append(w)
-                continue
-            flat = w.flatten(1)
-            z = (flat - flat.mean(1, keepdim=True)) / (flat.std(1, keepdim=True) + 1e-8)
-            out.append((z * math.sqrt(2 / flat.shape[1])).reshape(w.shape))
-        return out
+        return standardize_weights(list(self.weights))
 
     def folded(self) -> SdnnStudent:
         """A copy with the standardisation folded into plain weights (same integer network)."""

@@ -20,6 +20,7 @@ version and settings). Output is bit-identical for the same settings and seed, w
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -172,7 +173,8 @@ class _Progress:
             from rich.console import Console
             from rich.progress import Progress
 
-            self.bar = Progress(console=Console(stderr=True))  # stdout is for results
+            self.bar = Progress(console=Console(stderr=True),  # stdout is for results
+                                disable=not sys.stderr.isatty())  # no bar in logs
             self.bar.start()
             self.task = self.bar.add_task("rendering subjects", total=self.total)
         return self
