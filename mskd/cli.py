@@ -18,7 +18,7 @@ import click
 import typer
 
 from mskd.errors import ConfigError, MskdError
-from mskd.interrupts import Terminated, exit_status
+from mskd.interrupts import Terminated, exit_status, raise_if_swallowed
 
 app = typer.Typer(
     name="mskd",
@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = hoist_debug(argv)
     try:
         code = _invoke(argv)
+        raise_if_swallowed()
     except (KeyboardInterrupt, Terminated) as exc:
         _fail(*exit_status(exc))
     except click.exceptions.Abort:  # a prompt got end-of-file

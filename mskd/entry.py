@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from mskd.interrupts import Terminated, exit_status, install
+from mskd.interrupts import Terminated, exit_status, install, raise_if_swallowed
 
 
 def main() -> None:
@@ -16,6 +16,8 @@ def main() -> None:
     install()
     try:
         from mskd.cli import main as cli_main
+
+        raise_if_swallowed()
     except (KeyboardInterrupt, Terminated) as exc:
         line, code = exit_status(exc)
         print(line, file=sys.stderr)

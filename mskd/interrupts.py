@@ -24,6 +24,8 @@ process group, removing its shared memory); the deferred signal is raised at the
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
+import importlib.machinery
 import os
 import signal
 import sys
@@ -69,6 +71,7 @@ def _leave_now(signum: int) -> None:
 
 def _on_signal(signum: int, _frame) -> None:
     _state["count"] += 1
+    _state.setdefault("first", signum)
     if _state["count"] >= 3:
         _leave_now(signum)
     if _state["count"] > 1:
@@ -87,15 +90,58 @@ def _quiet_child() -> None:
         signal.signal(sig, signal.SIG_DFL)
 
 
+class _ShieldedImport(importlib.abc.MetaPathFinder):
+    """Loads the modules in ``names`` with signals deferred to the end of their import.
+
+    torch's C extension swallows an exception raised while it initialises: a Ctrl-C in that
+    second vanished and the command ran on to the end. Deferred, it raises right after the
+    import, as anywhere else. (A finder rather than an eager import: light commands never
+    load torch.)
+    """
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+
+    def find_spec(self, name, path, target=None):
+        if name not in self.names:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module) -> None:
+            with shielded():
+                run(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
 def install() -> None:
     """Route SIGINT, SIGTERM and SIGHUP through :func:`_on_signal` (main thread only); forked
     helper processes get :func:`_quiet_child` (a fork+exec'd program gets the defaults)."""
     _state.update(count=0, shield=0, pending=None)
+    _state.pop("first", None)
     for sig in HANDLED:
         signal.signal(sig, _on_signal)
+    if not any(isinstance(f, _ShieldedImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _ShieldedImport(frozenset({"torch"})))
     if not _state.get("fork_hook"):
         os.register_at_fork(after_in_child=_quiet_child)
         _state["fork_hook"] = True
+
+
+def raise_if_swallowed() -> None:
+    """Raise the interrupt again if one arrived but the program went on as if it had not.
+
+    A signal that lands while a library module loads raises inside its import, and some
+    libraries guard optional imports with a bare ``except:`` that swallows it; without
+    this check the command would run to the end and exit 0. Called where the CLI carries
+    on normally (after the heavy import, after a command returns).
+    """
+    if installed() and _state["count"] and "first" in _state:
+        raise _exception(_state["first"])
 
 
 def installed() -> bool:
