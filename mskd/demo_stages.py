@@ -153,7 +153,7 @@ def _student(tmp: Path, ctx: StageContext) -> None:
     kd = {"alpha": o.alpha, "tau": o.tau}
     if "teacher" in ctx.inputs:
         kd["teacher"] = str(ctx.ckpt("teacher"))
-    train_into(tmp, ctx, "student", epochs=o.student_epochs, **kd)
+    train_into(tmp, ctx, "student", epochs=o.student_epochs, neuron=o.neuron, **kd)
 
 
 def _eval(tmp: Path, ctx: StageContext) -> None:
@@ -169,9 +169,10 @@ def _eval(tmp: Path, ctx: StageContext) -> None:
 def _convert(tmp: Path, ctx: StageContext) -> None:
     from mskd.convert.pipeline import ConvertOptions, convert_checkpoint
 
+    # NIR has no sigma-delta neuron: a sigma-delta student gets netx and ONNX only
+    nir = str(tmp / "student.nir") if ctx.o.neuron == "lif" else None
     opts = ConvertOptions(eval=str(ctx.data), views=ctx.o.eval_views,
-                          report=str(tmp / "report"), onnx=str(tmp / "onnx"),
-                          nir=str(tmp / "student.nir"))
+                          report=str(tmp / "report"), onnx=str(tmp / "onnx"), nir=nir)
     convert_checkpoint(ctx.ckpt("student"), tmp / NET_NAME, opts)
 
 
@@ -188,16 +189,25 @@ def _verify(tmp: Path, ctx: StageContext) -> None:
 
 
 def ann_macs(teacher: Path, student: Path, clip: str) -> dict[str, int]:
-    """MACs per clip of the teacher and the student run as ANNs: one pass per clip frame
-    (the summary's MACs are per time step), plus the teacher's spatial branch once."""
+    """MACs per clip of the teacher and the student run as ANNs: one pass per frame read
+    (the summary's MACs are per time step; a sigma-delta student reads every frame of the
+    clip's span), plus the teacher's spatial branch once."""
     from mskd.data.clips import ClipSpec
     from mskd.train.models import load_model
     from mskd.train.summary import summarize
 
-    n = ClipSpec.parse(clip).n
-    t, s = summarize(load_model(teacher)), summarize(load_model(student))
-    return {"teacher-ann": int(t["macs"] * n + t.get("spatial_macs_per_clip", 0)),
-            "student-ann": int(s["macs"] * n)}
+    spec = ClipSpec.parse(clip)
+    student_model = load_model(student)
+    t, s = summarize(load_model(teacher)), summarize(student_model)
+    frames = spec.span if getattr(student_model, "dense", False) else spec.n
+    return {"teacher-ann": int(t["macs"] * spec.n + t.get("spatial_macs_per_clip", 0)),
+            "student-ann": int(s["macs"] * frames)}
+
+
+def profiles_for(o) -> tuple[str, ...]:
+    """The chips a student is profiled on: a sigma-delta student needs graded spikes,
+    which Loihi 1 does not have (its design rule refuses the network)."""
+    return PROFILES if o.neuron == "lif" else ("loihi2",)
 
 
 def _profile(tmp: Path, ctx: StageContext) -> None:
@@ -205,7 +215,7 @@ def _profile(tmp: Path, ctx: StageContext) -> None:
 
     o = ctx.o
     macs = ann_macs(ctx.ckpt("teacher"), ctx.ckpt("student"), o.clip)
-    for name in PROFILES:
+    for name in profiles_for(o):
         profile_command(ctx.net, data=ctx.data, profile=name, out=tmp / name,
                         limit=o.profile_clips, macs=[f"{k}={v}" for k, v in macs.items()],
                         verbose=False)
@@ -214,13 +224,13 @@ def _profile(tmp: Path, ctx: StageContext) -> None:
 DATA = StageDef("data", ("subjects", "seed", "synth_size"), (), _data)
 TEACHER = StageDef("teacher", ("seed", "clip", "size", "augment", "teacher_epochs"),
                    ("data",), _teacher)
-STUDENT = StageDef("student", ("seed", "clip", "size", "augment", "student_epochs", "alpha",
-                               "tau"), ("data", "teacher"), _student,
+STUDENT = StageDef("student", ("seed", "clip", "size", "augment", "student_epochs", "neuron",
+                               "alpha", "tau"), ("data", "teacher"), _student,
                    only_if={"teacher": lambda o: o.alpha > 0})
 EVAL = StageDef("eval", ("eval_views", "seed"), ("data", "teacher", "student"), _eval)
 CONVERT = StageDef("convert", ("eval_views",), ("data", "student"), _convert)
 VERIFY = StageDef("verify", ("verify_samples", "seed"), ("data", "convert"), _verify)
-PROFILE = StageDef("profile", ("profile_clips", "clip"),
+PROFILE = StageDef("profile", ("profile_clips", "clip", "neuron"),
                    ("data", "convert", "teacher", "student"), _profile)
 
 #: The demo, in dependency order.

@@ -149,14 +149,21 @@ class InputEncoding:
         refuse_unknown_fields(cls, data, "encoding", ValueError)
         return cls(**data)
 
+    @property
+    def input_name(self) -> str:
+        """What the encoded integers are: a CUBA input's bias mantissas, or the values a
+        Delta input layer sends the changes of."""
+        return "bias mantissas" if self.kind == "bias" else "Delta input values"
+
     def check_network(self, spec) -> None:
-        """ValueError unless the network is the one this encoding feeds and reads: a
-        bias-driven input of shape (input_history, H, W), ``latency`` synaptic layers, a
-        readout layer ``<index>:<type>`` with one neuron per class."""
+        """ValueError unless the network is the one this encoding feeds and reads: an input
+        of this encoding's kind (bias-driven CUBA or sigma-delta Delta) and shape
+        (input_history, H, W), ``latency`` synaptic layers, a readout layer
+        ``<index>:<type>`` with one neuron per class."""
         from mskd.netspec import ConvLayer, DenseLayer, kind
 
         shape = (self.input_history, *self.size)
-        if spec.input_kind != "bias" or tuple(spec.input_shape) != shape:
+        if spec.input_kind != self.kind or tuple(spec.input_shape) != shape:
             raise ValueError(f"input ({self.input_history} frames x {self.size}) does not fit "
                              f"the network's {spec.input_kind} input {tuple(spec.input_shape)}")
         synaptic = sum(1 for la in spec.layers if isinstance(la, (ConvLayer, DenseLayer)))

@@ -20,6 +20,7 @@ from mskd.errors import ConfigError
 from mskd.fsio import output_lock
 
 PROFILES = ("loihi1", "loihi2")
+NEURONS = ("lif", "sdnn")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class DemoOptions:
     teacher_epochs: int = 8  # as `mskd train teacher`
     student_epochs: int = 30  # as `mskd train student`
     augment: str = "default"  # training augmentation of both models: "default", "none", k=v,..
+    neuron: str = "lif"  # the student: "lif" (CUBA-LIF, Loihi 1 and 2) or "sdnn" (Loihi 2)
     alpha: float = 0.5
     tau: float = 2.0
     eval_views: int = 5  # seeded clip views per test sequence (SEEN averages 20)
@@ -44,6 +46,8 @@ class DemoOptions:
     def __post_init__(self) -> None:
         if not 0.0 <= self.alpha <= 1.0:
             raise ConfigError(f"--alpha {self.alpha} must be in [0, 1]")
+        if self.neuron not in NEURONS:
+            raise ConfigError(f"--neuron {self.neuron!r}: expected one of {', '.join(NEURONS)}")
         if self.tau <= 0:
             raise ConfigError(f"--tau {self.tau} must be > 0")
         for name in ("subjects", "teacher_epochs", "student_epochs", "eval_views",
@@ -98,14 +102,17 @@ def run_demo(o: DemoOptions, force: bool = False, console=None, echo=print) -> P
 
 
 def _run_stages(o: DemoOptions, out: Path, force: bool, event, start: float, echo) -> Path:
+    from mskd.demo_stages import profiles_for
     from mskd.stages import StageRunner
     from mskd.summary import closing_lines, write_summary
 
     runner = StageRunner(out, force=force, on_event=event)
     folders = run_stages(runner, o)
+    chips = profiles_for(o)
     summary = write_summary(out, asdict(o), folders, invocation_seconds=time.perf_counter()
-                            - start, skipped=runner.skipped)
-    for line in closing_lines(folders, summary, time.perf_counter() - start, runner.skipped):
+                            - start, skipped=runner.skipped, profiles=chips)
+    for line in closing_lines(folders, summary, time.perf_counter() - start, runner.skipped,
+                              profiles=chips):
         echo(line)
     return summary
 
@@ -147,6 +154,8 @@ def register(app) -> None:
                                            help="Student training epochs."),
         augment: str = typer.Option(d["augment"], help="Training augmentation: default, none "
                                     "or key=value pairs of shift, scale, rotate, gamma."),
+        neuron: str = typer.Option(d["neuron"], help="Student: lif (CUBA-LIF, Loihi 1 and 2) "
+                                   "or sdnn (sigma-delta, graded spikes, Loihi 2 only)."),
         alpha: float = typer.Option(d["alpha"], help="MSKD weight in [0, 1] (0: no teacher)."),
         tau: float = typer.Option(d["tau"], help="HCKD softmax temperature."),
         eval_views: int = typer.Option(d["eval_views"], min=1,
@@ -159,7 +168,8 @@ def register(app) -> None:
     ) -> None:
         opts = DemoOptions(out=out, subjects=subjects, seed=seed, synth_size=synth_size,
                            size=size, clip=clip, teacher_epochs=teacher_epochs,
-                           student_epochs=student_epochs, augment=augment, alpha=alpha, tau=tau,
+                           student_epochs=student_epochs, augment=augment, neuron=neuron,
+                           alpha=alpha, tau=tau,
                            eval_views=eval_views, verify_samples=verify_samples,
                            profile_clips=profile_clips)
         run_demo(opts, force=force)

@@ -63,8 +63,10 @@ def _accuracy_rows(evals: dict, conversion: dict) -> list[str]:
 def _verify_lines(verify: dict) -> list[str]:
     inputs = verify.get("inputs") or f"{verify['samples']} test clips"
     if verify.get("bit_exact"):
+        what = ("graded messages and sigma, act and residue registers" if "residue" in
+                verify.get("verdict", "") else "spikes, u and v")
         return [f"Simulator vs Lava (`Loihi2SimCfg(select_tag='fixed_pt')`) on {inputs}, "
-                f"{verify['steps']} steps each: **bit-exact** in spikes, u and v of every "
+                f"{verify['steps']} steps each: **bit-exact** in {what} of every "
                 "layer. (This is `mskd deploy verify`; the convert report's 'first divergence' "
                 "is another measure: where the float student and the deployed integer network "
                 "stop spiking alike.)"]
@@ -125,7 +127,7 @@ def _copy_plots(out: Path, profile: Path, names: tuple[str, ...]) -> list[tuple[
         pngs = {n: profile / n / f"{plot}.png" for n in names
                 if (profile / n / f"{plot}.png").is_file()}
         blobs = {n: p.read_bytes() for n, p in pngs.items()}
-        if len(set(blobs.values())) == 1 and blobs:
+        if len(set(blobs.values())) == 1 and len(blobs) > 1:
             target = out / f"{plot}.png"
             target.write_bytes(next(iter(blobs.values())))
             found.append((target.name, f"{plot} ({' and '.join(blobs)}: identical)"))
@@ -186,7 +188,8 @@ def write_summary(out: Path, settings: dict, folders: dict[str, Path], *,
              *_confusion(out, evals, read_encoding(net).classes), "",
              "## Exactness", "", *_verify_lines(_load(folders["verify"] / "verify.json")), "",
              "## Cost on the chip (estimates from hw_profiles; Loihi 2 per-op figures are "
-             "Loihi 1's, assumed)", "", *_profile_rows(reports), "", *latency_note(reports),
+             "Loihi 1's, assumed, the graded-spike ones derived from them)", "",
+             *_profile_rows(reports), "", *latency_note(reports),
              "Each profile's `report.md` (under `profile/`) has the per-layer tables, where "
              "the time goes, and the core mapping with the share of every per-core limit.", "",
              "## Plots", "", *[f"![{cap}]({f})" for f, cap in plots], "",
@@ -212,7 +215,8 @@ def closing_lines(folders: dict[str, Path], summary: Path, seconds: float,
              f"{verify['steps']} steps"]
     for name in profiles:
         rep = _load(folders["profile"] / name / "report.json")
-        note = " (per-op figures assumed = Loihi 1's)" if rep["assumptions"] else ""
+        note = (" (per-op figures assumed from Loihi 1's; see its report)"
+                if rep["assumptions"] else "")
         lines.append(f"{name}: {rep['energy']['total'] / PJ_PER_UJ:.4g} uJ per inference, "
                      f"{rep['mapping']['total_cores']} cores, "
                      f"{rep['latency']['inference_ns_mean'] / NS_PER_MS:.3g} ms{note}")

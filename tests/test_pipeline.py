@@ -60,6 +60,31 @@ def test_demo_end_to_end_then_cached(tmp_path: Path) -> None:
     assert (out / "student" / "stage.json").stat().st_mtime > stamps[out / "student" / "stage.json"]
 
 
+@pytest.mark.lava
+def test_demo_with_the_sigma_delta_student(tmp_path: Path) -> None:
+    """``--neuron sdnn``: trained, converted to netx SDNN, bit-exact with Lava in every
+    register, profiled on Loihi 2 only (Loihi 1 has no graded spikes)."""
+    out = tmp_path / "demo"
+    run = mskd("demo", "--out", str(out), *TINY, "--neuron", "sdnn")
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    assert "bit-exact" in lines[1] and lines[2].startswith("loihi2: ")
+    assert not any(ln.startswith("loihi1") for ln in lines)
+    summary = (out / "summary.md").read_text()
+    assert "as Delta input values" in summary and "sigma, act and residue" in summary
+    assert (out / "loihi2-energy.png").exists() and not (out / "profile" / "loihi1").exists()
+    assert not (out / "convert" / "student.nir").exists()  # NIR has no sigma-delta neuron
+    from mskd.netx_io import read_netx
+
+    assert read_netx(out / "convert" / "student.net").input_kind == "delta"
+
+
+def test_demo_refuses_an_unknown_neuron(tmp_path: Path) -> None:
+    run = mskd("demo", "--out", str(tmp_path / "d"), "--neuron", "izhikevich")
+    assert run.returncode != 0 and "--neuron 'izhikevich'" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
 def test_demo_config_with_unknown_key_fails_in_one_line(tmp_path: Path) -> None:
     cfg = tmp_path / "run.toml"
     cfg.write_text("subjects = 3\nepochz = 2\n")

@@ -64,15 +64,20 @@ def summarize(model, frames: torch.Tensor | None = None) -> dict:
     rows = _student_layers(model)
     out = {"kind": "student", "params": params, "macs": sum(r[2] for r in rows),
            "synops_max": int(sum(int(r[1].sum()) for r in rows)),
-           "steps_per_clip": model.config.n_frames * model.config.steps_per_frame
+           # a sigma-delta student takes one step per frame
+           "steps_per_clip": model.config.n_frames * getattr(model.config, "steps_per_frame", 1)
            + model.config.n_synaptic,
            "layers": {name: {"macs": macs, "synops_max": int(fan.sum())}
                       for name, fan, macs in rows}}
     if frames is not None:
         run = model.forward_fixed(frames)
-        steps, batch = run.spikes[0].shape[:2]
+        # presynaptic activity of each synaptic layer: binary spikes (LIF) or the sent
+        # graded messages (sigma-delta: a synaptic op per non-zero payload and target)
+        pre = run.spikes[:-1] if hasattr(run, "spikes") else [
+            (m != 0) for m in run.messages[:len(rows)]]
+        steps, batch = pre[0].shape[:2]
         total = 0.0
-        for (name, fan, _), spikes in zip(rows, run.spikes[:-1], strict=True):
+        for (name, fan, _), spikes in zip(rows, pre, strict=True):
             per = float((spikes.reshape(steps, batch, -1).double() * fan.double()).sum())
             out["layers"][name]["synops"] = per / (steps * batch)
             total += per / (steps * batch)

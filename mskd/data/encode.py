@@ -45,7 +45,7 @@ class EncodedClips:
         """'2 test clips of data/see (view 0, E4-S3) as bias mantissas'."""
         n = len(self.clips)
         text = self.source if n != 1 else self.source.replace(" clips of ", " clip of ", 1)
-        return f"{n} {text} as bias mantissas"
+        return f"{n} {text} as {self.encoding.input_name}"
 
 
 def _dataset(net: str | Path, root: str | Path, split: str, seed: int):
@@ -137,7 +137,8 @@ def save_encoded(clips: EncodedClips, out: str | Path) -> tuple[Path, Path]:
     meta = out.with_name(out.stem + ".clips.json")
     write_bytes(out, buf.getvalue())
     write_json(meta, {"source": clips.source, "shape": list(clips.x.shape),
-                      "layout": "[clip, step, channel, height, width] bias mantissas",
+                      "layout": "[clip, step, channel, height, width] "
+                      + clips.encoding.input_name,
                       "encoding": json.loads(clips.encoding.to_json()),
                       "classes": list(clips.encoding.classes), "clips": clips.clips})
     return out, meta
