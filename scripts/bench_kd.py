@@ -220,6 +220,10 @@ def sweep(args) -> dict:
                 kd["teacher"] = str(teacher)
             key = {"data": data, "seed": seed, "sparsity": w, **asdict(m), **common,
                    "teacher": _digest(teacher) if teacher else None}
+            if w == 0:  # the benchmark's own student (same options, same stage)
+                name = f"{dname}-f1-sdnn-{m.name}-s{seed}"
+                key = {"data": data, "fraction": 1.0, "kind": "sdnn", "seed": seed,
+                       "teacher": key["teacher"], **asdict(m), **common}
             ckpt = _train(runner, name, key, kind="student", data=data, seed=seed,
                           neuron="sdnn", sparsity=w, **kd, **common)
             dep = _deploy(runner, f"{name}-deploy", ckpt, data, args.views)
