@@ -14,6 +14,7 @@ import typer
 
 from mskd.config import config_option
 from mskd.errors import ConfigError
+from mskd.train.options import DEFAULT_KD_TERMS
 
 _DATA = typer.Argument(..., help="SEE-layout dataset folder.")
 _OUT = typer.Option(..., "--out", help="Output folder (checkpoint, logs).")
@@ -90,7 +91,9 @@ def register(app: typer.Typer) -> None:
         teacher: str = typer.Option(None, "--teacher", help="Teacher checkpoint."),
         alpha: float = typer.Option(0.5, help="Distillation weight in [0,1]; 0 = no teacher."),
         tau: float = typer.Option(2.0, help="Softmax temperature of HCKD."),
-        kd: str = typer.Option("hckd,tckd", help="Distillation terms (hckd, tckd)."),
+        kd: str = typer.Option(",".join(DEFAULT_KD_TERMS), help="Distillation terms, comma "
+                               "separated: hckd_ls, tckd (the default), hckd, hckd_clip, "
+                               "hckd_pair, kd, kd_ls (formulas: README, Train)."),
         epochs: int = typer.Option(30, min=1, help="Epochs."),
         batch_size: int = typer.Option(16, min=1, help="Clips per batch (per process)."),
         lr: float = typer.Option(3e-3, help="AdamW learning rate (x0.94 per epoch)."),
