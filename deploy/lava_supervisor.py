@@ -40,6 +40,7 @@ from pathlib import Path
 
 from mskd import procgroup
 from mskd.errors import BackendError, MskdError
+from mskd.fsio import pid_alive
 from mskd.interrupts import shielded
 
 SHM_DIR = Path("/dev/shm")
@@ -51,16 +52,6 @@ _OWNED = re.compile(rf"^(?:{TMP_PREFIX}|{SHM_PREFIX})(\d+)[-x]")
 _runs = itertools.count()
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_stale() -> list[str]:
     """Remove temp folders and shared memory left by mskd processes that no longer exist."""
     removed = []
@@ -68,7 +59,7 @@ def clean_stale() -> list[str]:
         with contextlib.suppress(OSError):
             for entry in folder.iterdir():
                 m = _OWNED.match(entry.name)
-                if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
+                if m and int(m.group(1)) != os.getpid() and not pid_alive(int(m.group(1))):
                     if is_dir and entry.is_dir():
                         shutil.rmtree(entry, ignore_errors=True)
                     else:

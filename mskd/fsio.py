@@ -38,7 +38,8 @@ class OutputLocked(MskdError):
     """Another process is writing the same output."""
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (one we may not signal counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -51,7 +52,7 @@ def _pid_alive(pid: int) -> bool:
 def _stale(entry: Path, pid: str | None) -> bool:
     """A leftover whose writer is gone: its pid dead, or pid-less and old."""
     if pid is not None:
-        return int(pid) != os.getpid() and not _pid_alive(int(pid))
+        return int(pid) != os.getpid() and not pid_alive(int(pid))
     try:
         return time.time() - entry.lstat().st_mtime > LEGACY_STALE_S
     except OSError:
