@@ -239,6 +239,6 @@ def register(app) -> None:
         except ValueError as exc:
             raise ConfigError(f"--seeds {seeds!r}: expected comma-separated integers") from exc
         opts = DemoOptions(out=out, subjects=subjects, size=size, teacher_epochs=teacher_epochs,
-                           student_epochs=student_epochs, alpha=alpha, tau=tau,
+                           student_epochs=student_epochs, alpha=alpha, tau=tau, neuron="lif",
                            eval_views=eval_views, profile_clips=profile_clips)
         print(run_bench(opts, seed_list, batch=batch, lava_samples=lava_samples))

@@ -36,7 +36,7 @@ class DemoOptions:
     teacher_epochs: int = 8  # as `mskd train teacher`
     student_epochs: int = 30  # as `mskd train student`
     augment: str = "default"  # training augmentation of both models: "default", "none", k=v,..
-    neuron: str = "lif"  # the student: "lif" (CUBA-LIF, Loihi 1 and 2) or "sdnn" (Loihi 2)
+    neuron: str = "sdnn"  # the student: "sdnn" (sigma-delta, Loihi 2) or "lif" (CUBA-LIF)
     alpha: float = 0.5
     tau: float = 2.0
     eval_views: int = 5  # seeded clip views per test sequence (SEEN averages 20)
@@ -137,7 +137,7 @@ def register(app) -> None:
 
     @app.command("demo", help="Synthetic data -> teacher -> MSKD student -> netx HDF5 -> "
                               "simulator accuracy -> Lava check -> Loihi profiles -> "
-                              "summary.md (about 4 minutes on 2 cores; cached per stage).")
+                              "summary.md (about 5 minutes on 2 cores; cached per stage).")
     def demo(
         config: str = config_option(),
         out: str = typer.Option(d["out"], help="Output folder (stages resume here)."),
@@ -154,8 +154,8 @@ def register(app) -> None:
                                            help="Student training epochs."),
         augment: str = typer.Option(d["augment"], help="Training augmentation: default, none "
                                     "or key=value pairs of shift, scale, rotate, gamma."),
-        neuron: str = typer.Option(d["neuron"], help="Student: lif (CUBA-LIF, Loihi 1 and 2) "
-                                   "or sdnn (sigma-delta, graded spikes, Loihi 2 only)."),
+        neuron: str = typer.Option(d["neuron"], help="Student: sdnn (sigma-delta, graded spikes, "
+                                   "Loihi 2 only) or lif (CUBA-LIF, Loihi 1 and 2)."),
         alpha: float = typer.Option(d["alpha"], help="MSKD weight in [0, 1] (0: no teacher)."),
         tau: float = typer.Option(d["tau"], help="HCKD softmax temperature."),
         eval_views: int = typer.Option(d["eval_views"], min=1,

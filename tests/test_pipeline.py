@@ -12,6 +12,7 @@ import pytest
 
 TINY = ["--subjects", "3", "--teacher-epochs", "1", "--student-epochs", "1",
         "--profile-clips", "2", "--verify-samples", "1", "--size", "24"]
+LIF = ["--neuron", "lif"]
 
 
 def mskd(*args: str) -> subprocess.CompletedProcess:
@@ -22,7 +23,7 @@ def mskd(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.lava
 def test_demo_end_to_end_then_cached(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    first = mskd("demo", "--out", str(out), *TINY)
+    first = mskd("demo", "--out", str(out), *TINY, *LIF)
     assert first.returncode == 0, first.stderr[-2000:]
     summary = (out / "summary.md").read_text()
     assert "bit-exact" in summary and "Versions: mskd" in summary and "lava-dl" in summary
@@ -43,7 +44,7 @@ def test_demo_end_to_end_then_cached(tmp_path: Path) -> None:
     assert {p.parent.name for p in stamps} >= {"data", "teacher", "student", "eval",
                                               "convert", "verify", "profile"}
     stage_table = summary[summary.index("## Stages"):summary.index("## Settings")]
-    again = mskd("demo", "--out", str(out), *TINY)
+    again = mskd("demo", "--out", str(out), *TINY, *LIF)
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stderr.count("skipped (unchanged)") == 7
     assert all(p.stat().st_mtime == t for p, t in stamps.items())
@@ -51,7 +52,7 @@ def test_demo_end_to_end_then_cached(tmp_path: Path) -> None:
     assert resummary[resummary.index("## Stages"):resummary.index("## Settings")] == \
         stage_table.replace("| ran |", "| reused |")
     # a changed setting re-runs exactly the stages it reaches
-    changed = mskd("demo", "--out", str(out), *TINY[:-2], "--size", "24", "--tau", "3")
+    changed = mskd("demo", "--out", str(out), *TINY[:-2], "--size", "24", "--tau", "3", *LIF)
     assert changed.returncode == 0, changed.stderr[-2000:]
     text = " ".join(changed.stderr.split())
     ran = {s for s in ("data", "teacher", "student", "eval", "convert", "verify", "profile")
@@ -62,10 +63,10 @@ def test_demo_end_to_end_then_cached(tmp_path: Path) -> None:
 
 @pytest.mark.lava
 def test_demo_with_the_sigma_delta_student(tmp_path: Path) -> None:
-    """``--neuron sdnn``: trained, converted to netx SDNN, bit-exact with Lava in every
-    register, profiled on Loihi 2 only (Loihi 1 has no graded spikes)."""
+    """The default student (``--neuron sdnn``): trained, converted to netx SDNN, bit-exact
+    with Lava in every register, profiled on Loihi 2 only (Loihi 1 has no graded spikes)."""
     out = tmp_path / "demo"
-    run = mskd("demo", "--out", str(out), *TINY, "--neuron", "sdnn")
+    run = mskd("demo", "--out", str(out), *TINY)
     assert run.returncode == 0, run.stderr[-2000:]
     lines = run.stdout.splitlines()
     assert "bit-exact" in lines[1] and lines[2].startswith("loihi2: ")
