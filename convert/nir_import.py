@@ -29,8 +29,14 @@ Refused, each with a NetError naming the node (Loihi/netx cannot hold it):
 * a neuron without a synapse before it, two synapses in a row, a readout (LI) that is not
   last, a Conv2d with dilation or groups other than 1 on a non-(C, H, W) input.
 
-norse 1.1's ``to_nir`` writes ``tau = dt * tau_true`` (``dt / tau_inv``); pass
-``norse11_taus=True`` to undo that (``tau / dt``) before discretising.
+The formulas above are NIR's own equations (``--from nir``). NIR stores no time step, and
+each framework's exporter writes its neurons under conventions of its own: ``--from
+snntorch|sinabs|norse|rockpool`` reads them as that exporter means them (its step, its
+decay rule, its input gains: :mod:`mskd.convert.nir_presets`), and a graph whose time base
+is not known is refused (:mod:`mskd.convert.nir_conventions`). What Loihi cannot keep
+(subtract reset, several spikes per step, time constants that differ within a layer, a bias
+into a current-based layer) is refused naming the node, or with ``--approximate`` converted
+the nearest way Loihi can run and listed in the report (``approximations``).
 
 A graph written by ``mskd convert --nir`` (:mod:`mskd.convert.nir_export`) comes back as
 the network it was exported from: its first pair (``0_gain``, tagged ``mskd_role =
@@ -41,14 +47,15 @@ the input encoding (graph metadata ``mskd_encoding``) is written into the ``.net
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from mskd.convert.nir_conventions import Approximation, Conventions, resolve
 from mskd.convert.nir_graph import chain, resolve_none
-from mskd.convert.nir_layers import SYNAPSES, fix_norse11_taus, quantize_pair
+from mskd.convert.nir_layers import SYNAPSES, quantize_pair
+from mskd.convert.nir_presets import PRESETS
 
 from mskd.errors import NetError
 from mskd.netspec import FlattenLayer, InputLayer, NetSpec
@@ -61,6 +68,8 @@ class NirImport:
     spec: NetSpec
     readout_scale: float
     sources: tuple[str, ...]
+    conventions: Conventions
+    approximations: tuple[Approximation, ...] = ()
 
 
 def _input_shape(graph) -> tuple[int, ...]:
@@ -71,7 +80,7 @@ def _input_shape(graph) -> tuple[int, ...]:
     return shape[1:] if len(shape) in (2, 4) and shape[0] == 1 else shape
 
 
-def _bias_input(nodes, shape, dt: float):
+def _bias_input(nodes, shape, conv: Conventions):
     """The mskd-exported input pair as a bias-driven InputLayer (or None), and its gain."""
     from mskd.convert.nir_layers import neuron_model
 
@@ -87,7 +96,7 @@ def _bias_input(nodes, shape, dt: float):
     if w.ndim != 4 or w.shape[:2] != (shape[0], shape[0]) or not np.array_equal(
             w.reshape(shape[0], shape[0]), np.eye(shape[0]) * gain) or gain <= 0:
         raise NetError(f"NIR node '{name}': tagged 'bias_input' but not a 1x1 diagonal gain")
-    model = neuron_model(nodes[1][0], nodes[1][1], dt)
+    model = neuron_model(nodes[1][0], nodes[1][1], conv)
     if model.threshold is None or model.threshold != round(model.threshold):
         raise NetError(f"NIR node '{nodes[1][0]}': an input layer needs an integer threshold "
                        "(vThMant)")
@@ -95,8 +104,8 @@ def _bias_input(nodes, shape, dt: float):
     return InputLayer(tuple(shape), neuron), gain
 
 
-def _layers(nodes, shape, dt: float):
-    first, _ = _bias_input(nodes, shape, dt)
+def _layers(nodes, shape, conv: Conventions):
+    first, _ = _bias_input(nodes, shape, conv)
     layers, sources, pending, scale = [first or InputLayer(shape)], ["input"], None, None
     if first is not None:
         nodes, sources = nodes[2:], [nodes[1][0]]
@@ -117,7 +126,7 @@ def _layers(nodes, shape, dt: float):
         elif pending is None:
             raise NetError(f"NIR node '{name}': a {kind} neuron needs a synapse before it")
         else:
-            layer, scale = quantize_pair(pending, (name, node), shape, dt)
+            layer, scale = quantize_pair(pending, (name, node), shape, conv)
             layers.append(layer)
             pending = None
         shape = layers[-1].out_shape
@@ -141,25 +150,30 @@ def stored_encoding(graph):
                        f"({exc})") from None
 
 
-def nir_to_netspec(graph, dt: float, norse11_taus: bool = False) -> NirImport:
-    """Quantize a NIR graph (see the module docstring) into a :class:`NetSpec`."""
-    if not (dt > 0 and math.isfinite(dt)):
-        raise NetError(f"NIR import: dt={dt} must be a positive number of seconds")
+def nir_to_netspec(graph, conv: Conventions | float) -> NirImport:
+    """Quantize a NIR graph (see the module docstring) into a :class:`NetSpec`, read under
+    ``conv`` (:func:`mskd.convert.nir_conventions.resolve`; a number is a step in seconds
+    under NIR's own equations)."""
+    if not isinstance(conv, Conventions):
+        conv = Conventions(PRESETS["nir"], float(conv), "dt argument")
+    conv = Conventions(conv.preset, conv.dt, conv.origin, conv.reset, conv.spikes,
+                       conv.approximate)  # a fresh list of notes for this import
     nodes = chain(graph)
-    if norse11_taus:
-        nodes = [(n, node if node is None else fix_norse11_taus(node, dt)) for n, node in nodes]
-    layers, sources, scale = _layers(nodes, _input_shape(graph), dt)
+    layers, sources, scale = _layers(nodes, _input_shape(graph), conv)
     try:
         spec = NetSpec(tuple(layers))
     except ValueError as exc:
         raise NetError(f"NIR graph: {exc}") from None
-    return NirImport(spec, float(scale or 1.0), tuple(sources))
+    return NirImport(spec, float(scale or 1.0), tuple(sources), conv, tuple(conv.notes))
 
 
-def convert_nir(src: str | Path, out: str | Path, dt: float = 1e-3,
+def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
                 profiles: Sequence[str] | None = None, report: str | None = None,
-                norse11_taus: bool = False) -> dict:
-    """Read ``src`` (``nir.read``), import, map, and write ``out`` atomically."""
+                source: str | None = None, reset: str | None = None,
+                spikes: str | None = None, approximate: bool = False) -> dict:
+    """Read ``src`` (``nir.read``), choose its conventions (``source``: ``--from``; ``dt``,
+    ``reset``, ``spikes``, ``approximate``: see :func:`~mskd.convert.nir_conventions.resolve`),
+    import, map, and write ``out`` atomically; nothing is written on any error."""
     import nir
     from mskd.convert.mapping_check import map_profiles
     from mskd.convert.netx_writer import write_net
@@ -173,7 +187,7 @@ def convert_nir(src: str | Path, out: str | Path, dt: float = 1e-3,
         raise NetError(f"{src}: not a readable NIR file "
                        f"({' '.join(str(exc).split())[:200] or type(exc).__name__})") from None
     try:
-        imp = nir_to_netspec(graph, dt, norse11_taus)
+        imp = nir_to_netspec(graph, resolve(graph, source, dt, reset, spikes, approximate))
     except NetError as exc:
         raise NetError(f"{src}: {exc}") from None
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
@@ -184,7 +198,8 @@ def convert_nir(src: str | Path, out: str | Path, dt: float = 1e-3,
     write_net(imp.spec, enc, out)
     result = {"source": str(src), "out": str(out), "network": network_rows(imp.spec),
               "mapping": mapping, "readout_scale": imp.readout_scale,
-              "nir_nodes": list(imp.sources)}
+              "nir_nodes": list(imp.sources), "conventions": imp.conventions.to_json(),
+              "approximations": [a.to_json() for a in imp.approximations]}
     if enc is not None:
         result["encoding"] = enc.to_json()
     if report:

@@ -3,12 +3,15 @@
 See :mod:`mskd.convert.nir_import` for the discretisation and the refused ranges.
 
 >>> import nir, numpy as np
+>>> from mskd.convert.nir_conventions import Conventions
+>>> from mskd.convert.nir_presets import PRESETS
+>>> at_1ms = Conventions(PRESETS["nir"], 1e-3, "--dt")
 >>> m = neuron_model("n", nir.LIF(tau=np.array(0.01), r=np.array(1.0), v_leak=np.array(0.0),
-...                              v_threshold=np.array(1.0)), dt=1e-3)
+...                              v_threshold=np.array(1.0)), at_1ms)
 >>> m.i_decay, m.v_decay, round(m.gain, 3), m.threshold
 (4096, 410, 0.1, 1.0)
 >>> neuron_model("n", nir.LIF(tau=np.array(1e-4), r=np.array(1.0), v_leak=np.array(0.0),
-...                           v_threshold=np.array(1.0)), dt=1e-3)
+...                           v_threshold=np.array(1.0)), at_1ms)
 Traceback (most recent call last):
 ...
 mskd.errors.NetError: NIR node 'n': tau=0.0001 gives dt/tau=10 > 1 (the decay is beyond 12 bits)
@@ -16,12 +19,13 @@ mskd.errors.NetError: NIR node 'n': tau=0.0001 gives dt/tau=10 > 1 (the decay is
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+from mskd.convert.nir_conventions import Conventions
+from mskd.convert.nir_presets import SPIKING
 from mskd.convert.quantize import check_representable
 
 from mskd.errors import NetError
@@ -40,22 +44,45 @@ class NeuronModel(NamedTuple):
     threshold: float | None
 
 
-def _scalar(node, field: str, name: str) -> float:
+TAU_FIELDS = ("tau", "tau_mem", "tau_syn")
+
+
+def _values(node, field: str, name: str) -> np.ndarray:
     a = np.asarray(getattr(node, field), dtype=np.float64).reshape(-1)
     if a.size == 0 or np.any(np.isnan(a)):
         raise NetError(f"NIR node '{name}': field '{field}' is empty or NaN")
-    if np.any(a != a[0]):
+    return a
+
+
+def _scalar(node, field: str, name: str, conv: Conventions | None = None) -> float:
+    """The one value of ``field`` in the layer. Time constants that differ between
+    neurons become their median under ``--approximate`` (recorded); otherwise refused."""
+    a = _values(node, field, name)
+    if np.all(a == a[0]):
+        return float(a[0])
+    if conv is None or field not in TAU_FIELDS:
         raise NetError(f"NIR node '{name}': field '{field}' differs between neurons (netx "
                        "holds one neuron config per layer)")
-    return float(a[0])
+    med = float(np.median(a))
+    conv.allow(name, f"per-neuron {field}",
+               f"field '{field}' differs between neurons ({a.min():g} to {a.max():g}) and "
+               "netx holds one neuron config per layer: train with one time constant per "
+               "layer", f"give every neuron the median {field}={med:g}")
+    return med
 
 
-def _decay(tau: float, dt: float, field: str, name: str, top: int) -> int:
-    frac = dt / tau if tau > 0 else math.inf
-    if frac > 1 or round(DECAY_UNITY * frac) > top:
+def _tau(node, field: str, name: str, conv: Conventions) -> float:
+    tau = _scalar(node, field, name, conv)
+    return tau / conv.dt if conv.preset.taus_times_dt else tau  # norse 1.1 writes dt * tau
+
+
+def _decay(tau: float, conv: Conventions, field: str, name: str, top: int) -> int:
+    frac = conv.dt / tau if tau > 0 else math.inf
+    lost = conv.preset.decay_fraction(tau, conv.dt) if tau > 0 else math.inf
+    if frac > 1 and conv.preset.decay == "euler" or round(DECAY_UNITY * lost) > top:
         raise NetError(f"NIR node '{name}': {field}={tau:g} gives dt/{field}={frac:g} > 1 "
                        "(the decay is beyond 12 bits)")
-    return int(round(DECAY_UNITY * frac))
+    return int(round(DECAY_UNITY * lost))
 
 
 def _zero_fields(node, name: str, fields: tuple[str, ...]) -> None:
@@ -65,57 +92,51 @@ def _zero_fields(node, name: str, fields: tuple[str, ...]) -> None:
                            "be 0 (Loihi leaks and resets to 0)")
 
 
-def _lif(node, name, dt):
-    _zero_fields(node, name, ("v_leak", "v_reset"))
-    tau = _scalar(node, "tau", name)
-    return NeuronModel(DECAY_UNITY, _decay(tau, dt, "tau", name, DECAY_UNITY - 1),
-                       _scalar(node, "r", name) * dt / tau, _scalar(node, "v_threshold", name))
+def _semantics(kind: str, name: str, conv: Conventions) -> None:
+    """Reset and spike rules NIR cannot state: refused or approximated (recorded)."""
+    if kind not in SPIKING:
+        return
+    if conv.reset == "subtract":
+        conv.allow(name, "subtract reset", conv.preset.reset_why or (
+            "the source neurons reset by subtraction (--reset subtract) and Loihi resets to "
+            "zero: retrain with reset to zero"),
+            "deploy it with reset to zero (the charge above threshold is lost at each spike)")
+    if conv.spikes == "multi" and kind in conv.preset.spikes_kinds:
+        conv.allow(name, "several spikes per step", conv.preset.spikes_why or (
+            "the source neurons send several spikes per step (--spikes multi) and Loihi sends "
+            "one: retrain with one spike per step"),
+            "deploy it with one spike per step (input beyond twice the threshold in one step "
+            "is lost)")
 
 
-def _if(node, name, dt):
-    _zero_fields(node, name, ("v_reset",))
-    return NeuronModel(DECAY_UNITY, 0, _scalar(node, "r", name) * dt,
-                       _scalar(node, "v_threshold", name))
+_FIELDS = {"LIF": ("tau", "r"), "LI": ("tau", "r"), "IF": ("r",),
+           "CubaLIF": ("tau_syn", "tau_mem", "r", "w_in"),
+           "CubaLI": ("tau_syn", "tau_mem", "r", "w_in")}
 
 
-def _cuba(node, name, dt, threshold: bool):
-    _zero_fields(node, name, ("v_leak", "v_reset"))
-    ts, tm = _scalar(node, "tau_syn", name), _scalar(node, "tau_mem", name)
-    gain = _scalar(node, "r", name) * dt / tm * _scalar(node, "w_in", name) * dt / ts
-    return NeuronModel(_decay(ts, dt, "tau_syn", name, DECAY_UNITY),
-                       _decay(tm, dt, "tau_mem", name, DECAY_UNITY - 1), gain,
-                       _scalar(node, "v_threshold", name) if threshold else None)
-
-
-NEURON_TABLE: dict[str, Callable] = {
-    "LIF": _lif, "IF": _if,
-    "LI": lambda n, name, dt: _lif_readout(n, name, dt),
-    "CubaLIF": lambda n, name, dt: _cuba(n, name, dt, True),
-    "CubaLI": lambda n, name, dt: _cuba(n, name, dt, False),
-}
-
-
-def _lif_readout(node, name, dt):
-    _zero_fields(node, name, ("v_leak",))
-    tau = _scalar(node, "tau", name)
-    return NeuronModel(DECAY_UNITY, _decay(tau, dt, "tau", name, DECAY_UNITY - 1),
-                       _scalar(node, "r", name) * dt / tau, None)
-
-
-def neuron_model(name: str, node, dt: float) -> NeuronModel:
-    """The Loihi neuron of a NIR neuron node (table dispatch; NetError on others)."""
-    fn = NEURON_TABLE.get(type(node).__name__)
-    if fn is None:
-        raise NetError(f"NIR node '{name}': {type(node).__name__} is not a neuron")
-    return fn(node, name, dt)
-
-
-def fix_norse11_taus(node, dt: float):
-    """Undo norse 1.1's ``tau = dt / tau_inv`` export: a copy with every tau divided by dt."""
-    taus = [f for f in ("tau", "tau_mem", "tau_syn") if hasattr(node, f)]
-    if not taus:
-        return node
-    return dataclasses.replace(node, **{f: np.asarray(getattr(node, f)) / dt for f in taus})
+def neuron_model(name: str, node, conv: Conventions) -> NeuronModel:
+    """The Loihi neuron of a NIR neuron node under the exporter's conventions ``conv``
+    (see :mod:`mskd.convert.nir_presets`); NetError on others and on what Loihi cannot
+    keep (unless approximated)."""
+    kind = type(node).__name__
+    if kind not in _FIELDS:
+        raise NetError(f"NIR node '{name}': {kind} is not a neuron")
+    _zero_fields(node, name, ("v_reset",) if kind == "IF" else
+                 ("v_leak",) if kind == "LI" else ("v_leak", "v_reset"))
+    p = {f: _tau(node, f, name, conv) if f in TAU_FIELDS else _scalar(node, f, name)
+         for f in _FIELDS[kind] if f != "w_in" or getattr(node, "w_in", None) is not None}
+    if kind.startswith("Cuba"):
+        p.setdefault("w_in", 1.0)  # NIR's default
+    _semantics(kind, name, conv)
+    if kind == "IF":
+        i_decay, v_decay = DECAY_UNITY, 0
+    elif kind in ("LIF", "LI"):
+        i_decay, v_decay = DECAY_UNITY, _decay(p["tau"], conv, "tau", name, DECAY_UNITY - 1)
+    else:
+        i_decay = _decay(p["tau_syn"], conv, "tau_syn", name, DECAY_UNITY)
+        v_decay = _decay(p["tau_mem"], conv, "tau_mem", name, DECAY_UNITY - 1)
+    threshold = _scalar(node, "v_threshold", name) if kind in SPIKING else None
+    return NeuronModel(i_decay, v_decay, conv.preset.gain(kind, p, conv.dt), threshold)
 
 
 # -- synapses ----------------------------------------------------------------------------
@@ -160,12 +181,19 @@ def _exponent(gw: np.ndarray, threshold: float | None, name: str) -> int:
     return e
 
 
-def _bias(gb, e, model, names) -> np.ndarray | None:
+def _bias(gb, e, model, names, conv: Conventions) -> np.ndarray | None:
     if gb is None or not np.any(gb):
         return None
     if model.i_decay != DECAY_UNITY:
-        raise NetError(f"NIR node '{names[0]}': non-zero bias into a Cuba neuron "
-                       f"('{names[1]}'): Loihi's bias enters v, not the current")
+        refusal = (f"non-zero bias into a Cuba neuron ('{names[1]}'): Loihi's bias enters v, "
+                   "not the current: train without a bias on this layer")
+        if model.i_decay == 0:  # the current never decays: no steady state to move into v
+            raise NetError(f"NIR node '{names[0]}': {refusal}")
+        factor = DECAY_UNITY / model.i_decay
+        conv.allow(names[0], "bias into a current-based layer", refusal,
+                   f"add it to v at its steady-state value (bias x {factor:.4g}; exact once "
+                   "the current has settled, a few tau_syn after the start)")
+        gb = gb * factor
     b = np.round(gb * 2.0 ** e).astype(np.int64)
     if b.min() < BIAS_MANT_MIN or b.max() > BIAS_MANT_MAX:
         raise NetError(f"NIR node '{names[0]}': bias {b.min()}..{b.max()} after scaling is "
@@ -186,12 +214,13 @@ def stored_exponent(node, name: str) -> int | None:
                        f"({e!r})") from None
 
 
-def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape, dt: float):
+def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
+                  conv: Conventions):
     """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``). The
     exponent ``e`` is the one an mskd export stored (so the round trip gives the same
     integers), else the largest that fits (see :mod:`mskd.convert.nir_import`)."""
     (sname, snode), (nname, nnode) = syn, neu
-    model = neuron_model(nname, nnode, dt)
+    model = neuron_model(nname, nnode, conv)
     w, b, geo = SYNAPSES[type(snode).__name__](snode, sname, shape)
     e = stored_exponent(snode, sname)
     if e is None:
@@ -202,7 +231,7 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape, dt: f
     if not 1 <= vth <= VTH_MAX:
         raise NetError(f"NIR node '{nname}': threshold scales to {vth} (outside 1..{VTH_MAX})")
     neuron = LifNeuron(model.i_decay, model.v_decay, vth)
-    bias = _bias(None if b is None else model.gain * b, e, model, (sname, nname))
+    bias = _bias(None if b is None else model.gain * b, e, model, (sname, nname), conv)
     if bias is None and b is not None and stored_exponent(snode, sname) is not None:
         bias = np.zeros(b.size, np.int64)  # an mskd export: the student's explicit zeros
     if geo:
