@@ -74,7 +74,8 @@ class Conventions:
     def allow(self, node: str, semantic: str, refusal: str, how: str) -> None:
         """Refuse (NetError naming ``node``) unless ``--approximate``; then record it."""
         if not self.approximate:
-            raise NetError(f"NIR node '{node}': {refusal}, or --approximate to {how}")
+            raise NetError(f"NIR node '{node}': {refusal}, or --approximate to convert it "
+                           f"with {how}")
         self.notes.append(Approximation(node, semantic, how))
 
 

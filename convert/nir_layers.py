@@ -67,7 +67,7 @@ def _scalar(node, field: str, name: str, conv: Conventions | None = None) -> flo
     conv.allow(name, f"per-neuron {field}",
                f"field '{field}' differs between neurons ({a.min():g} to {a.max():g}) and "
                "netx holds one neuron config per layer: train with one time constant per "
-               "layer", f"give every neuron the median {field}={med:g}")
+               "layer", f"the median {field}={med:g} for every neuron")
     return med
 
 
@@ -100,13 +100,12 @@ def _semantics(kind: str, name: str, conv: Conventions) -> None:
         conv.allow(name, "subtract reset", conv.preset.reset_why or (
             "the source neurons reset by subtraction (--reset subtract) and Loihi resets to "
             "zero: retrain with reset to zero"),
-            "deploy it with reset to zero (the charge above threshold is lost at each spike)")
+            "reset to zero (the charge above threshold is lost at each spike)")
     if conv.spikes == "multi" and kind in conv.preset.spikes_kinds:
         conv.allow(name, "several spikes per step", conv.preset.spikes_why or (
             "the source neurons send several spikes per step (--spikes multi) and Loihi sends "
             "one: retrain with one spike per step"),
-            "deploy it with one spike per step (input beyond twice the threshold in one step "
-            "is lost)")
+            "one spike per step (input beyond twice the threshold in one step is lost)")
 
 
 _FIELDS = {"LIF": ("tau", "r"), "LI": ("tau", "r"), "IF": ("r",),
@@ -191,8 +190,8 @@ def _bias(gb, e, model, names, conv: Conventions) -> np.ndarray | None:
             raise NetError(f"NIR node '{names[0]}': {refusal}")
         factor = DECAY_UNITY / model.i_decay
         conv.allow(names[0], "bias into a current-based layer", refusal,
-                   f"add it to v at its steady-state value (bias x {factor:.4g}; exact once "
-                   "the current has settled, a few tau_syn after the start)")
+                   f"the bias added to v at its steady-state value (bias x {factor:.4g}; "
+                   "exact once the current has settled, a few tau_syn after the start)")
         gb = gb * factor
     b = np.round(gb * 2.0 ** e).astype(np.int64)
     if b.min() < BIAS_MANT_MIN or b.max() > BIAS_MANT_MAX:
