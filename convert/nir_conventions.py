@@ -97,7 +97,7 @@ def _rockpool_dt(graph, dt: float | None) -> tuple[float, str]:
     pairs = [(float(np.asarray(n.tau_mem).reshape(-1)[0]), float(np.asarray(n.r).reshape(-1)[0]))
              for n in graph.nodes.values() if type(n).__name__ == "CubaLIF"]
     pairs += [(float(np.asarray(n.tau).reshape(-1)[0]), float(np.asarray(n.r).reshape(-1)[0]))
-              for n in graph.nodes.values() if type(n).__name__ == "LI"]
+              for n in graph.nodes.values() if type(n).__name__ in ("LIF", "LI")]
     try:
         found = infer_rockpool_dt(pairs)
     except ValueError as exc:
@@ -105,7 +105,7 @@ def _rockpool_dt(graph, dt: float | None) -> tuple[float, str]:
                        "SECONDS") from None
     if found is None:
         if dt is None:
-            raise NetError("NIR graph: no CubaLIF/LI node to read rockpool's time step from; "
+            raise NetError("NIR graph: no LIF/CubaLIF/LI node to read rockpool's time step from; "
                            "pass --dt SECONDS")
         return dt, "--dt"
     if dt is not None and abs(dt - found) > 1e-3 * found:

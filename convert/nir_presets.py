@@ -32,16 +32,19 @@ Checked against (exporter source read line by line; ``checked`` of each preset):
              tau_syn`` is undone); IF ``r = 1`` although norse's IAF adds the input as is
              (``v += x``); resets to ``v_reset`` (0), one spike. ``dt = 1e-3`` (to_nir's
              default).
-``sinabs``   sinabs ``sinabs/nir.py`` (synsense/sinabs, the 1.2 line that added NIR; it
-             pins an older nir): discrete time, taus in steps (``dt = 1``), ``alpha =
-             exp(-1 / tau)``; ``LIF`` normalises its input by ``1 - alpha``
-             (``norm_input=True``), ``ExpLeak`` (LI) does not, ``IAF`` adds the input;
-             defaults ``MembraneSubtract`` and, for IAF, ``MultiSpike``; none exported.
-``rockpool`` rockpool ``rockpool/nn/modules/torch/nir.py`` (``LIFTorch`` -> CubaLIF with
-             ``r = tau_mem exp(-dt / tau_mem) / dt``, ``w_in`` left at 1): ``LIFTorch``
-             runs ``i = beta (i + x)``, ``v = alpha v + i``, so the input gain is ``beta =
-             exp(-dt / tau_syn)``; ``dt`` is read back from ``r`` (the exporter's mark);
-             subtract reset and up to ``max_spikes_per_dt`` spikes per step, always.
+``sinabs``   sinabs 3.1.3 ``sinabs/nir.py`` and ``layers/{lif,iaf,exp_leak}.py`` (it pins
+             nir 1.0.4): discrete time, taus in steps (``dt = 1``), ``alpha = exp(-1 /
+             tau)``; ``LIF`` normalises its input by ``1 - alpha`` (``norm_input=True``),
+             ``ExpLeak`` (LI) does not, ``IAF`` adds the input; defaults ``MultiSpike``
+             and ``MembraneSubtract``, neither exported (nor LIF's ``tau_syn``).
+``rockpool`` rockpool 3.1.0 ``rockpool/nn/modules/torch/nir.py``: ``LIFTorch`` -> CubaLIF
+             and ``LIFNeuronTorch`` -> LIF with ``r = tau_mem exp(-dt / tau_mem) / dt``,
+             ``w_in`` left at 1; ``LIFTorch`` runs ``i = beta (i + x)``, ``v = alpha v +
+             i`` (input gain ``beta = exp(-dt / tau_syn)``), ``LIFNeuronTorch`` ``v = alpha
+             v + x`` (gain 1), ``ExpSynTorch`` (LI) ``i = beta (i + x)``; ``dt`` is read
+             back from ``r`` (the exporter's mark); subtract reset and up to
+             ``max_spikes_per_dt`` (2**16) spikes per step, always. Its exporter drops
+             ``bias`` and ``w_rec``: neither can be seen in the graph.
 ``nir``      NIR's own equations (forward Euler) at ``--dt``; reset to ``v_reset``, one
              spike per step.
 ============ ============================================================================
@@ -87,9 +90,13 @@ def _sinabs_gain(kind: str, p: dict, dt: float) -> float:
 
 
 def _rockpool_gain(kind: str, p: dict, dt: float) -> float:
-    if kind in ("CubaLIF", "CubaLI"):  # i = beta (i + w_in x), v = alpha v + r' i
-        r_own = p["tau_mem"] * math.exp(-dt / p["tau_mem"]) / dt  # what the exporter writes
+    """``r`` relative to the ``r`` rockpool writes (``tau exp(-dt / tau) / dt``) scales its
+    own gain: ``beta w_in`` for LIFTorch (``i = beta (i + x)``), 1 for LIFNeuronTorch."""
+    if kind in ("CubaLIF", "CubaLI"):
+        r_own = p["tau_mem"] * math.exp(-dt / p["tau_mem"]) / dt
         return p["w_in"] * math.exp(-dt / p["tau_syn"]) * p["r"] / r_own
+    if kind == "LIF":
+        return p["r"] * dt / (p["tau"] * math.exp(-dt / p["tau"]))
     return _nir_gain(kind, p, dt)  # ExpSynTorch's r already makes r dt / tau = beta
 
 
@@ -131,16 +138,16 @@ PRESETS: dict[str, ExporterPreset] = {p.name: p for p in (
         "norse", "norse 1.1.0 norse/torch/utils/export_nir.py", 1e-3, gain=_norse_gain,
         taus_times_dt=True),
     ExporterPreset(
-        "sinabs", "sinabs 1.2 sinabs/nir.py (synsense/sinabs)", 1.0, decay="exp",
-        gain=_sinabs_gain, reset="subtract", spikes="multi", spikes_kinds=("IF",),
+        "sinabs", "sinabs 3.1.3 sinabs/nir.py", 1.0, decay="exp",
+        gain=_sinabs_gain, reset="subtract", spikes="multi",
         reset_why="sinabs neurons reset by subtraction by default (reset_fn=MembraneSubtract"
                   "(), which its exporter does not record) and Loihi resets to zero: pass "
                   "--reset zero if the network was trained with reset_fn=MembraneReset()",
-        spikes_why="sinabs's IAF sends several spikes per step by default (spike_fn="
+        spikes_why="sinabs's LIF and IAF send several spikes per step by default (spike_fn="
                    "MultiSpike, not recorded by its exporter) and Loihi sends one: pass "
                    "--spikes single if the network was trained with spike_fn=SingleSpike"),
     ExporterPreset(
-        "rockpool", "rockpool 2.7 rockpool/nn/modules/torch/nir.py (synsense/rockpool)", None,
+        "rockpool", "rockpool 3.1.0 rockpool/nn/modules/torch/nir.py", None,
         decay="exp", gain=_rockpool_gain, reset="subtract", spikes="multi",
         reset_why="rockpool's LIFTorch resets by subtraction and Loihi resets to zero: pass "
                   "--reset zero only if the network's neurons were made to reset to zero",

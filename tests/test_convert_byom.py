@@ -343,10 +343,11 @@ def _convert(capsys, tmp_path, graph, *args) -> tuple[int, str]:
      "to convert it with reset to zero (the charge above threshold is lost at each spike)"),
     (_graph(nir.IF(r=np.ones(3), v_threshold=np.ones(3))), ("--from", "sinabs", "--reset",
                                                           "zero"),
-     "error: NIR node 'lif': sinabs's IAF sends several spikes per step by default (spike_fn="
-     "MultiSpike, not recorded by its exporter) and Loihi sends one: pass --spikes single if "
-     "the network was trained with spike_fn=SingleSpike, or --approximate to convert it with "
-     "one spike per step (input beyond twice the threshold in one step is lost)"),
+     "error: NIR node 'lif': sinabs's LIF and IAF send several spikes per step by default "
+     "(spike_fn=MultiSpike, not recorded by its exporter) and Loihi sends one: pass --spikes "
+     "single if the network was trained with spike_fn=SingleSpike, or --approximate to "
+     "convert it with one spike per step (input beyond twice the threshold in one step is "
+     "lost)"),
     (_graph(_lif(tau=np.array([0.01, 0.02, 0.04]))), ("--dt", "1e-3"),
      "error: NIR node 'lif': field 'tau' differs between neurons (0.01 to 0.04) and netx holds "
      "one neuron config per layer: train with one time constant per layer, or --approximate "
