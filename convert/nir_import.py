@@ -167,6 +167,21 @@ def nir_to_netspec(graph, conv: Conventions | float) -> NirImport:
     return NirImport(spec, float(scale or 1.0), tuple(sources), conv, tuple(conv.notes))
 
 
+def read_graph(src: str | Path):
+    """``nir.read``; a graph whose stored types carry a batch dimension (snnTorch, norse and
+    rockpool trace with a batched sample) fails NIR's type check, so such a file is read
+    again without it: the importer checks every shape itself (synapse against the shape
+    flowing in, neuron parameters against the synapse's outputs)."""
+    import nir
+
+    try:
+        return nir.read(str(src))
+    except ValueError as exc:
+        if "Type inference error" not in str(exc):
+            raise
+    return nir.read(str(src), type_check=False)
+
+
 def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
                 profiles: Sequence[str] | None = None, report: str | None = None,
                 source: str | None = None, reset: str | None = None,
@@ -174,7 +189,6 @@ def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
     """Read ``src`` (``nir.read``), choose its conventions (``source``: ``--from``; ``dt``,
     ``reset``, ``spikes``, ``approximate``: see :func:`~mskd.convert.nir_conventions.resolve`),
     import, map, and write ``out`` atomically; nothing is written on any error."""
-    import nir
     from mskd.convert.mapping_check import map_profiles
     from mskd.convert.netx_writer import write_net
     from mskd.convert.pipeline import check_outputs
@@ -182,7 +196,7 @@ def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
 
     check_outputs(out, report)
     try:
-        graph = nir.read(str(src))
+        graph = read_graph(src)
     except Exception as exc:  # noqa: BLE001 - nir/h5py raise many kinds on a bad file
         raise NetError(f"{src}: not a readable NIR file "
                        f"({' '.join(str(exc).split())[:200] or type(exc).__name__})") from None

@@ -213,6 +213,16 @@ def stored_exponent(node, name: str) -> int | None:
                        f"({e!r})") from None
 
 
+def _check_sizes(name: str, node, channels: int, n_out: int) -> None:
+    """Each neuron parameter holds one value per layer, per channel or per neuron of the
+    synapse before it (graphs read without NIR's type check are checked here)."""
+    for f in _FIELDS[type(node).__name__] + ("v_threshold",):
+        size = np.asarray(getattr(node, f, 1.0)).size
+        if size not in (1, channels, n_out):
+            raise NetError(f"NIR node '{name}': field '{f}' has {size} values but the "
+                           f"synapse before it has {n_out} outputs")
+
+
 def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
                   conv: Conventions):
     """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``). The
@@ -221,6 +231,7 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
     (sname, snode), (nname, nnode) = syn, neu
     model = neuron_model(nname, nnode, conv)
     w, b, geo = SYNAPSES[type(snode).__name__](snode, sname, shape)
+    _check_sizes(nname, nnode, w.shape[0], w.shape[0] * int(np.prod(geo.get("out_hw", (1,)))))
     e = stored_exponent(snode, sname)
     if e is None:
         e = _exponent(model.gain * w, model.threshold, sname)

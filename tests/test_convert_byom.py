@@ -285,6 +285,56 @@ def test_norse_read_as_plain_nir_misses_the_bounds(tmp_path):
     assert _fidelity(fl, dep[:-1])[0][0] < 0.5
 
 
+# -- rockpool ----------------------------------------------------------------------------
+
+def test_rockpool_export_is_refused_then_approximated_with_its_gain_and_step(tmp_path):
+    """rockpool's LIFTorch always resets by subtraction, so its nets only convert with
+    --approximate. Its own exporter's graph: the step is read back from r (1 ms), the input
+    gain is beta = exp(-dt/tau_syn) (read as NIR's equations it is 10x smaller). Under low
+    drive (a fraction of the threshold per input spike, where subtract and zero reset differ
+    least) the hidden layer keeps its spike count within 10 % (measured 0.96); the output
+    class agrees on only 66 % of samples: the price of the approximation, which the report
+    lists."""
+    pytest.importorskip("rockpool")
+    from rockpool.nn.combinators import Sequential
+    from rockpool.nn.modules import LIFTorch, LinearTorch
+    from rockpool.nn.modules.torch.nir import to_nir
+
+    torch.manual_seed(0)
+    fc1, fc2 = LinearTorch((20, 32)), LinearTorch((32, 6))
+    fc1.weight.data = torch.rand(20, 32) * 0.03 - 0.0075
+    fc2.weight.data = torch.rand(32, 6) * 0.03 - 0.0075
+    lif = {"tau_mem": 0.02, "tau_syn": 0.005, "dt": 1e-3, "max_spikes_per_dt": 1}
+    net = Sequential(fc1, LIFTorch(32, **lif), fc2, LIFTorch(6, **lif))
+    nir.write(str(tmp_path / "m.nir"), to_nir(net, torch.rand(1, 20)))
+    with pytest.raises(Exception, match="rockpool's LIFTorch resets by subtraction"):
+        convert_nir(tmp_path / "m.nir", tmp_path / "m.net", source="rockpool")
+    report = convert_nir(tmp_path / "m.nir", tmp_path / "m.net", source="rockpool",
+                         spikes="single", approximate=True)
+    assert report["conventions"]["dt"] == pytest.approx(1e-3)
+    assert {a["semantic"] for a in report["approximations"]} == {"subtract reset"}
+    from mskd.netx_io import read_netx
+
+    layers = [la for la in read_netx(tmp_path / "m.net").layers if hasattr(la, "weight")]
+    # by hand: iDecay = 4096 (1 - exp(-1/5)), vDecay = 4096 (1 - exp(-1/20)), w = beta W 2**e
+    want = (round(4096 * (1 - np.exp(-0.2))), round(4096 * (1 - np.exp(-0.05))))
+    assert {(la.neuron.i_decay, la.neuron.v_decay) for la in layers} == {want} == {(742, 200)}
+    w = fc1.weight.detach().double().numpy().T
+    scale = layers[0].neuron.vth_mant
+    assert np.abs(layers[0].weight - np.exp(-0.2) * w * scale).max() <= 0.5
+    x = _spikes((20,))
+    net = net.reset_state()  # rockpool modules keep the state to_nir's trace left
+    with torch.no_grad():
+        out, _, rec = net(x, record=True)
+    fl = [rec["1_LIFTorch"]["spikes"].transpose(0, 1), out.transpose(0, 1)]
+    dep, _ = _deployed(tmp_path / "m.net", x)
+    assert 0.9 <= _fidelity(fl, dep)[0][0] <= 1.05
+    convert_nir(tmp_path / "m.nir", tmp_path / "nir.net", source="nir", dt=1e-3,
+                approximate=True)
+    dep, _ = _deployed(tmp_path / "nir.net", x)
+    assert _fidelity(fl, dep)[0][0] < 0.1
+
+
 # -- the CLI's refusals ------------------------------------------------------------------
 
 def _cli(capsys, *args) -> tuple[int, str]:
