@@ -6,8 +6,8 @@ import nir
 import numpy as np
 import pytest
 import torch
-from mskd.convert.nir_export import export_student_nir
 from mskd.convert.nir_conventions import resolve
+from mskd.convert.nir_export import export_student_nir
 from mskd.convert.nir_import import convert_nir, nir_to_netspec
 from mskd.convert.quantize import fold_student
 
