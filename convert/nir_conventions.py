@@ -114,6 +114,33 @@ def _rockpool_dt(graph, dt: float | None) -> tuple[float, str]:
     return found, "rockpool's r = tau_mem exp(-dt / tau_mem) / dt"
 
 
+def _neurons(graph) -> list:
+    return [n for n in graph.nodes.values()
+            if type(n).__name__ in ("LIF", "CubaLIF", "LI", "CubaLI", "IF")]
+
+
+def _first(node, field: str) -> float:
+    return float(np.asarray(getattr(node, field)).reshape(-1)[0])
+
+
+def exporter_hint(graph) -> str | None:
+    """A hint (never a choice) naming the exporter whose mark the neurons carry: snnTorch
+    writes ``r = tau / 1e-4``; norse 1.1 ``tau = dt / tau_inv`` (below 1e-4 s) with ``r =
+    1``; sinabs taus in steps (above 1) with ``r = 1``."""
+    nodes = [n for n in _neurons(graph) if type(n).__name__ != "IF"]
+    if not nodes:
+        return None
+    taus = [_first(n, "tau" if hasattr(n, "tau") else "tau_mem") for n in nodes]
+    rs = [_first(n, "r") for n in nodes]
+    if all(tau > 0 and abs(r * 1e-4 / tau - 1) < 1e-4 for tau, r in zip(taus, rs, strict=True)):
+        return "its r = tau / 1e-4 is the mark of snnTorch's exporter: --from snntorch"
+    if all(r == 1 for r in rs) and all(0 < tau < 1e-4 for tau in taus):
+        return "taus below 0.1 ms with r = 1 are the mark of norse 1.1's exporter: --from norse"
+    if all(r == 1 for r in rs) and all(tau > 1 for tau in taus):
+        return "taus above 1 with r = 1 look like sinabs's time steps: --from sinabs"
+    return None
+
+
 def resolve(graph, source: str | None, dt: float | None, reset: str | None = None,
             spikes: str | None = None, approximate: bool = False) -> Conventions:
     """The :class:`Conventions` for ``graph`` (see the module docstring)."""
@@ -145,7 +172,9 @@ def resolve(graph, source: str | None, dt: float | None, reset: str | None = Non
         elif "dt" in meta:
             step, origin = _scalar_meta(meta["dt"], "dt"), "graph metadata 'dt'"
         else:
+            hint = exporter_hint(graph)
             raise NetError("NIR stores no time step; pass --from "
-                           f"{'|'.join(SOURCES)} or --dt SECONDS")
+                           f"{'|'.join(SOURCES)} or --dt SECONDS"
+                           + (f" ({hint})" if hint else ""))
     return Conventions(preset, step, origin, reset or preset.reset, spikes or preset.spikes,
                        approximate)

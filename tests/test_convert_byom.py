@@ -159,6 +159,11 @@ def test_snntorch_subtract_reset_is_refused_or_approximated(tmp_path, capsys):
     --approximate converted with reset to zero, listed in the report, and measurably so."""
     net, graph, shape = _snntorch_net(False, reset="subtract")
     nir.write(str(tmp_path / "m.nir"), graph)
+    code, line = _cli(capsys, "convert", tmp_path / "m.nir", "--out", tmp_path / "m.net")
+    assert (code, line) == (1, f"error: {tmp_path / 'm.nir'}: NIR stores no time step; pass "
+                               "--from snntorch|sinabs|norse|rockpool|nir or --dt SECONDS "
+                               "(its r = tau / 1e-4 is the mark of snnTorch's exporter: "
+                               "--from snntorch)")
     code, line = _cli(capsys, "convert", tmp_path / "m.nir", "--out", tmp_path / "m.net",
                       "--from", "snntorch")
     assert code == 1 and not (tmp_path / "m.net").exists()
@@ -278,6 +283,8 @@ def test_a_graph_traced_with_a_batch_is_read(tmp_path):
     nir.write(str(tmp_path / "m.nir"), snn.to_nir(net, torch.rand(1, 20)))
     with pytest.raises(ValueError, match="Type inference error"):
         nir.read(str(tmp_path / "m.nir"))
+    with pytest.raises(Exception, match="mark of norse 1.1's exporter: --from norse"):
+        convert_nir(tmp_path / "m.nir", tmp_path / "m.net")  # no time base: a hint only
     report = convert_nir(tmp_path / "m.nir", tmp_path / "m.net", source="norse")
     assert [r["neurons"] for r in report["network"]] == [20, 3]
 
