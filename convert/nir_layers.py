@@ -61,8 +61,9 @@ def _scalar(node, field: str, name: str, conv: Conventions | None = None) -> flo
     if np.all(a == a[0]):
         return float(a[0])
     if conv is None or field not in TAU_FIELDS:
-        raise NetError(f"NIR node '{name}': field '{field}' differs between neurons (netx "
-                       "holds one neuron config per layer)")
+        raise NetError(f"NIR node '{name}': field '{field}' differs between neurons "
+                       f"({a.min():g} to {a.max():g}) and netx holds one neuron config per "
+                       f"layer: give the layer one {field}")
     med = float(np.median(a))
     conv.allow(name, f"per-neuron {field}",
                f"field '{field}' differs between neurons ({a.min():g} to {a.max():g}) and "
