@@ -30,10 +30,9 @@ import numpy as np
 
 from mskd.errors import NetError
 
-SUPPORTED = ("Affine", "Linear", "Conv2d", "Flatten", "CubaLIF", "LIF", "IF", "LI", "CubaLI")
+SUPPORTED = ("Affine", "Linear", "Conv2d", "Flatten", "SumPool2d", "AvgPool2d", "CubaLIF",
+             "LIF", "IF", "LI", "CubaLI")
 WHAT_TO_DO = {  # the user's way out, per refused node type
-    "SumPool2d": "fold the pooling into the next layer's weights or use a strided Conv2d",
-    "AvgPool2d": "fold the pooling into the next layer's weights or use a strided Conv2d",
     "Conv1d": "export it as a Conv2d with a (1, k) kernel",
     "Scale": "fold the scale into the weights before it",
     "": "export the network without it",

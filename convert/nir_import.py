@@ -1,9 +1,11 @@
 """Import a NIR graph into Loihi fixed point and write netx HDF5.
 
-Accepted: a chain Input -> (synapse -> [Flatten] -> neuron)* -> Output, where a synapse is
-``Affine``, ``Linear`` or ``Conv2d`` and a neuron ``CubaLIF``, ``LIF``, ``IF``, or, as the
-last layer only, a never-spiking ``LI``/``CubaLI`` readout. The graph input is binary
-spikes (netx Input layer without neurons).
+Accepted: a chain Input -> ([pool] -> [Flatten] -> synapse -> neuron)* -> Output, where a
+synapse is ``Affine``, ``Linear`` or ``Conv2d``, a neuron ``CubaLIF``, ``LIF``, ``IF``, or,
+as the last layer only, a never-spiking ``LI``/``CubaLI`` readout, and a pool
+``SumPool2d``/``AvgPool2d``, folded exactly into the synapse after it
+(:mod:`mskd.convert.nir_pool`). The graph input is binary spikes (netx Input layer without
+neurons).
 
 Discretisation with step ``dt`` (forward Euler, NIR's equations), per layer:
 ``dv = round(4096 dt / tau_mem)``, ``iDecay = round(4096 dt / tau_syn)`` (4096, i.e. no
@@ -17,8 +19,9 @@ one step earlier than its NIR reference. Readout: ``v / (64 2**e)`` of the last 
 
 Refused, each with a NetError naming the node (Loihi/netx cannot hold it):
 
-* ``SumPool2d``, ``AvgPool2d``, ``Delay``, ``Threshold``, ``Scale``, ``I``, ``Conv1d``,
-  nested graphs, branches, merges and recurrent edges (netx runs chains of conv/dense);
+* ``Delay``, ``Threshold``, ``Scale``, ``I``, ``Conv1d``, nested graphs, branches, merges
+  and recurrent edges (netx runs chains of conv/dense); padded pools, and a padded or
+  dilated conv after a pool that does not tile its map (not one conv);
 * time constants with ``dt / tau > 1`` (decays beyond 12 bits: ``vDecay`` <= 4095,
   ``iDecay`` <= 4096) and per-neuron time constants, thresholds or gains that differ
   within a layer (netx stores one neuron config per layer);
@@ -55,6 +58,7 @@ import numpy as np
 from mskd.convert.nir_conventions import Approximation, Conventions, resolve
 from mskd.convert.nir_graph import chain, resolve_none
 from mskd.convert.nir_layers import SYNAPSES, quantize_pair
+from mskd.convert.nir_pool import POOLS, pool_of
 from mskd.convert.nir_presets import PRESETS
 
 from mskd.errors import NetError
@@ -107,6 +111,7 @@ def _bias_input(nodes, shape, conv: Conventions):
 def _layers(nodes, shape, conv: Conventions):
     first, _ = _bias_input(nodes, shape, conv)
     layers, sources, pending, scale = [first or InputLayer(shape)], ["input"], None, None
+    pool = None  # a pooling node waiting for the synapse it folds into (nir_pool)
     if first is not None:
         nodes, sources = nodes[2:], [nodes[1][0]]
     for i, (name, node) in enumerate(nodes):
@@ -114,25 +119,37 @@ def _layers(nodes, shape, conv: Conventions):
         kind = type(node).__name__
         if scale is not None:
             raise NetError(f"NIR node '{name}': the readout ({sources[-1]}) must be last")
+        if kind in POOLS:
+            if pending is not None or pool is not None:
+                raise NetError(f"NIR node '{name}': pooling must sit between a neuron layer "
+                               "(or the input) and the next synapse, once")
+            pool = pool_of(name, node, shape)
+            shape = pool.out_shape
+            continue
         if kind == "Flatten":
             if pending is not None:
                 raise NetError(f"NIR node '{name}': flatten between a synapse and its neuron")
-            layers.append(FlattenLayer(shape, (int(np.prod(shape)),)))
-        elif kind in SYNAPSES:
+            unpooled = shape if pool is None else pool.in_shape
+            layers.append(FlattenLayer(unpooled, (int(np.prod(unpooled)),)))
+            shape = (int(np.prod(shape)),)
+            sources.append(name)
+            continue
+        if kind in SYNAPSES:
             if pending is not None:
                 raise NetError(f"NIR node '{name}': two synapses in a row ({pending[0]})")
-            pending = (name, node)
+            pending, pool = (name, node, shape, pool), None
             continue
-        elif pending is None:
+        if pending is None:
             raise NetError(f"NIR node '{name}': a {kind} neuron needs a synapse before it")
-        else:
-            layer, scale = quantize_pair(pending, (name, node), shape, conv)
-            layers.append(layer)
-            pending = None
+        layer, scale = quantize_pair(pending[:2], (name, node), pending[2], conv, pending[3])
+        layers.append(layer)
+        pending = None
         shape = layers[-1].out_shape
         sources.append(name)
-    if pending is not None:
-        raise NetError(f"NIR node '{pending[0]}': synapse without a neuron after it")
+    if pending is not None or pool is not None:
+        last = pending[0] if pending is not None else pool.name
+        raise NetError(f"NIR node '{last}': {'synapse' if pending else 'pooling'} without a "
+                       f"{'neuron' if pending else 'synapse'} after it")
     return layers, sources, scale
 
 

@@ -224,14 +224,31 @@ def _check_sizes(name: str, node, channels: int, n_out: int) -> None:
                            f"synapse before it has {n_out} outputs")
 
 
+def _fold_pool(pool, w, geo: dict, shape, name: str):
+    """Weights and geometry of the synapse on the unpooled map (:mod:`.nir_pool`)."""
+    from mskd.convert.nir_pool import fold_conv, fold_dense
+
+    if not geo:
+        return fold_dense(pool, w), geo, shape
+    w2, stride, padding = fold_conv(pool, w, geo["stride"], geo["padding"], geo["dilation"],
+                                    name)
+    out_hw = conv_out_hw(pool.in_shape[1:], w2.shape[2:], stride, padding, (1, 1))
+    if tuple(out_hw) != tuple(geo["out_hw"]):
+        raise NetError(f"NIR node '{name}': folding pooling '{pool.name}' changes the output "
+                       f"size {tuple(geo['out_hw'])} -> {tuple(out_hw)}")
+    return w2, {**geo, "stride": stride, "padding": padding}, pool.in_shape
+
+
 def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
-                  conv: Conventions):
+                  conv: Conventions, pool=None):
     """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``). The
     exponent ``e`` is the one an mskd export stored (so the round trip gives the same
     integers), else the largest that fits (see :mod:`mskd.convert.nir_import`)."""
     (sname, snode), (nname, nnode) = syn, neu
     model = neuron_model(nname, nnode, conv)
     w, b, geo = SYNAPSES[type(snode).__name__](snode, sname, shape)
+    if pool is not None:  # a pooling node before the synapse: one synapse on its input
+        w, geo, shape = _fold_pool(pool, w, geo, shape, sname)
     _check_sizes(nname, nnode, w.shape[0], w.shape[0] * int(np.prod(geo.get("out_hw", (1,)))))
     e = stored_exponent(snode, sname)
     if e is None:
