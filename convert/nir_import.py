@@ -23,8 +23,9 @@ Refused, each with a NetError naming the node (Loihi/netx cannot hold it):
   and recurrent edges (netx runs chains of conv/dense); padded pools, and a padded or
   dilated conv after a pool that does not tile its map (not one conv);
 * time constants with ``dt / tau > 1`` (decays beyond 12 bits: ``vDecay`` <= 4095,
-  ``iDecay`` <= 4096) and per-neuron time constants, thresholds or gains that differ
-  within a layer (netx stores one neuron config per layer);
+  ``iDecay`` <= 4096) and time constants that differ within a layer (netx stores one neuron
+  config per layer; thresholds and input gains that differ are folded into each row's
+  weights and bias, exactly: v and its threshold scale together);
 * ``v_leak != 0`` and ``v_reset != 0`` (Loihi leaks to 0 and resets to 0);
 * a threshold <= 0 or one that scales below 1 (``vThMant`` is unsigned 17-bit);
 * weights that are all zero after scaling, or biases beyond 13 bits after scaling; a
@@ -101,7 +102,8 @@ def _bias_input(nodes, shape, conv: Conventions):
             w.reshape(shape[0], shape[0]), np.eye(shape[0]) * gain) or gain <= 0:
         raise NetError(f"NIR node '{name}': tagged 'bias_input' but not a 1x1 diagonal gain")
     model = neuron_model(nodes[1][0], nodes[1][1], conv)
-    if model.threshold is None or model.threshold != round(model.threshold):
+    if model.threshold is None or np.ndim(model.threshold) or \
+            model.threshold != round(model.threshold):
         raise NetError(f"NIR node '{nodes[1][0]}': an input layer needs an integer threshold "
                        "(vThMant)")
     neuron = LifNeuron(model.i_decay, model.v_decay, int(model.threshold))

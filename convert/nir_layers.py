@@ -40,8 +40,8 @@ class NeuronModel(NamedTuple):
 
     i_decay: int
     v_decay: int
-    gain: float
-    threshold: float | None
+    gain: float | np.ndarray  # per neuron where r or w_in differ
+    threshold: float | np.ndarray | None
 
 
 TAU_FIELDS = ("tau", "tau_mem", "tau_syn")
@@ -70,6 +70,13 @@ def _scalar(node, field: str, name: str, conv: Conventions | None = None) -> flo
                "netx holds one neuron config per layer: train with one time constant per "
                "layer", f"the median {field}={med:g} for every neuron")
     return med
+
+
+def _per_neuron(node, field: str, name: str) -> float | np.ndarray:
+    """One value, or one per neuron: input gains and thresholds that differ between neurons
+    are folded into the weight rows (:func:`_row_gains`), exactly."""
+    a = _values(node, field, name)
+    return float(a[0]) if np.all(a == a[0]) else a
 
 
 def _tau(node, field: str, name: str, conv: Conventions) -> float:
@@ -123,7 +130,7 @@ def neuron_model(name: str, node, conv: Conventions) -> NeuronModel:
         raise NetError(f"NIR node '{name}': {kind} is not a neuron")
     _zero_fields(node, name, ("v_reset",) if kind == "IF" else
                  ("v_leak",) if kind == "LI" else ("v_leak", "v_reset"))
-    p = {f: _tau(node, f, name, conv) if f in TAU_FIELDS else _scalar(node, f, name)
+    p = {f: _tau(node, f, name, conv) if f in TAU_FIELDS else _per_neuron(node, f, name)
          for f in _FIELDS[kind] if f != "w_in" or getattr(node, "w_in", None) is not None}
     if kind.startswith("Cuba"):
         p.setdefault("w_in", 1.0)  # NIR's default
@@ -135,7 +142,7 @@ def neuron_model(name: str, node, conv: Conventions) -> NeuronModel:
     else:
         i_decay = _decay(p["tau_syn"], conv, "tau_syn", name, DECAY_UNITY)
         v_decay = _decay(p["tau_mem"], conv, "tau_mem", name, DECAY_UNITY - 1)
-    threshold = _scalar(node, "v_threshold", name) if kind in SPIKING else None
+    threshold = _per_neuron(node, "v_threshold", name) if kind in SPIKING else None
     return NeuronModel(i_decay, v_decay, conv.preset.gain(kind, p, conv.dt), threshold)
 
 
@@ -239,27 +246,58 @@ def _fold_pool(pool, w, geo: dict, shape, name: str):
     return w2, {**geo, "stride": stride, "padding": padding}, pool.in_shape
 
 
+def _per_row(x, rows: int, n_out: int, name: str, field: str) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64).reshape(-1)
+    if a.size == 1:
+        return np.full(rows, a[0])
+    if a.size == n_out and n_out != rows:  # per position of a conv map: per channel only
+        a = a.reshape(rows, -1)
+        if np.any(a != a[:, :1]):
+            raise NetError(f"NIR node '{name}': {field} differs within a conv channel (a conv "
+                           f"shares its weights across positions): give each channel one "
+                           f"{field}")
+        a = a[:, 0]
+    return a
+
+
+def _row_gains(model: NeuronModel, rows: int, n_out: int, name: str):
+    """Per output row (neuron, or conv channel): the factor folded into its weights and
+    bias, and the layer's one threshold. Thresholds that differ become the largest, each
+    row scaled by ``max / own``: v and the threshold scale together, so every spike stays
+    where it was (reset to zero, no leak to a non-zero potential)."""
+    gain = _per_row(model.gain, rows, n_out, name, "the input gain (r, w_in)")
+    if model.threshold is None:
+        return gain, None
+    thr = _per_row(model.threshold, rows, n_out, name, "v_threshold")
+    if np.any(thr <= 0):
+        raise NetError(f"NIR node '{name}': v_threshold={thr.min():g} must be > 0")
+    return gain * thr.max() / thr, float(thr.max())
+
+
 def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
                   conv: Conventions, pool=None):
     """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``). The
     exponent ``e`` is the one an mskd export stored (so the round trip gives the same
     integers), else the largest that fits (see :mod:`mskd.convert.nir_import`)."""
     (sname, snode), (nname, nnode) = syn, neu
-    model = neuron_model(nname, nnode, conv)
     w, b, geo = SYNAPSES[type(snode).__name__](snode, sname, shape)
     if pool is not None:  # a pooling node before the synapse: one synapse on its input
         w, geo, shape = _fold_pool(pool, w, geo, shape, sname)
-    _check_sizes(nname, nnode, w.shape[0], w.shape[0] * int(np.prod(geo.get("out_hw", (1,)))))
+    n_out = w.shape[0] * int(np.prod(geo.get("out_hw", (1,))))
+    _check_sizes(nname, nnode, w.shape[0], n_out)
+    model = neuron_model(nname, nnode, conv)
+    rows, threshold = _row_gains(model, w.shape[0], n_out, nname)
+    gw = rows.reshape(-1, *[1] * (w.ndim - 1)) * w
     e = stored_exponent(snode, sname)
     if e is None:
-        e = _exponent(model.gain * w, model.threshold, sname)
-    wq = np.round(model.gain * w * 2.0 ** e).astype(np.int64)
+        e = _exponent(gw, threshold, sname)
+    wq = np.round(gw * 2.0 ** e).astype(np.int64)
     check_representable(wq, f"NIR node '{sname}'")
-    vth = VTH_MAX if model.threshold is None else int(round(model.threshold * 2.0 ** e))
+    vth = VTH_MAX if threshold is None else int(round(threshold * 2.0 ** e))
     if not 1 <= vth <= VTH_MAX:
         raise NetError(f"NIR node '{nname}': threshold scales to {vth} (outside 1..{VTH_MAX})")
     neuron = LifNeuron(model.i_decay, model.v_decay, vth)
-    bias = _bias(None if b is None else model.gain * b, e, model, (sname, nname), conv)
+    bias = _bias(None if b is None else rows * b, e, model, (sname, nname), conv)
     if bias is None and b is not None and stored_exponent(snode, sname) is not None:
         bias = np.zeros(b.size, np.int64)  # an mskd export: the student's explicit zeros
     if geo:

@@ -83,8 +83,8 @@ def _convert(capsys, tmp_path, graph, *args) -> tuple[int, str]:
      "has settled, a few tau_syn after the start)"),
     (_graph(_lif(n=4), nir.Scale(np.full(4, 2.0))), ("--dt", "1e-3"),
      "error: NIR node 'fc': type Scale cannot run on Loihi via netx (supported: Affine, "
-     "Linear, Conv2d, Flatten, CubaLIF, LIF, IF, LI, CubaLI): fold the scale into the weights "
-     "before it"),
+     "Linear, Conv2d, Flatten, SumPool2d, AvgPool2d, CubaLIF, LIF, IF, LI, CubaLI): fold the "
+     "scale into the weights before it"),
     (_graph(_cuba(r=np.full(3, 0.02 * np.exp(-0.05) / 1e-3), tau_mem=np.full(3, 0.02))),
      ("--from", "rockpool", "--dt", "1e-4"), "error: NIR graph: --dt 0.0001 disagrees with "
      "the step rockpool's exporter encoded in r (0.001 s); drop --dt or pass --from nir"),
@@ -162,3 +162,22 @@ def test_sinabs_and_rockpool_presets_by_hand():
     assert (m.i_decay, m.v_decay) == (round(4096 * (1 - np.exp(-0.1))),
                                       round(4096 * (1 - np.exp(-0.05)))) == (390, 200)
     assert m.gain == pytest.approx(np.exp(-0.1))
+
+
+def test_per_neuron_thresholds_and_gains_fold_into_the_rows_exactly():
+    """v_j and its threshold scale together, so per-neuron thresholds (and r) are folded into
+    each row's weights and bias: the same integers as the network written with one
+    threshold and the rows scaled by hand."""
+    from mskd.convert.nir_import import nir_to_netspec
+
+    from mskd.netspec import specs_equal
+
+    w, b = np.array([[0.5, -1.0], [1.0, 0.25], [0.3, 0.3]]), np.array([0.1, -0.2, 0.05])
+    thr, r = np.array([1.0, 2.0, 4.0]), np.array([1.0, 1.0, 2.0])
+    lif = dict(tau=np.full(3, 0.01), v_leak=np.zeros(3))
+    per_neuron = _graph(nir.LIF(r=r, v_threshold=thr, **lif), nir.Affine(w, b), n_in=2)
+    rows = r * 4.0 / thr  # the largest threshold, 4, for all
+    by_hand = _graph(nir.LIF(r=np.ones(3), v_threshold=np.full(3, 4.0), **lif),
+                     nir.Affine(w * rows[:, None], b * rows), n_in=2)
+    a, h = nir_to_netspec(per_neuron, 1e-3).spec, nir_to_netspec(by_hand, 1e-3).spec
+    assert specs_equal(a, h) and a.layers[1].neuron.vth_mant > 0
