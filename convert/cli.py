@@ -50,8 +50,9 @@ def _summary(report: dict) -> str:
     lines = [f"wrote {report['out']} ({len(report['network'])} layers)"]
     if "conventions" in report:
         c = report["conventions"]
+        unit = " step (sinabs's taus count steps)" if c["from"] == "sinabs" else " s"
         lines.append(f"read as {c['from']} (checked against {c['checked_against']}): dt "
-                     f"{c['dt']:g} s from {c['chosen_by']}")
+                     f"{c['dt']:g}{unit} from {c['chosen_by']}")
     lines += [f"approximated: node '{a['node']}': {a['semantic']} -> {a['how']}"
               for a in report.get("approximations", [])]
     for prof, m in report.get("mapping", {}).items():

@@ -99,7 +99,8 @@ def to_markdown(report: dict) -> str:
         c = report["conventions"]
         lines += ["## Source conventions", "",
                   f"Read as `{c['from']}` (checked against {c['checked_against']}); time step "
-                  f"{c['dt']:g} s, chosen by {c['chosen_by']}; source neurons: {c['reset']} "
+                  f"{c['dt']:g}{' (steps)' if c['from'] == 'sinabs' else ' s'}, chosen by "
+                  f"{c['chosen_by']}; source neurons: {c['reset']} "
                   f"reset, {c['spikes']} spike(s) per step.", ""]
         if report.get("approximations"):
             lines += ["## Approximations (`--approximate`)", ""]
