@@ -181,3 +181,14 @@ def test_per_neuron_thresholds_and_gains_fold_into_the_rows_exactly():
                      nir.Affine(w * rows[:, None], b * rows), n_in=2)
     a, h = nir_to_netspec(per_neuron, 1e-3).spec, nir_to_netspec(by_hand, 1e-3).spec
     assert specs_equal(a, h) and a.layers[1].neuron.vth_mant > 0
+
+
+def test_the_old_norse_flag_means_from_norse(tmp_path, capsys):
+    """``--norse11-taus`` (hidden) is the old name of ``--from norse``: taus written as
+    ``dt * tau`` and the current's jump gain, both undone."""
+    g = _graph(_cuba(tau_syn=np.full(3, 5e-6), tau_mem=np.full(3, 1e-5)))
+    assert _convert(capsys, tmp_path, g, "--norse11-taus")[0] == 0
+    from mskd.netx_io import read_netx
+
+    neuron = read_netx(tmp_path / "g.net").layers[1].neuron
+    assert (neuron.i_decay, neuron.v_decay) == (819, 410)
