@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 
 import typer
+from mskd.convert.nir_presets import SOURCES as NIR_SOURCES
 
 from mskd.config import config_option
 from mskd.errors import ConfigError
@@ -29,8 +30,10 @@ def _student(src: Path, out: Path, o: dict) -> dict:
 def _nir(src: Path, out: Path, o: dict) -> dict:
     from mskd.convert.nir_import import convert_nir
 
-    return convert_nir(src, out, dt=o["extra"]["dt"], profiles=o["profiles"],
-                       report=o["report"], norse11_taus=o["extra"]["norse11_taus"])
+    x = o["extra"]
+    return convert_nir(src, out, dt=x["dt"], profiles=o["profiles"], report=o["report"],
+                       source=x["source"], reset=x["reset"], spikes=x["spikes"],
+                       approximate=x["approximate"])
 
 
 def _netx(src: Path, out: Path, o: dict) -> dict:
@@ -45,6 +48,13 @@ SOURCES = {".safetensors": _student, ".nir": _nir, ".net": _netx, ".h5": _netx,
 
 def _summary(report: dict) -> str:
     lines = [f"wrote {report['out']} ({len(report['network'])} layers)"]
+    if "conventions" in report:
+        c = report["conventions"]
+        unit = " step (sinabs's taus count steps)" if c["from"] == "sinabs" else " s"
+        lines.append(f"read as {c['from']} (checked against {c['checked_against']}): dt "
+                     f"{c['dt']:g}{unit} from {c['chosen_by']}")
+    lines += [f"approximated: node '{a['node']}': {a['semantic']} -> {a['how']}"
+              for a in report.get("approximations", [])]
     for prof, m in report.get("mapping", {}).items():
         lines.append(f"{prof}: {m['total_cores']} cores, {m['chips']} chip(s)")
     for key in ("calibration", "evaluation"):
@@ -57,6 +67,20 @@ def _summary(report: dict) -> str:
                          f"{c['first_divergence'] or 'none'}")
     lines += [f"{c['check']}: {c['result']}" for c in report.get("checks", [])]
     return "\n".join(lines)
+
+
+def check_nir_options(src: Path, given: dict) -> None:
+    """ConfigError for a NIR-import option that is out of range, or given for a source
+    that is not a NIR graph (where it would be ignored without a word)."""
+    flag = {"source": "--from", "dt": "--dt", "reset": "--reset", "spikes": "--spikes",
+            "approximate": "--approximate"}
+    used = [flag[k] for k, v in given.items() if v is not None]
+    if used and src.suffix.lower() != ".nir":
+        raise ConfigError(f"{used[0]} applies to NIR graphs only ({src} is not a .nir file)")
+    for key, allowed in (("source", NIR_SOURCES), ("reset", ("zero", "subtract")),
+                         ("spikes", ("single", "multi"))):
+        if given[key] is not None and given[key] not in allowed:
+            raise ConfigError(f"{flag[key]} {given[key]}: expected one of {'|'.join(allowed)}")
 
 
 def check_outputs(out: Path, nir: Path | None, force: bool) -> None:
@@ -96,23 +120,40 @@ def register(app: typer.Typer) -> None:
         nir: Path = typer.Option(None, "--nir", help="Also export the student as NIR here."),
         teacher: Path = typer.Option(None, "--teacher", help="With --onnx: also export and "
                                      "check this teacher checkpoint."),
-        dt: float = typer.Option(1e-3, "--dt", min=1e-9, max=1e3,
-                                 help="NIR import: time step in seconds."),
-        norse11_taus: bool = typer.Option(False, "--norse11-taus", help="NIR import: undo "
-                                          "norse 1.1's tau = dt * tau export."),
+        source: str = typer.Option(None, "--from", metavar=f"[{'|'.join(NIR_SOURCES)}]",
+                                   help="NIR import: the exporter that wrote the graph (its "
+                                        "time step, input gains and neuron defaults)."),
+        dt: float = typer.Option(None, "--dt", min=1e-9, max=1e3,
+                                 help="NIR import: time step in seconds (replaces the "
+                                      "--from preset's; NIR stores none)."),
+        reset: str = typer.Option(None, "--reset", metavar="[zero|subtract]",
+                                  help="NIR import: how the source neurons reset (default: "
+                                       "the --from framework's default)."),
+        spikes: str = typer.Option(None, "--spikes", metavar="[single|multi]",
+                                   help="NIR import: spikes per step of the source neurons "
+                                        "(default: the --from framework's default)."),
+        approximate: bool = typer.Option(False, "--approximate", help="NIR import: convert "
+                                         "what Loihi cannot keep the nearest way it can, and "
+                                         "list each change in the report."),
+        norse11_taus: bool = typer.Option(False, "--norse11-taus", hidden=True,
+                                          help="Old name of --from norse."),
     ) -> None:
-        if not math.isfinite(dt):
+        if dt is not None and not math.isfinite(dt):
             raise ConfigError(f"--dt {dt}: must be a finite time step in seconds")
         fn = SOURCES.get(src.suffix.lower())
         if fn is None:
             raise ConfigError(f"{src}: unknown source kind '{src.suffix}' (expected one of "
                               f"{', '.join(SOURCES)})")
+        check_nir_options(src, dict(source=source, dt=dt, reset=reset, spikes=spikes,
+                                    approximate=approximate or None))
         check_outputs(out, nir, force)
         opts = dict(clip=clip, profiles=tuple(profile) if profile else None, calib=calib,
                     eval=eval_data, views=views, batch_size=batch_size,
                     report=None if report is None else str(report),
                     onnx=None if onnx is None else str(onnx),
                     nir=None if nir is None else str(nir),
-                    extra={"dt": dt, "norse11_taus": norse11_taus,
+                    extra={"dt": dt, "source": "norse" if norse11_taus and source is None
+                           else source, "reset": reset, "spikes": spikes,
+                           "approximate": approximate,
                            "teacher": None if teacher is None else str(teacher)})
         typer.echo(_summary(fn(src, out, opts)))

@@ -17,7 +17,8 @@ weights ``w_int / 2**e``, so each layer's voltage unit is ``v_int / (64 * 2**e)`
 Loihi's rounding (decays, 24-bit registers) is not part of NIR: the graph describes the
 float network whose fixed-point version the ``.net`` file holds. So that ``mskd convert
 student.nir`` gives back that very network, the graph also carries, as NIR metadata (which
-other tools ignore): the input encoding (graph metadata ``mskd_encoding``, the JSON of
+other tools ignore): the time step (graph metadata ``mskd_dt``, seconds: NIR stores none),
+the input encoding (graph metadata ``mskd_encoding``, the JSON of
 :class:`mskd.encoding.InputEncoding`), the role of the input pair (``mskd_role =
 "bias_input"`` on ``0_gain``: the host-side gain, not a synapse on the chip) and each
 synapse's weight exponent (``mskd_weight_exp``); :mod:`mskd.convert.nir_import` reads them.
@@ -108,7 +109,7 @@ def student_graph(student, dt: float = 1e-3, encoding=None):
     order.append("output")
     enc = encoding if encoding is not None else student_encoding(student)
     return nir.NIRGraph(nodes=nodes, edges=list(zip(order[:-1], order[1:], strict=True)),
-                        metadata={"mskd_encoding": enc.to_json()})
+                        metadata={"mskd_encoding": enc.to_json(), "mskd_dt": float(dt)})
 
 
 def export_student_nir(student, out: str | Path, dt: float = 1e-3, encoding=None) -> Path:

@@ -30,7 +30,13 @@ import numpy as np
 
 from mskd.errors import NetError
 
-SUPPORTED = ("Affine", "Linear", "Conv2d", "Flatten", "CubaLIF", "LIF", "IF", "LI", "CubaLI")
+SUPPORTED = ("Affine", "Linear", "Conv2d", "Flatten", "SumPool2d", "AvgPool2d", "CubaLIF",
+             "LIF", "IF", "LI", "CubaLI")
+WHAT_TO_DO = {  # the user's way out, per refused node type
+    "Conv1d": "export it as a Conv2d with a (1, k) kernel",
+    "Scale": "fold the scale into the weights before it",
+    "": "export the network without it",
+}
 
 
 def _succ_pred(graph) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -105,10 +111,13 @@ def chain(graph) -> list[tuple[str, object]]:
         if isinstance(node, nir.Output):
             break
         if isinstance(node, nir.NIRGraph):
-            raise NetError(f"NIR node '{name}': nested graphs are not supported")
+            raise NetError(f"NIR node '{name}': nested graphs are not supported (snnTorch "
+                           "writes RLeaky/RSynaptic as one): export without recurrent layers")
         if node is not None and type(node).__name__ not in SUPPORTED:
-            raise NetError(f"NIR node '{name}': type {type(node).__name__} cannot run on "
-                           f"Loihi via netx (supported: {', '.join(SUPPORTED)})")
+            kind = type(node).__name__
+            raise NetError(f"NIR node '{name}': type {kind} cannot run on Loihi via netx "
+                           f"(supported: {', '.join(SUPPORTED)}): "
+                           f"{WHAT_TO_DO.get(kind, WHAT_TO_DO[''])}")
         out.append((name, node))
     else:
         raise NetError("NIR graph: no path from the Input node to an Output node")
@@ -126,4 +135,6 @@ def resolve_none(nodes: list[tuple[str, object]], index: int, in_shape) -> objec
     if len(in_shape) == 3 and n_in == int(np.prod(in_shape)):
         return nir.Flatten(input_type={"input": np.array(in_shape)})
     raise NetError(f"NIR node '{name}': empty (None) node that is not a flatten between a "
-                   f"(C, H, W) map and a dense layer (input shape {tuple(in_shape)})")
+                   f"(C, H, W) map and a dense layer (input shape {tuple(in_shape)}); norse "
+                   "1.1 writes modules it cannot export (BatchNorm, LIFRecurrentCell, ...) "
+                   "so: fold batch norm into the weights and export without recurrent cells")

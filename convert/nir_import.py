@@ -1,9 +1,11 @@
 """Import a NIR graph into Loihi fixed point and write netx HDF5.
 
-Accepted: a chain Input -> (synapse -> [Flatten] -> neuron)* -> Output, where a synapse is
-``Affine``, ``Linear`` or ``Conv2d`` and a neuron ``CubaLIF``, ``LIF``, ``IF``, or, as the
-last layer only, a never-spiking ``LI``/``CubaLI`` readout. The graph input is binary
-spikes (netx Input layer without neurons).
+Accepted: a chain Input -> ([pool] -> [Flatten] -> synapse -> neuron)* -> Output, where a
+synapse is ``Affine``, ``Linear`` or ``Conv2d``, a neuron ``CubaLIF``, ``LIF``, ``IF``, or,
+as the last layer only, a never-spiking ``LI``/``CubaLI`` readout, and a pool
+``SumPool2d``/``AvgPool2d``, folded exactly into the synapse after it
+(:mod:`mskd.convert.nir_pool`). The graph input is binary spikes (netx Input layer without
+neurons).
 
 Discretisation with step ``dt`` (forward Euler, NIR's equations), per layer:
 ``dv = round(4096 dt / tau_mem)``, ``iDecay = round(4096 dt / tau_syn)`` (4096, i.e. no
@@ -17,11 +19,13 @@ one step earlier than its NIR reference. Readout: ``v / (64 2**e)`` of the last 
 
 Refused, each with a NetError naming the node (Loihi/netx cannot hold it):
 
-* ``SumPool2d``, ``AvgPool2d``, ``Delay``, ``Threshold``, ``Scale``, ``I``, ``Conv1d``,
-  nested graphs, branches, merges and recurrent edges (netx runs chains of conv/dense);
+* ``Delay``, ``Threshold``, ``Scale``, ``I``, ``Conv1d``, nested graphs, branches, merges
+  and recurrent edges (netx runs chains of conv/dense); padded pools, and a padded or
+  dilated conv after a pool that does not tile its map (not one conv);
 * time constants with ``dt / tau > 1`` (decays beyond 12 bits: ``vDecay`` <= 4095,
-  ``iDecay`` <= 4096) and per-neuron time constants, thresholds or gains that differ
-  within a layer (netx stores one neuron config per layer);
+  ``iDecay`` <= 4096) and time constants that differ within a layer (netx stores one neuron
+  config per layer; thresholds and input gains that differ are folded into each row's
+  weights and bias, exactly: v and its threshold scale together);
 * ``v_leak != 0`` and ``v_reset != 0`` (Loihi leaks to 0 and resets to 0);
 * a threshold <= 0 or one that scales below 1 (``vThMant`` is unsigned 17-bit);
 * weights that are all zero after scaling, or biases beyond 13 bits after scaling; a
@@ -29,8 +33,14 @@ Refused, each with a NetError naming the node (Loihi/netx cannot hold it):
 * a neuron without a synapse before it, two synapses in a row, a readout (LI) that is not
   last, a Conv2d with dilation or groups other than 1 on a non-(C, H, W) input.
 
-norse 1.1's ``to_nir`` writes ``tau = dt * tau_true`` (``dt / tau_inv``); pass
-``norse11_taus=True`` to undo that (``tau / dt``) before discretising.
+The formulas above are NIR's own equations (``--from nir``). NIR stores no time step, and
+each framework's exporter writes its neurons under conventions of its own: ``--from
+snntorch|sinabs|norse|rockpool`` reads them as that exporter means them (its step, its
+decay rule, its input gains: :mod:`mskd.convert.nir_presets`), and a graph whose time base
+is not known is refused (:mod:`mskd.convert.nir_conventions`). What Loihi cannot keep
+(subtract reset, several spikes per step, time constants that differ within a layer, a bias
+into a current-based layer) is refused naming the node, or with ``--approximate`` converted
+the nearest way Loihi can run and listed in the report (``approximations``).
 
 A graph written by ``mskd convert --nir`` (:mod:`mskd.convert.nir_export`) comes back as
 the network it was exported from: its first pair (``0_gain``, tagged ``mskd_role =
@@ -41,14 +51,16 @@ the input encoding (graph metadata ``mskd_encoding``) is written into the ``.net
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from mskd.convert.nir_conventions import Approximation, Conventions, resolve
 from mskd.convert.nir_graph import chain, resolve_none
-from mskd.convert.nir_layers import SYNAPSES, fix_norse11_taus, quantize_pair
+from mskd.convert.nir_layers import SYNAPSES, quantize_pair
+from mskd.convert.nir_pool import POOLS, pool_of
+from mskd.convert.nir_presets import PRESETS
 
 from mskd.errors import NetError
 from mskd.netspec import FlattenLayer, InputLayer, NetSpec
@@ -61,6 +73,8 @@ class NirImport:
     spec: NetSpec
     readout_scale: float
     sources: tuple[str, ...]
+    conventions: Conventions
+    approximations: tuple[Approximation, ...] = ()
 
 
 def _input_shape(graph) -> tuple[int, ...]:
@@ -71,7 +85,7 @@ def _input_shape(graph) -> tuple[int, ...]:
     return shape[1:] if len(shape) in (2, 4) and shape[0] == 1 else shape
 
 
-def _bias_input(nodes, shape, dt: float):
+def _bias_input(nodes, shape, conv: Conventions):
     """The mskd-exported input pair as a bias-driven InputLayer (or None), and its gain."""
     from mskd.convert.nir_layers import neuron_model
 
@@ -87,17 +101,19 @@ def _bias_input(nodes, shape, dt: float):
     if w.ndim != 4 or w.shape[:2] != (shape[0], shape[0]) or not np.array_equal(
             w.reshape(shape[0], shape[0]), np.eye(shape[0]) * gain) or gain <= 0:
         raise NetError(f"NIR node '{name}': tagged 'bias_input' but not a 1x1 diagonal gain")
-    model = neuron_model(nodes[1][0], nodes[1][1], dt)
-    if model.threshold is None or model.threshold != round(model.threshold):
+    model = neuron_model(nodes[1][0], nodes[1][1], conv)
+    if model.threshold is None or np.ndim(model.threshold) or \
+            model.threshold != round(model.threshold):
         raise NetError(f"NIR node '{nodes[1][0]}': an input layer needs an integer threshold "
                        "(vThMant)")
     neuron = LifNeuron(model.i_decay, model.v_decay, int(model.threshold))
     return InputLayer(tuple(shape), neuron), gain
 
 
-def _layers(nodes, shape, dt: float):
-    first, _ = _bias_input(nodes, shape, dt)
+def _layers(nodes, shape, conv: Conventions):
+    first, _ = _bias_input(nodes, shape, conv)
     layers, sources, pending, scale = [first or InputLayer(shape)], ["input"], None, None
+    pool = None  # a pooling node waiting for the synapse it folds into (nir_pool)
     if first is not None:
         nodes, sources = nodes[2:], [nodes[1][0]]
     for i, (name, node) in enumerate(nodes):
@@ -105,25 +121,37 @@ def _layers(nodes, shape, dt: float):
         kind = type(node).__name__
         if scale is not None:
             raise NetError(f"NIR node '{name}': the readout ({sources[-1]}) must be last")
+        if kind in POOLS:
+            if pending is not None or pool is not None:
+                raise NetError(f"NIR node '{name}': pooling must sit between a neuron layer "
+                               "(or the input) and the next synapse, once")
+            pool = pool_of(name, node, shape)
+            shape = pool.out_shape
+            continue
         if kind == "Flatten":
             if pending is not None:
                 raise NetError(f"NIR node '{name}': flatten between a synapse and its neuron")
-            layers.append(FlattenLayer(shape, (int(np.prod(shape)),)))
-        elif kind in SYNAPSES:
+            unpooled = shape if pool is None else pool.in_shape
+            layers.append(FlattenLayer(unpooled, (int(np.prod(unpooled)),)))
+            shape = (int(np.prod(shape)),)
+            sources.append(name)
+            continue
+        if kind in SYNAPSES:
             if pending is not None:
                 raise NetError(f"NIR node '{name}': two synapses in a row ({pending[0]})")
-            pending = (name, node)
+            pending, pool = (name, node, shape, pool), None
             continue
-        elif pending is None:
+        if pending is None:
             raise NetError(f"NIR node '{name}': a {kind} neuron needs a synapse before it")
-        else:
-            layer, scale = quantize_pair(pending, (name, node), shape, dt)
-            layers.append(layer)
-            pending = None
+        layer, scale = quantize_pair(pending[:2], (name, node), pending[2], conv, pending[3])
+        layers.append(layer)
+        pending = None
         shape = layers[-1].out_shape
         sources.append(name)
-    if pending is not None:
-        raise NetError(f"NIR node '{pending[0]}': synapse without a neuron after it")
+    if pending is not None or pool is not None:
+        last = pending[0] if pending is not None else pool.name
+        raise NetError(f"NIR node '{last}': {'synapse' if pending else 'pooling'} without a "
+                       f"{'neuron' if pending else 'synapse'} after it")
     return layers, sources, scale
 
 
@@ -141,26 +169,45 @@ def stored_encoding(graph):
                        f"({exc})") from None
 
 
-def nir_to_netspec(graph, dt: float, norse11_taus: bool = False) -> NirImport:
-    """Quantize a NIR graph (see the module docstring) into a :class:`NetSpec`."""
-    if not (dt > 0 and math.isfinite(dt)):
-        raise NetError(f"NIR import: dt={dt} must be a positive number of seconds")
+def nir_to_netspec(graph, conv: Conventions | float) -> NirImport:
+    """Quantize a NIR graph (see the module docstring) into a :class:`NetSpec`, read under
+    ``conv`` (:func:`mskd.convert.nir_conventions.resolve`; a number is a step in seconds
+    under NIR's own equations)."""
+    if not isinstance(conv, Conventions):
+        conv = Conventions(PRESETS["nir"], float(conv), "dt argument")
+    conv = Conventions(conv.preset, conv.dt, conv.origin, conv.reset, conv.spikes,
+                       conv.approximate)  # a fresh list of notes for this import
     nodes = chain(graph)
-    if norse11_taus:
-        nodes = [(n, node if node is None else fix_norse11_taus(node, dt)) for n, node in nodes]
-    layers, sources, scale = _layers(nodes, _input_shape(graph), dt)
+    layers, sources, scale = _layers(nodes, _input_shape(graph), conv)
     try:
         spec = NetSpec(tuple(layers))
     except ValueError as exc:
         raise NetError(f"NIR graph: {exc}") from None
-    return NirImport(spec, float(scale or 1.0), tuple(sources))
+    return NirImport(spec, float(scale or 1.0), tuple(sources), conv, tuple(conv.notes))
 
 
-def convert_nir(src: str | Path, out: str | Path, dt: float = 1e-3,
-                profiles: Sequence[str] | None = None, report: str | None = None,
-                norse11_taus: bool = False) -> dict:
-    """Read ``src`` (``nir.read``), import, map, and write ``out`` atomically."""
+def read_graph(src: str | Path):
+    """``nir.read``; a graph whose stored types carry a batch dimension (snnTorch, norse and
+    rockpool trace with a batched sample) fails NIR's type check, so such a file is read
+    again without it: the importer checks every shape itself (synapse against the shape
+    flowing in, neuron parameters against the synapse's outputs)."""
     import nir
+
+    try:
+        return nir.read(str(src))
+    except ValueError as exc:
+        if "Type inference error" not in str(exc):
+            raise
+    return nir.read(str(src), type_check=False)
+
+
+def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
+                profiles: Sequence[str] | None = None, report: str | None = None,
+                source: str | None = None, reset: str | None = None,
+                spikes: str | None = None, approximate: bool = False) -> dict:
+    """Read ``src`` (``nir.read``), choose its conventions (``source``: ``--from``; ``dt``,
+    ``reset``, ``spikes``, ``approximate``: see :func:`~mskd.convert.nir_conventions.resolve`),
+    import, map, and write ``out`` atomically; nothing is written on any error."""
     from mskd.convert.mapping_check import map_profiles
     from mskd.convert.netx_writer import write_net
     from mskd.convert.pipeline import check_outputs
@@ -168,12 +215,12 @@ def convert_nir(src: str | Path, out: str | Path, dt: float = 1e-3,
 
     check_outputs(out, report)
     try:
-        graph = nir.read(str(src))
+        graph = read_graph(src)
     except Exception as exc:  # noqa: BLE001 - nir/h5py raise many kinds on a bad file
         raise NetError(f"{src}: not a readable NIR file "
                        f"({' '.join(str(exc).split())[:200] or type(exc).__name__})") from None
     try:
-        imp = nir_to_netspec(graph, dt, norse11_taus)
+        imp = nir_to_netspec(graph, resolve(graph, source, dt, reset, spikes, approximate))
     except NetError as exc:
         raise NetError(f"{src}: {exc}") from None
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
@@ -184,7 +231,8 @@ def convert_nir(src: str | Path, out: str | Path, dt: float = 1e-3,
     write_net(imp.spec, enc, out)
     result = {"source": str(src), "out": str(out), "network": network_rows(imp.spec),
               "mapping": mapping, "readout_scale": imp.readout_scale,
-              "nir_nodes": list(imp.sources)}
+              "nir_nodes": list(imp.sources), "conventions": imp.conventions.to_json(),
+              "approximations": [a.to_json() for a in imp.approximations]}
     if enc is not None:
         result["encoding"] = enc.to_json()
     if report:

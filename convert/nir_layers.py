@@ -3,12 +3,15 @@
 See :mod:`mskd.convert.nir_import` for the discretisation and the refused ranges.
 
 >>> import nir, numpy as np
+>>> from mskd.convert.nir_conventions import Conventions
+>>> from mskd.convert.nir_presets import PRESETS
+>>> at_1ms = Conventions(PRESETS["nir"], 1e-3, "--dt")
 >>> m = neuron_model("n", nir.LIF(tau=np.array(0.01), r=np.array(1.0), v_leak=np.array(0.0),
-...                              v_threshold=np.array(1.0)), dt=1e-3)
+...                              v_threshold=np.array(1.0)), at_1ms)
 >>> m.i_decay, m.v_decay, round(m.gain, 3), m.threshold
 (4096, 410, 0.1, 1.0)
 >>> neuron_model("n", nir.LIF(tau=np.array(1e-4), r=np.array(1.0), v_leak=np.array(0.0),
-...                           v_threshold=np.array(1.0)), dt=1e-3)
+...                           v_threshold=np.array(1.0)), at_1ms)
 Traceback (most recent call last):
 ...
 mskd.errors.NetError: NIR node 'n': tau=0.0001 gives dt/tau=10 > 1 (the decay is beyond 12 bits)
@@ -16,12 +19,13 @@ mskd.errors.NetError: NIR node 'n': tau=0.0001 gives dt/tau=10 > 1 (the decay is
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+from mskd.convert.nir_conventions import Conventions
+from mskd.convert.nir_presets import SPIKING
 from mskd.convert.quantize import check_representable
 
 from mskd.errors import NetError
@@ -36,26 +40,57 @@ class NeuronModel(NamedTuple):
 
     i_decay: int
     v_decay: int
-    gain: float
-    threshold: float | None
+    gain: float | np.ndarray  # per neuron where r or w_in differ
+    threshold: float | np.ndarray | None
 
 
-def _scalar(node, field: str, name: str) -> float:
+TAU_FIELDS = ("tau", "tau_mem", "tau_syn")
+
+
+def _values(node, field: str, name: str) -> np.ndarray:
     a = np.asarray(getattr(node, field), dtype=np.float64).reshape(-1)
     if a.size == 0 or np.any(np.isnan(a)):
         raise NetError(f"NIR node '{name}': field '{field}' is empty or NaN")
-    if np.any(a != a[0]):
-        raise NetError(f"NIR node '{name}': field '{field}' differs between neurons (netx "
-                       "holds one neuron config per layer)")
-    return float(a[0])
+    return a
 
 
-def _decay(tau: float, dt: float, field: str, name: str, top: int) -> int:
-    frac = dt / tau if tau > 0 else math.inf
-    if frac > 1 or round(DECAY_UNITY * frac) > top:
+def _scalar(node, field: str, name: str, conv: Conventions | None = None) -> float:
+    """The one value of ``field`` in the layer. Time constants that differ between
+    neurons become their median under ``--approximate`` (recorded); otherwise refused."""
+    a = _values(node, field, name)
+    if np.all(a == a[0]):
+        return float(a[0])
+    if conv is None or field not in TAU_FIELDS:
+        raise NetError(f"NIR node '{name}': field '{field}' differs between neurons "
+                       f"({a.min():g} to {a.max():g}) and netx holds one neuron config per "
+                       f"layer: give the layer one {field}")
+    med = float(np.median(a))
+    conv.allow(name, f"per-neuron {field}",
+               f"field '{field}' differs between neurons ({a.min():g} to {a.max():g}) and "
+               "netx holds one neuron config per layer: train with one time constant per "
+               "layer", f"the median {field}={med:g} for every neuron")
+    return med
+
+
+def _per_neuron(node, field: str, name: str) -> float | np.ndarray:
+    """One value, or one per neuron: input gains and thresholds that differ between neurons
+    are folded into the weight rows (:func:`_row_gains`), exactly."""
+    a = _values(node, field, name)
+    return float(a[0]) if np.all(a == a[0]) else a
+
+
+def _tau(node, field: str, name: str, conv: Conventions) -> float:
+    tau = _scalar(node, field, name, conv)
+    return tau / conv.dt if conv.preset.taus_times_dt else tau  # norse 1.1 writes dt * tau
+
+
+def _decay(tau: float, conv: Conventions, field: str, name: str, top: int) -> int:
+    frac = conv.dt / tau if tau > 0 else math.inf
+    lost = conv.preset.decay_fraction(tau, conv.dt) if tau > 0 else math.inf
+    if frac > 1 and conv.preset.decay == "euler" or round(DECAY_UNITY * lost) > top:
         raise NetError(f"NIR node '{name}': {field}={tau:g} gives dt/{field}={frac:g} > 1 "
                        "(the decay is beyond 12 bits)")
-    return int(round(DECAY_UNITY * frac))
+    return int(round(DECAY_UNITY * lost))
 
 
 def _zero_fields(node, name: str, fields: tuple[str, ...]) -> None:
@@ -65,57 +100,50 @@ def _zero_fields(node, name: str, fields: tuple[str, ...]) -> None:
                            "be 0 (Loihi leaks and resets to 0)")
 
 
-def _lif(node, name, dt):
-    _zero_fields(node, name, ("v_leak", "v_reset"))
-    tau = _scalar(node, "tau", name)
-    return NeuronModel(DECAY_UNITY, _decay(tau, dt, "tau", name, DECAY_UNITY - 1),
-                       _scalar(node, "r", name) * dt / tau, _scalar(node, "v_threshold", name))
+def _semantics(kind: str, name: str, conv: Conventions) -> None:
+    """Reset and spike rules NIR cannot state: refused or approximated (recorded)."""
+    if kind not in SPIKING:
+        return
+    if conv.reset == "subtract":
+        conv.allow(name, "subtract reset", conv.preset.reset_why or (
+            "the source neurons reset by subtraction (--reset subtract) and Loihi resets to "
+            "zero: retrain with reset to zero"),
+            "reset to zero (the charge above threshold is lost at each spike)")
+    if conv.spikes == "multi" and kind in conv.preset.spikes_kinds:
+        conv.allow(name, "several spikes per step", conv.preset.spikes_why or (
+            "the source neurons send several spikes per step (--spikes multi) and Loihi sends "
+            "one: retrain with one spike per step"),
+            "one spike per step (input beyond twice the threshold in one step is lost)")
 
 
-def _if(node, name, dt):
-    _zero_fields(node, name, ("v_reset",))
-    return NeuronModel(DECAY_UNITY, 0, _scalar(node, "r", name) * dt,
-                       _scalar(node, "v_threshold", name))
+_FIELDS = {"LIF": ("tau", "r"), "LI": ("tau", "r"), "IF": ("r",),
+           "CubaLIF": ("tau_syn", "tau_mem", "r", "w_in"),
+           "CubaLI": ("tau_syn", "tau_mem", "r", "w_in")}
 
 
-def _cuba(node, name, dt, threshold: bool):
-    _zero_fields(node, name, ("v_leak", "v_reset"))
-    ts, tm = _scalar(node, "tau_syn", name), _scalar(node, "tau_mem", name)
-    gain = _scalar(node, "r", name) * dt / tm * _scalar(node, "w_in", name) * dt / ts
-    return NeuronModel(_decay(ts, dt, "tau_syn", name, DECAY_UNITY),
-                       _decay(tm, dt, "tau_mem", name, DECAY_UNITY - 1), gain,
-                       _scalar(node, "v_threshold", name) if threshold else None)
-
-
-NEURON_TABLE: dict[str, Callable] = {
-    "LIF": _lif, "IF": _if,
-    "LI": lambda n, name, dt: _lif_readout(n, name, dt),
-    "CubaLIF": lambda n, name, dt: _cuba(n, name, dt, True),
-    "CubaLI": lambda n, name, dt: _cuba(n, name, dt, False),
-}
-
-
-def _lif_readout(node, name, dt):
-    _zero_fields(node, name, ("v_leak",))
-    tau = _scalar(node, "tau", name)
-    return NeuronModel(DECAY_UNITY, _decay(tau, dt, "tau", name, DECAY_UNITY - 1),
-                       _scalar(node, "r", name) * dt / tau, None)
-
-
-def neuron_model(name: str, node, dt: float) -> NeuronModel:
-    """The Loihi neuron of a NIR neuron node (table dispatch; NetError on others)."""
-    fn = NEURON_TABLE.get(type(node).__name__)
-    if fn is None:
-        raise NetError(f"NIR node '{name}': {type(node).__name__} is not a neuron")
-    return fn(node, name, dt)
-
-
-def fix_norse11_taus(node, dt: float):
-    """Undo norse 1.1's ``tau = dt / tau_inv`` export: a copy with every tau divided by dt."""
-    taus = [f for f in ("tau", "tau_mem", "tau_syn") if hasattr(node, f)]
-    if not taus:
-        return node
-    return dataclasses.replace(node, **{f: np.asarray(getattr(node, f)) / dt for f in taus})
+def neuron_model(name: str, node, conv: Conventions) -> NeuronModel:
+    """The Loihi neuron of a NIR neuron node under the exporter's conventions ``conv``
+    (see :mod:`mskd.convert.nir_presets`); NetError on others and on what Loihi cannot
+    keep (unless approximated)."""
+    kind = type(node).__name__
+    if kind not in _FIELDS:
+        raise NetError(f"NIR node '{name}': {kind} is not a neuron")
+    _zero_fields(node, name, ("v_reset",) if kind == "IF" else
+                 ("v_leak",) if kind == "LI" else ("v_leak", "v_reset"))
+    p = {f: _tau(node, f, name, conv) if f in TAU_FIELDS else _per_neuron(node, f, name)
+         for f in _FIELDS[kind] if f != "w_in" or getattr(node, "w_in", None) is not None}
+    if kind.startswith("Cuba"):
+        p.setdefault("w_in", 1.0)  # NIR's default
+    _semantics(kind, name, conv)
+    if kind == "IF":
+        i_decay, v_decay = DECAY_UNITY, 0
+    elif kind in ("LIF", "LI"):
+        i_decay, v_decay = DECAY_UNITY, _decay(p["tau"], conv, "tau", name, DECAY_UNITY - 1)
+    else:
+        i_decay = _decay(p["tau_syn"], conv, "tau_syn", name, DECAY_UNITY)
+        v_decay = _decay(p["tau_mem"], conv, "tau_mem", name, DECAY_UNITY - 1)
+    threshold = _per_neuron(node, "v_threshold", name) if kind in SPIKING else None
+    return NeuronModel(i_decay, v_decay, conv.preset.gain(kind, p, conv.dt), threshold)
 
 
 # -- synapses ----------------------------------------------------------------------------
@@ -160,12 +188,19 @@ def _exponent(gw: np.ndarray, threshold: float | None, name: str) -> int:
     return e
 
 
-def _bias(gb, e, model, names) -> np.ndarray | None:
+def _bias(gb, e, model, names, conv: Conventions) -> np.ndarray | None:
     if gb is None or not np.any(gb):
         return None
     if model.i_decay != DECAY_UNITY:
-        raise NetError(f"NIR node '{names[0]}': non-zero bias into a Cuba neuron "
-                       f"('{names[1]}'): Loihi's bias enters v, not the current")
+        refusal = (f"non-zero bias into a Cuba neuron ('{names[1]}'): Loihi's bias enters v, "
+                   "not the current: train without a bias on this layer")
+        if model.i_decay == 0:  # the current never decays: no steady state to move into v
+            raise NetError(f"NIR node '{names[0]}': {refusal}")
+        factor = DECAY_UNITY / model.i_decay
+        conv.allow(names[0], "bias into a current-based layer", refusal,
+                   f"the bias added to v at its steady-state value (bias x {factor:.4g}; "
+                   "exact once the current has settled, a few tau_syn after the start)")
+        gb = gb * factor
     b = np.round(gb * 2.0 ** e).astype(np.int64)
     if b.min() < BIAS_MANT_MIN or b.max() > BIAS_MANT_MAX:
         raise NetError(f"NIR node '{names[0]}': bias {b.min()}..{b.max()} after scaling is "
@@ -186,23 +221,83 @@ def stored_exponent(node, name: str) -> int | None:
                        f"({e!r})") from None
 
 
-def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape, dt: float):
+def _check_sizes(name: str, node, channels: int, n_out: int) -> None:
+    """Each neuron parameter holds one value per layer, per channel or per neuron of the
+    synapse before it (graphs read without NIR's type check are checked here)."""
+    for f in _FIELDS[type(node).__name__] + ("v_threshold",):
+        size = np.asarray(getattr(node, f, 1.0)).size
+        if size not in (1, channels, n_out):
+            raise NetError(f"NIR node '{name}': field '{f}' has {size} values but the "
+                           f"synapse before it has {n_out} outputs")
+
+
+def _fold_pool(pool, w, geo: dict, shape, name: str):
+    """Weights and geometry of the synapse on the unpooled map (:mod:`.nir_pool`)."""
+    from mskd.convert.nir_pool import fold_conv, fold_dense
+
+    if not geo:
+        return fold_dense(pool, w), geo, shape
+    w2, stride, padding = fold_conv(pool, w, geo["stride"], geo["padding"], geo["dilation"],
+                                    name)
+    out_hw = conv_out_hw(pool.in_shape[1:], w2.shape[2:], stride, padding, (1, 1))
+    if tuple(out_hw) != tuple(geo["out_hw"]):
+        raise NetError(f"NIR node '{name}': folding pooling '{pool.name}' changes the output "
+                       f"size {tuple(geo['out_hw'])} -> {tuple(out_hw)}")
+    return w2, {**geo, "stride": stride, "padding": padding}, pool.in_shape
+
+
+def _per_row(x, rows: int, n_out: int, name: str, field: str) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64).reshape(-1)
+    if a.size == 1:
+        return np.full(rows, a[0])
+    if a.size == n_out and n_out != rows:  # per position of a conv map: per channel only
+        a = a.reshape(rows, -1)
+        if np.any(a != a[:, :1]):
+            raise NetError(f"NIR node '{name}': {field} differs within a conv channel (a conv "
+                           f"shares its weights across positions): give each channel one "
+                           f"{field}")
+        a = a[:, 0]
+    return a
+
+
+def _row_gains(model: NeuronModel, rows: int, n_out: int, name: str):
+    """Per output row (neuron, or conv channel): the factor folded into its weights and
+    bias, and the layer's one threshold. Thresholds that differ become the largest, each
+    row scaled by ``max / own``: v and the threshold scale together, so every spike stays
+    where it was (reset to zero, no leak to a non-zero potential)."""
+    gain = _per_row(model.gain, rows, n_out, name, "the input gain (r, w_in)")
+    if model.threshold is None:
+        return gain, None
+    thr = _per_row(model.threshold, rows, n_out, name, "v_threshold")
+    if np.any(thr <= 0):
+        raise NetError(f"NIR node '{name}': v_threshold={thr.min():g} must be > 0")
+    return gain * thr.max() / thr, float(thr.max())
+
+
+def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
+                  conv: Conventions, pool=None):
     """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``). The
     exponent ``e`` is the one an mskd export stored (so the round trip gives the same
     integers), else the largest that fits (see :mod:`mskd.convert.nir_import`)."""
     (sname, snode), (nname, nnode) = syn, neu
-    model = neuron_model(nname, nnode, dt)
     w, b, geo = SYNAPSES[type(snode).__name__](snode, sname, shape)
+    if pool is not None:  # a pooling node before the synapse: one synapse on its input
+        w, geo, shape = _fold_pool(pool, w, geo, shape, sname)
+    n_out = w.shape[0] * int(np.prod(geo.get("out_hw", (1,))))
+    _check_sizes(nname, nnode, w.shape[0], n_out)
+    model = neuron_model(nname, nnode, conv)
+    rows, threshold = _row_gains(model, w.shape[0], n_out, nname)
+    gw = rows.reshape(-1, *[1] * (w.ndim - 1)) * w
     e = stored_exponent(snode, sname)
     if e is None:
-        e = _exponent(model.gain * w, model.threshold, sname)
-    wq = np.round(model.gain * w * 2.0 ** e).astype(np.int64)
+        e = _exponent(gw, threshold, sname)
+    wq = np.round(gw * 2.0 ** e).astype(np.int64)
     check_representable(wq, f"NIR node '{sname}'")
-    vth = VTH_MAX if model.threshold is None else int(round(model.threshold * 2.0 ** e))
+    vth = VTH_MAX if threshold is None else int(round(threshold * 2.0 ** e))
     if not 1 <= vth <= VTH_MAX:
         raise NetError(f"NIR node '{nname}': threshold scales to {vth} (outside 1..{VTH_MAX})")
     neuron = LifNeuron(model.i_decay, model.v_decay, vth)
-    bias = _bias(None if b is None else model.gain * b, e, model, (sname, nname))
+    bias = _bias(None if b is None else rows * b, e, model, (sname, nname), conv)
     if bias is None and b is not None and stored_exponent(snode, sname) is not None:
         bias = np.zeros(b.size, np.int64)  # an mskd export: the student's explicit zeros
     if geo:

@@ -95,6 +95,18 @@ def to_markdown(report: dict) -> str:
     lines += _table(report["network"], ["index", "kind", "shape", "neurons"]) + [""]
     if "encoding" in report:
         lines += ["## Input encoding", "", "```json", str(report["encoding"]), "```", ""]
+    if "conventions" in report:  # a NIR import: how the graph was read
+        c = report["conventions"]
+        lines += ["## Source conventions", "",
+                  f"Read as `{c['from']}` (checked against {c['checked_against']}); time step "
+                  f"{c['dt']:g}{' (steps)' if c['from'] == 'sinabs' else ' s'}, chosen by "
+                  f"{c['chosen_by']}; source neurons: {c['reset']} "
+                  f"reset, {c['spikes']} spike(s) per step.", ""]
+        if report.get("approximations"):
+            lines += ["## Approximations (`--approximate`)", ""]
+            lines += _table(report["approximations"], ["node", "semantic", "how"]) + [""]
+        else:
+            lines += ["Nothing was approximated.", ""]
     if "weights" in report:
         lines += ["## Weight quantization", ""]
         rows = [{**w, "clipped": _pct(w["clipped_fraction"])} for w in report["weights"]]

@@ -93,7 +93,8 @@ def test_convert_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     refused = run_cli("convert", str(tmp_path / "g.nir"), "--out", str(out))
     assert refused.returncode != 0 and "pass --force" in refused.stderr
     assert out.read_bytes() == b"mine"
-    forced = run_cli("convert", str(tmp_path / "g.nir"), "--out", str(out), "--force")
+    forced = run_cli("convert", str(tmp_path / "g.nir"), "--out", str(out), "--force",
+                     "--dt", "1e-3")
     assert forced.returncode == 0, forced.stderr
     assert out.read_bytes()[:4] == b"\x89HDF"
 
