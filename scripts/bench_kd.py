@@ -243,27 +243,39 @@ def plot_sweep(result: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from matplotlib.ticker import FuncFormatter
+
     pts = result["points"]
+    seeds = sorted({p["seed"] for p in pts})
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
     ws = sorted({p["sparsity"] for p in pts})
     mean = [(statistics.fmean(p["snn_uj"] for p in pts if p["sparsity"] == w),
              100 * statistics.fmean(p["deployed_war"] for p in pts if p["sparsity"] == w))
             for w in ws]
-    ax.scatter([p["snn_uj"] for p in pts], [100 * p["deployed_war"] for p in pts],
-               color="tab:blue", alpha=0.35, s=18, label="one training seed")
-    ax.plot(*zip(*mean, strict=True), "o-", color="tab:blue", label="mean over seeds")
+    if len(seeds) > 1:
+        ax.scatter([p["snn_uj"] for p in pts], [100 * p["deployed_war"] for p in pts],
+                   color="tab:blue", alpha=0.35, s=18, label="one training seed")
+    ax.plot(*zip(*mean, strict=True), "o-", color="tab:blue",
+            label="mean over seeds" if len(seeds) > 1 else f"training seed {seeds[0]}")
     for w, (x, y) in zip(ws, mean, strict=True):
-        ax.annotate(f"W={w:g}", (x, y), textcoords="offset points", xytext=(6, 4),
-                    fontsize=8)
+        ax.annotate(f"W={w:g}", (x, y), textcoords="offset points", xytext=(-8, 7),
+                    ha="right", fontsize=8)
     ann = statistics.fmean(p["ann_uj"] for p in pts)
-    ax.axvline(ann, color="tab:gray", ls="--", label=f"same net as 8-bit ANN, 45 nm ({ann:.3g} uJ)")
+    ax.axvline(ann, color="tab:gray", ls="--",
+               label=f"same net as 8-bit ANN, 45 nm ({ann:.3g} uJ)")
+    ax.axhline(100 / 7, color="tab:red", ls=":", lw=1, label="chance (7 classes)")
     ax.set_xlabel("energy per inference on the Loihi 2 profile (uJ, log scale)")
     ax.set_xscale("log")
+    ax.set_xlim(ann / 1.5, max(x for x, _ in mean) * 1.3)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(
+        lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
     ax.set_ylabel("deployed WAR (%)")
+    ax.set_ylim(0, 100)
     ax.set_title(f"Sigma-delta student: accuracy vs energy ({result['data']}, "
                  f"activity-loss weight W)", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
