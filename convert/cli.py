@@ -33,7 +33,7 @@ def _nir(src: Path, out: Path, o: dict) -> dict:
     x = o["extra"]
     return convert_nir(src, out, dt=x["dt"], profiles=o["profiles"], report=o["report"],
                        source=x["source"], reset=x["reset"], spikes=x["spikes"],
-                       approximate=x["approximate"])
+                       approximate=x["approximate"], data=x["data"])
 
 
 def _netx(src: Path, out: Path, o: dict) -> dict:
@@ -55,6 +55,10 @@ def _summary(report: dict) -> str:
                      f"{c['dt']:g}{unit} from {c['chosen_by']}")
     lines += [f"approximated: node '{a['node']}': {a['semantic']} -> {a['how']}"
               for a in report.get("approximations", [])]
+    if "fidelity" in report:
+        from mskd.convert.nir_fidelity import short_lines
+
+        lines += short_lines(report["fidelity"])
     for prof, m in report.get("mapping", {}).items():
         lines.append(f"{prof}: {m['total_cores']} cores, {m['chips']} chip(s)")
     for key in ("calibration", "evaluation"):
@@ -73,7 +77,7 @@ def check_nir_options(src: Path, given: dict) -> None:
     """ConfigError for a NIR-import option that is out of range, or given for a source
     that is not a NIR graph (where it would be ignored without a word)."""
     flag = {"source": "--from", "dt": "--dt", "reset": "--reset", "spikes": "--spikes",
-            "approximate": "--approximate"}
+            "approximate": "--approximate", "data": "--data"}
     used = [flag[k] for k, v in given.items() if v is not None]
     if used and src.suffix.lower() != ".nir":
         raise ConfigError(f"{used[0]} applies to NIR graphs only ({src} is not a .nir file)")
@@ -135,6 +139,9 @@ def register(app: typer.Typer) -> None:
         approximate: bool = typer.Option(False, "--approximate", help="NIR import: convert "
                                          "what Loihi cannot keep the nearest way it can, and "
                                          "list each change in the report."),
+        data: Path = typer.Option(None, "--data", help="NIR import: input spikes .npy "
+                                  "[samples, steps, *input shape] (0/1) for the fidelity "
+                                  "check (default: 128 seeded random trains of 60 steps)."),
         norse11_taus: bool = typer.Option(False, "--norse11-taus", hidden=True,
                                           help="Old name of --from norse."),
     ) -> None:
@@ -145,7 +152,8 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"{src}: unknown source kind '{src.suffix}' (expected one of "
                               f"{', '.join(SOURCES)})")
         check_nir_options(src, dict(source=source, dt=dt, reset=reset, spikes=spikes,
-                                    approximate=approximate or None))
+                                    approximate=approximate or None,
+                                    data=None if data is None else str(data)))
         check_outputs(out, nir, force)
         opts = dict(clip=clip, profiles=tuple(profile) if profile else None, calib=calib,
                     eval=eval_data, views=views, batch_size=batch_size,
@@ -155,5 +163,6 @@ def register(app: typer.Typer) -> None:
                     extra={"dt": dt, "source": "norse" if norse11_taus and source is None
                            else source, "reset": reset, "spikes": spikes,
                            "approximate": approximate,
+                           "data": None if data is None else str(data),
                            "teacher": None if teacher is None else str(teacher)})
         typer.echo(_summary(fn(src, out, opts)))

@@ -75,6 +75,8 @@ class NirImport:
     sources: tuple[str, ...]
     conventions: Conventions
     approximations: tuple[Approximation, ...] = ()
+    floats: tuple = ()  # one FloatLayer per synaptic layer (nir_layers), for the fidelity
+    bias_input: bool = False  # an mskd export: a bias-driven input layer (frames, not spikes)
 
 
 def _input_shape(graph) -> tuple[int, ...]:
@@ -113,6 +115,7 @@ def _bias_input(nodes, shape, conv: Conventions):
 def _layers(nodes, shape, conv: Conventions):
     first, _ = _bias_input(nodes, shape, conv)
     layers, sources, pending, scale = [first or InputLayer(shape)], ["input"], None, None
+    floats = []
     pool = None  # a pooling node waiting for the synapse it folds into (nir_pool)
     if first is not None:
         nodes, sources = nodes[2:], [nodes[1][0]]
@@ -143,8 +146,10 @@ def _layers(nodes, shape, conv: Conventions):
             continue
         if pending is None:
             raise NetError(f"NIR node '{name}': a {kind} neuron needs a synapse before it")
-        layer, scale = quantize_pair(pending[:2], (name, node), pending[2], conv, pending[3])
+        layer, scale, flt = quantize_pair(pending[:2], (name, node), pending[2], conv,
+                                          pending[3])
         layers.append(layer)
+        floats.append(flt)
         pending = None
         shape = layers[-1].out_shape
         sources.append(name)
@@ -152,7 +157,7 @@ def _layers(nodes, shape, conv: Conventions):
         last = pending[0] if pending is not None else pool.name
         raise NetError(f"NIR node '{last}': {'synapse' if pending else 'pooling'} without a "
                        f"{'neuron' if pending else 'synapse'} after it")
-    return layers, sources, scale
+    return layers, sources, scale, floats, first is not None
 
 
 def stored_encoding(graph):
@@ -178,12 +183,13 @@ def nir_to_netspec(graph, conv: Conventions | float) -> NirImport:
     conv = Conventions(conv.preset, conv.dt, conv.origin, conv.reset, conv.spikes,
                        conv.approximate)  # a fresh list of notes for this import
     nodes = chain(graph)
-    layers, sources, scale = _layers(nodes, _input_shape(graph), conv)
+    layers, sources, scale, floats, bias_input = _layers(nodes, _input_shape(graph), conv)
     try:
         spec = NetSpec(tuple(layers))
     except ValueError as exc:
         raise NetError(f"NIR graph: {exc}") from None
-    return NirImport(spec, float(scale or 1.0), tuple(sources), conv, tuple(conv.notes))
+    return NirImport(spec, float(scale or 1.0), tuple(sources), conv, tuple(conv.notes),
+                     tuple(floats), bias_input)
 
 
 def read_graph(src: str | Path):
@@ -204,12 +210,16 @@ def read_graph(src: str | Path):
 def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
                 profiles: Sequence[str] | None = None, report: str | None = None,
                 source: str | None = None, reset: str | None = None,
-                spikes: str | None = None, approximate: bool = False) -> dict:
+                spikes: str | None = None, approximate: bool = False,
+                data: str | None = None) -> dict:
     """Read ``src`` (``nir.read``), choose its conventions (``source``: ``--from``; ``dt``,
     ``reset``, ``spikes``, ``approximate``: see :func:`~mskd.convert.nir_conventions.resolve`),
-    import, map, and write ``out`` atomically; nothing is written on any error."""
+    import, map, measure the fidelity (:mod:`mskd.convert.nir_fidelity`, on ``data``: a
+    ``.npy`` of input spikes, or random ones), and write ``out`` atomically; nothing is
+    written on any error."""
     from mskd.convert.mapping_check import map_profiles
     from mskd.convert.netx_writer import write_net
+    from mskd.convert.nir_fidelity import fidelity, load_inputs
     from mskd.convert.pipeline import check_outputs
     from mskd.convert.report import network_rows, write_reports
 
@@ -228,11 +238,21 @@ def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
                        f"({' '.join(str(exc).split())[:200] or type(exc).__name__})") from None
     enc = stored_encoding(graph)
     mapping = map_profiles(imp.spec, profiles)
+    if imp.bias_input:  # frames drive its input layer: mskd convert --eval measures it
+        if data is not None:
+            raise NetError(f"{src}: --data gives input spikes, but this mskd export's input "
+                           "layer takes frames: drop --data")
+        fid = None
+    else:
+        x = None if data is None else load_inputs(data, imp.spec.layers[0].out_shape)
+        fid = fidelity(imp, x, None if data is None else f"{data} ({x.shape[0]} inputs)")
     write_net(imp.spec, enc, out)
     result = {"source": str(src), "out": str(out), "network": network_rows(imp.spec),
               "mapping": mapping, "readout_scale": imp.readout_scale,
               "nir_nodes": list(imp.sources), "conventions": imp.conventions.to_json(),
               "approximations": [a.to_json() for a in imp.approximations]}
+    if fid is not None:
+        result["fidelity"] = fid
     if enc is not None:
         result["encoding"] = enc.to_json()
     if report:

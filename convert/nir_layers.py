@@ -42,6 +42,33 @@ class NeuronModel(NamedTuple):
     v_decay: int
     gain: float | np.ndarray  # per neuron where r or w_in differ
     threshold: float | np.ndarray | None
+    syn_frac: float = 1.0  # the unrounded fractions lost per step (the float reference's)
+    mem_frac: float = 0.0
+
+
+class FloatLayer(NamedTuple):
+    """A synapse + neuron pair before rounding, for the float reference
+    (:mod:`mskd.convert.nir_fidelity`), and what rounding did to its weights.
+
+    ``w`` and ``bias`` are in units of the neuron's v (input gain and per-row threshold
+    folded in, pooling folded), ``geo`` the conv geometry (empty for dense), ``threshold``
+    None for a readout. ``zeroed``: non-zero weights that rounded to 0; ``clipped``: weights
+    beyond the 8-bit mantissa (only with an exponent stored by an mskd export).
+    """
+
+    synapse: str
+    neuron: str
+    w: np.ndarray
+    bias: np.ndarray | None
+    geo: dict
+    in_shape: tuple[int, ...]
+    syn_frac: float
+    mem_frac: float
+    threshold: float | None
+    exponent: int
+    weights: int
+    zeroed: int
+    clipped: int
 
 
 TAU_FIELDS = ("tau", "tau_mem", "tau_syn")
@@ -135,15 +162,19 @@ def neuron_model(name: str, node, conv: Conventions) -> NeuronModel:
     if kind.startswith("Cuba"):
         p.setdefault("w_in", 1.0)  # NIR's default
     _semantics(kind, name, conv)
+    frac = conv.preset.decay_fraction
     if kind == "IF":
-        i_decay, v_decay = DECAY_UNITY, 0
+        i_decay, v_decay, fs, fm = DECAY_UNITY, 0, 1.0, 0.0
     elif kind in ("LIF", "LI"):
         i_decay, v_decay = DECAY_UNITY, _decay(p["tau"], conv, "tau", name, DECAY_UNITY - 1)
+        fs, fm = 1.0, frac(p["tau"], conv.dt)
     else:
         i_decay = _decay(p["tau_syn"], conv, "tau_syn", name, DECAY_UNITY)
         v_decay = _decay(p["tau_mem"], conv, "tau_mem", name, DECAY_UNITY - 1)
+        fs, fm = frac(p["tau_syn"], conv.dt), frac(p["tau_mem"], conv.dt)
     threshold = _per_neuron(node, "v_threshold", name) if kind in SPIKING else None
-    return NeuronModel(i_decay, v_decay, conv.preset.gain(kind, p, conv.dt), threshold)
+    return NeuronModel(i_decay, v_decay, conv.preset.gain(kind, p, conv.dt), threshold,
+                       fs, fm)
 
 
 # -- synapses ----------------------------------------------------------------------------
@@ -276,9 +307,10 @@ def _row_gains(model: NeuronModel, rows: int, n_out: int, name: str):
 
 def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
                   conv: Conventions, pool=None):
-    """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``). The
-    exponent ``e`` is the one an mskd export stored (so the round trip gives the same
-    integers), else the largest that fits (see :mod:`mskd.convert.nir_import`)."""
+    """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``, its
+    :class:`FloatLayer`). The exponent ``e`` is the one an mskd export stored (so the round
+    trip gives the same integers), else the largest that fits (see
+    :mod:`mskd.convert.nir_import`)."""
     (sname, snode), (nname, nnode) = syn, neu
     w, b, geo = SYNAPSES[type(snode).__name__](snode, sname, shape)
     if pool is not None:  # a pooling node before the synapse: one synapse on its input
@@ -292,6 +324,10 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
     if e is None:
         e = _exponent(gw, threshold, sname)
     wq = np.round(gw * 2.0 ** e).astype(np.int64)
+    flt = FloatLayer(sname, nname, gw, None if b is None else rows * b, dict(geo),
+                     tuple(shape), model.syn_frac, model.mem_frac, threshold, e, int(wq.size),
+                     int(np.count_nonzero((wq == 0) & (gw != 0))),
+                     int(np.count_nonzero(np.abs(wq) > W_TARGET)))
     check_representable(wq, f"NIR node '{sname}'")
     vth = VTH_MAX if threshold is None else int(round(threshold * 2.0 ** e))
     if not 1 <= vth <= VTH_MAX:
@@ -306,4 +342,4 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
                           neuron, bias)
     else:
         layer = DenseLayer(w.shape[1], w.shape[0], wq, neuron, bias)
-    return layer, (64.0 * 2.0 ** e if model.threshold is None else None)
+    return layer, (64.0 * 2.0 ** e if model.threshold is None else None), flt
