@@ -130,9 +130,10 @@ def _verdict(rows, agreement: float) -> tuple[str, str]:
     lo, hi = (min(ratios), max(ratios)) if ratios else (float("nan"),) * 2
     what = f"class agreement {100 * agreement:.0f} %" + (
         f", spike ratios {lo:.3f}-{hi:.3f}" if ratios else "")
-    if silent:
+    if silent:  # class agreement says nothing where the output does not spike
         return "POOR", (f"layer(s) {', '.join(repr(s) for s in silent)} (nearly) silent on "
-                        f"these inputs: check --from/--dt; {what}")
+                        "these inputs: check --from/--dt"
+                        + (f"; spike ratios {lo:.3f}-{hi:.3f}" if ratios else ""))
     if agreement < POOR["agreement"] or lo < POOR["ratio"][0] or hi > POOR["ratio"][1]:
         return "POOR", what
     if agreement >= GOOD["agreement"] and lo >= GOOD["ratio"][0] and hi <= GOOD["ratio"][1]:
