@@ -3,7 +3,8 @@
 ``report`` dict keys (all optional except ``network``): ``network`` (layer rows),
 ``encoding``, ``weights`` (:func:`mskd.convert.calibrate.weight_report`), ``calibration``
 and ``evaluation`` (:func:`mskd.convert.calibrate.compare_on_data`), ``mapping``
-(:func:`mskd.convert.mapping_check.map_profiles`), ``checks`` (e.g. ONNX results).
+(:func:`mskd.convert.mapping_check.map_profiles`), ``checks`` (e.g. ONNX results),
+``fidelity`` (a NIR import: :func:`mskd.convert.nir_fidelity.fidelity`).
 Both files are written atomically (:mod:`mskd.fsio`).
 
 >>> md = to_markdown({"network": [{"index": 0, "kind": "input", "shape": [1, 2, 2],
