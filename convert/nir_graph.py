@@ -30,11 +30,10 @@ import numpy as np
 
 from mskd.errors import NetError
 
-SUPPORTED = ("Affine", "Linear", "Conv2d", "Flatten", "SumPool2d", "AvgPool2d", "CubaLIF",
-             "LIF", "IF", "LI", "CubaLI")
+SUPPORTED = ("Affine", "Linear", "Conv2d", "Flatten", "SumPool2d", "AvgPool2d", "Scale",
+             "CubaLIF", "LIF", "IF", "LI", "CubaLI")
 WHAT_TO_DO = {  # the user's way out, per refused node type
     "Conv1d": "export it as a Conv2d with a (1, k) kernel",
-    "Scale": "fold the scale into the weights before it",
     "": "export the network without it",
 }
 

@@ -4,7 +4,8 @@ Accepted: a chain Input -> ([pool] -> [Flatten] -> synapse -> neuron)* -> Output
 synapse is ``Affine``, ``Linear`` or ``Conv2d``, a neuron ``CubaLIF``, ``LIF``, ``IF``, or,
 as the last layer only, a never-spiking ``LI``/``CubaLI`` readout, and a pool
 ``SumPool2d``/``AvgPool2d``, folded exactly into the synapse after it
-(:mod:`mskd.convert.nir_pool`). The graph input is binary spikes (netx Input layer without
+(:mod:`mskd.convert.nir_pool`); a ``Scale`` is folded into the synapse next to it
+(:mod:`mskd.convert.nir_scale`). The graph input is binary spikes (netx Input layer without
 neurons).
 
 Discretisation with step ``dt`` (forward Euler, NIR's equations), per layer:
@@ -19,7 +20,7 @@ one step earlier than its NIR reference. Readout: ``v / (64 2**e)`` of the last 
 
 Refused, each with a NetError naming the node (Loihi/netx cannot hold it):
 
-* ``Delay``, ``Threshold``, ``Scale``, ``I``, ``Conv1d``, nested graphs, branches, merges
+* ``Delay``, ``Threshold``, ``I``, ``Conv1d``, nested graphs, branches, merges
   and recurrent edges (netx runs chains of conv/dense); padded pools, and a padded or
   dilated conv after a pool that does not tile its map (not one conv);
 * time constants with ``dt / tau > 1`` (decays beyond 12 bits: ``vDecay`` <= 4095,
@@ -61,6 +62,7 @@ from mskd.convert.nir_graph import chain, resolve_none
 from mskd.convert.nir_layers import SYNAPSES, quantize_pair
 from mskd.convert.nir_pool import POOLS, pool_of
 from mskd.convert.nir_presets import PRESETS
+from mskd.convert.nir_scale import fold_scale, last_scale, per_channel, scale_map
 
 from mskd.errors import NetError
 from mskd.netspec import FlattenLayer, InputLayer, NetSpec
@@ -115,7 +117,7 @@ def _bias_input(nodes, shape, conv: Conventions):
 def _layers(nodes, shape, conv: Conventions):
     first, _ = _bias_input(nodes, shape, conv)
     layers, sources, pending, scale = [first or InputLayer(shape)], ["input"], None, None
-    floats = []
+    floats, insc = [], None  # insc: a Scale on the spikes, folded into the next synapse
     pool = None  # a pooling node waiting for the synapse it folds into (nir_pool)
     if first is not None:
         nodes, sources = nodes[2:], [nodes[1][0]]
@@ -124,7 +126,15 @@ def _layers(nodes, shape, conv: Conventions):
         kind = type(node).__name__
         if scale is not None:
             raise NetError(f"NIR node '{name}': the readout ({sources[-1]}) must be last")
+        if kind == "Scale":
+            if pending is not None:  # between a synapse and its neuron: scales its rows
+                pending = (*pending[:4], fold_scale(pending[4], node, name), pending[5])
+            else:  # on the spikes into the next synapse: scales its columns
+                insc = scale_map(insc, node, name, shape)
+            continue
         if kind in POOLS:
+            if insc is not None:
+                insc = per_channel(insc, name, "a pooling after it").reshape(-1, 1, 1)
             if pending is not None or pool is not None:
                 raise NetError(f"NIR node '{name}': pooling must sit between a neuron layer "
                                "(or the input) and the next synapse, once")
@@ -136,23 +146,28 @@ def _layers(nodes, shape, conv: Conventions):
                 raise NetError(f"NIR node '{name}': flatten between a synapse and its neuron")
             unpooled = shape if pool is None else pool.in_shape
             layers.append(FlattenLayer(unpooled, (int(np.prod(unpooled)),)))
+            if insc is not None:
+                insc = np.broadcast_to(insc, shape).reshape(-1)
             shape = (int(np.prod(shape)),)
             sources.append(name)
             continue
         if kind in SYNAPSES:
             if pending is not None:
                 raise NetError(f"NIR node '{name}': two synapses in a row ({pending[0]})")
-            pending, pool = (name, node, shape, pool), None
+            pending, pool, insc = (name, node, shape, pool, None, insc), None, None
             continue
         if pending is None:
             raise NetError(f"NIR node '{name}': a {kind} neuron needs a synapse before it")
         layer, scale, flt = quantize_pair(pending[:2], (name, node), pending[2], conv,
-                                          pending[3])
+                                          pending[3], pending[5], pending[4])
         layers.append(layer)
         floats.append(flt)
         pending = None
         shape = layers[-1].out_shape
         sources.append(name)
+    if insc is not None:
+        raise NetError(f"NIR node '{last_scale(nodes)}': a Scale after the last layer has no "
+                       "synapse to fold into: export the network without it")
     if pending is not None or pool is not None:
         last = pending[0] if pending is not None else pool.name
         raise NetError(f"NIR node '{last}': {'synapse' if pending else 'pooling'} without a "

@@ -305,14 +305,32 @@ def _row_gains(model: NeuronModel, rows: int, n_out: int, name: str):
     return gain * thr.max() / thr, float(thr.max())
 
 
+def _scale_in(w, in_scale, geo: dict, shape, name: str):
+    """A Scale on the synapse's input spikes, folded into its columns (:mod:`.nir_scale`)."""
+    from mskd.convert.nir_scale import per_channel
+
+    if geo:
+        s = per_channel(np.broadcast_to(in_scale, shape), name, "a conv after it")
+        return w * s.reshape(1, -1, 1, 1)
+    return w * np.broadcast_to(in_scale, shape).reshape(1, -1)
+
+
 def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
-                  conv: Conventions, pool=None):
+                  conv: Conventions, pool=None, in_scale=None, out_scale=None):
     """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``, its
-    :class:`FloatLayer`). The exponent ``e`` is the one an mskd export stored (so the round
-    trip gives the same integers), else the largest that fits (see
-    :mod:`mskd.convert.nir_import`)."""
+    :class:`FloatLayer`); ``in_scale`` / ``out_scale``: NIR Scales folded into the
+    synapse's columns / rows (:mod:`mskd.convert.nir_scale`). The exponent ``e`` is the one
+    an mskd export stored (so the round trip gives the same integers), else the largest
+    that fits (see :mod:`mskd.convert.nir_import`)."""
     (sname, snode), (nname, nnode) = syn, neu
     w, b, geo = SYNAPSES[type(snode).__name__](snode, sname, shape)
+    if in_scale is not None:  # a NIR Scale on the spikes into this synapse
+        w = _scale_in(w, in_scale, geo, shape, sname)
+    if out_scale is not None:  # a NIR Scale between this synapse and its neuron
+        r = _per_row(out_scale, w.shape[0], w.shape[0] * int(np.prod(geo.get("out_hw", (1,)))),
+                     sname, "the Scale after it")
+        w = r.reshape(-1, *[1] * (w.ndim - 1)) * w
+        b = None if b is None else r * b
     if pool is not None:  # a pooling node before the synapse: one synapse on its input
         w, geo, shape = _fold_pool(pool, w, geo, shape, sname)
     n_out = w.shape[0] * int(np.prod(geo.get("out_hw", (1,))))
