@@ -63,6 +63,8 @@ def load_inputs(path: str | Path, shape) -> torch.Tensor:
         a = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise NetError(f"{path}: not a readable .npy array ({exc})") from None
+    if len(shape) == 3 and shape[1] == 1 and tuple(a.shape[2:]) == (shape[0], shape[2]):
+        a = a.reshape(*a.shape[:2], *shape)  # a Conv1d graph's (C, L) input, deployed (C, 1, L)
     if a.ndim != 2 + len(shape) or tuple(a.shape[2:]) != tuple(shape) or 0 in a.shape[:2]:
         raise NetError(f"{path}: shape {tuple(a.shape)} is not [samples, steps, "
                        f"{', '.join(map(str, shape))}] (the graph's input)")

@@ -30,10 +30,9 @@ import numpy as np
 
 from mskd.errors import NetError
 
-SUPPORTED = ("Affine", "Linear", "Conv2d", "Flatten", "SumPool2d", "AvgPool2d", "Scale",
+SUPPORTED = ("Affine", "Linear", "Conv2d", "Conv1d", "Flatten", "SumPool2d", "AvgPool2d", "Scale",
              "CubaLIF", "LIF", "IF", "LI", "CubaLI")
 WHAT_TO_DO = {  # the user's way out, per refused node type
-    "Conv1d": "export it as a Conv2d with a (1, k) kernel",
     "": "export the network without it",
 }
 

@@ -5,8 +5,9 @@ synapse is ``Affine``, ``Linear`` or ``Conv2d``, a neuron ``CubaLIF``, ``LIF``, 
 as the last layer only, a never-spiking ``LI``/``CubaLI`` readout, and a pool
 ``SumPool2d``/``AvgPool2d``, folded exactly into the synapse after it
 (:mod:`mskd.convert.nir_pool`); a ``Scale`` is folded into the synapse next to it
-(:mod:`mskd.convert.nir_scale`). The graph input is binary spikes (netx Input layer without
-neurons).
+(:mod:`mskd.convert.nir_scale`). A ``Conv1d`` runs as a ``(1, k)`` Conv2d: a ``(C, L)``
+graph input is deployed as ``(C, 1, L)``, and every Conv1d map gets a unit height. The
+graph input is binary spikes (netx Input layer without neurons).
 
 Discretisation with step ``dt`` (forward Euler, NIR's equations), per layer:
 ``dv = round(4096 dt / tau_mem)``, ``iDecay = round(4096 dt / tau_syn)`` (4096, i.e. no
@@ -20,7 +21,7 @@ one step earlier than its NIR reference. Readout: ``v / (64 2**e)`` of the last 
 
 Refused, each with a NetError naming the node (Loihi/netx cannot hold it):
 
-* ``Delay``, ``Threshold``, ``I``, ``Conv1d``, nested graphs, branches, merges
+* ``Delay``, ``Threshold``, ``I``, nested graphs, branches, merges
   and recurrent edges (netx runs chains of conv/dense); padded pools, and a padded or
   dilated conv after a pool that does not tile its map (not one conv);
 * time constants with ``dt / tau > 1`` (decays beyond 12 bits: ``vDecay`` <= 4095,
@@ -115,6 +116,8 @@ def _bias_input(nodes, shape, conv: Conventions):
 
 
 def _layers(nodes, shape, conv: Conventions):
+    if len(shape) == 2:  # (C, L), the input of a Conv1d: a (C, 1, L) map (see above)
+        shape = (shape[0], 1, shape[1])
     first, _ = _bias_input(nodes, shape, conv)
     layers, sources, pending, scale = [first or InputLayer(shape)], ["input"], None, None
     floats, insc = [], None  # insc: a Scale on the spikes, folded into the next synapse

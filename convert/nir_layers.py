@@ -201,7 +201,30 @@ def _conv(node, name, shape):
     return w, np.asarray(node.bias, np.float64).reshape(-1), geo
 
 
-SYNAPSES: dict[str, Callable] = {"Affine": _dense, "Linear": _dense, "Conv2d": _conv}
+def _one(x) -> int:
+    return int(np.asarray(x).reshape(-1)[0])
+
+
+def _conv1d(node, name, shape):
+    """NIR ``Conv1d`` on ``(C, L)`` as a ``(1, k)`` Conv2d on ``(C, 1, L)`` (the importer
+    gives the map its unit height): weight ``[O, C, k]`` -> ``[O, C, 1, k]``."""
+    w = np.asarray(node.weight, dtype=np.float64)
+    if isinstance(node.padding, str):
+        raise NetError(f"NIR node '{name}': string padding {node.padding!r} is not supported")
+    if len(shape) != 3 or shape[1] != 1 or w.ndim != 3 or _one(node.groups) != 1 or \
+            w.shape[1] != shape[0]:
+        raise NetError(f"NIR node '{name}': conv1d weight {w.shape} (groups {node.groups}) "
+                       f"does not take input {shape}")
+    geo = {"stride": (1, _one(node.stride)), "padding": (0, _one(node.padding)),
+           "dilation": (1, _one(node.dilation))}
+    w = w[:, :, None, :]
+    geo["out_hw"] = conv_out_hw(shape[1:], w.shape[2:], geo["stride"], geo["padding"],
+                                geo["dilation"])
+    return w, np.asarray(node.bias, np.float64).reshape(-1), geo
+
+
+SYNAPSES: dict[str, Callable] = {"Affine": _dense, "Linear": _dense, "Conv2d": _conv,
+                                 "Conv1d": _conv1d}
 
 
 def _exponent(gw: np.ndarray, threshold: float | None, name: str) -> int:

@@ -83,8 +83,8 @@ def _convert(capsys, tmp_path, graph, *args) -> tuple[int, str]:
      "has settled, a few tau_syn after the start)"),
     (_graph(_lif(n=4), nir.Delay(np.full(4, 2.0))), ("--dt", "1e-3"),
      "error: NIR node 'fc': type Delay cannot run on Loihi via netx (supported: Affine, "
-     "Linear, Conv2d, Flatten, SumPool2d, AvgPool2d, Scale, CubaLIF, LIF, IF, LI, CubaLI): "
-     "export the network without it"),
+     "Linear, Conv2d, Conv1d, Flatten, SumPool2d, AvgPool2d, Scale, CubaLIF, LIF, IF, LI, "
+     "CubaLI): export the network without it"),
     (_graph(_cuba(r=np.full(3, 0.02 * np.exp(-0.05) / 1e-3), tau_mem=np.full(3, 0.02))),
      ("--from", "rockpool", "--dt", "1e-4"), "error: NIR graph: --dt 0.0001 disagrees with "
      "the step rockpool's exporter encoded in r (0.001 s); drop --dt or pass --from nir"),
