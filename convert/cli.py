@@ -39,7 +39,8 @@ def _nir(src: Path, out: Path, o: dict) -> dict:
 def _netx(src: Path, out: Path, o: dict) -> dict:
     from mskd.convert.netx_import import convert_netx
 
-    return convert_netx(src, out, profiles=o["profiles"], report=o["report"])
+    return convert_netx(src, out, profiles=o["profiles"], report=o["report"],
+                        input_shape=o["extra"]["input_shape"])
 
 
 SOURCES = {".safetensors": _student, ".nir": _nir, ".net": _netx, ".h5": _netx,
@@ -142,6 +143,10 @@ def register(app: typer.Typer) -> None:
         data: Path = typer.Option(None, "--data", help="NIR import: input spikes .npy "
                                   "[samples, steps, *input shape] (0/1) for the fidelity "
                                   "check (default: 128 seeded random trains of 60 steps)."),
+        input_shape: str = typer.Option(None, "--input-shape", metavar="C,H,W|N",
+                                        help="netx import: the input shape of a file "
+                                             "without an input layer (a lava-dl export "
+                                             "without an Input block)."),
         norse11_taus: bool = typer.Option(False, "--norse11-taus", hidden=True,
                                           help="Old name of --from norse."),
     ) -> None:
@@ -154,6 +159,12 @@ def register(app: typer.Typer) -> None:
         check_nir_options(src, dict(source=source, dt=dt, reset=reset, spikes=spikes,
                                     approximate=approximate or None,
                                     data=None if data is None else str(data)))
+        if input_shape is not None and fn is not _netx:
+            raise ConfigError(f"--input-shape applies to netx files only ({src} is not a "
+                              ".net/.h5/.hdf5 file)")
+        from mskd.deploy.cli import read_options
+
+        shape = read_options(input_shape, 0)["input_shape"]
         check_outputs(out, nir, force)
         opts = dict(clip=clip, profiles=tuple(profile) if profile else None, calib=calib,
                     eval=eval_data, views=views, batch_size=batch_size,
@@ -164,5 +175,6 @@ def register(app: typer.Typer) -> None:
                            else source, "reset": reset, "spikes": spikes,
                            "approximate": approximate,
                            "data": None if data is None else str(data),
+                           "input_shape": shape,
                            "teacher": None if teacher is None else str(teacher)})
         typer.echo(_summary(fn(src, out, opts)))
