@@ -6,8 +6,9 @@ input gain and thresholds folded in (pooling folded, as deployed), the unrounded
 fractions, the source's own reset (``subtract``: ``v -= threshold`` per spike) and spike
 rule (``multi``: ``floor(v / threshold)`` spikes per step), and a bias into a current-based
 layer entering the current (what the source means; Loihi's bias enters v). Per layer and
-step: ``I' = I (1 - f_syn) + W x + b``, ``v' = v (1 - f_mem) + I'``, a spike when ``v' >
-threshold``; each layer takes the previous layer's spikes of the same step.
+step: ``I' = I (1 - f_syn) + W x + W_rec s_own + b`` (``s_own``: a recurrent layer's own
+spikes of the step before, as netx's ``dense_rec``), ``v' = v (1 - f_mem) + I'``, a spike
+when ``v' > threshold``; each layer takes the previous layer's spikes of the same step.
 
 The deployed network is the written netx network in the bit-exact simulator
 (:func:`mskd.deploy.sim.run`). It answers one step later per synaptic layer: its k-th
@@ -86,6 +87,7 @@ def float_reference(floats, x: torch.Tensor, reset: str, spikes: str):
     ...]`` (None for a readout) and v ``[T, B, ...]``."""
     ws = [torch.as_tensor(f.w) for f in floats]
     bs = [None if f.bias is None else torch.as_tensor(f.bias) for f in floats]
+    rs = [None if f.w_rec is None else torch.as_tensor(f.w_rec) for f in floats]
     batch, steps = x.shape[:2]
     state = [None] * len(floats)
     out_s = [[] for _ in floats]
@@ -96,7 +98,9 @@ def float_reference(floats, x: torch.Tensor, reset: str, spikes: str):
             a = _synapse(f, s, ws[k])
             if bs[k] is not None:
                 a = a + bs[k].reshape(-1, *[1] * (a.dim() - 2))
-            i, v = state[k] if state[k] is not None else (torch.zeros_like(a),) * 2
+            i, v, own = state[k] if state[k] is not None else (torch.zeros_like(a),) * 3
+            if rs[k] is not None:  # dense_rec: the layer's own spikes of the step before
+                a = a + own @ rs[k].T
             i = i * (1 - f.syn_frac) + a
             v = v * (1 - f.mem_frac) + i
             if f.threshold is None:
@@ -108,7 +112,7 @@ def float_reference(floats, x: torch.Tensor, reset: str, spikes: str):
             if s is not None:
                 v = v - s * f.threshold if reset == "subtract" else v * (s == 0)
                 out_s[k].append(s)
-            state[k] = (i, v)
+            state[k] = (i, v, s)
             out_v[k].append(v)
     return ([torch.stack(o) if o else None for o in out_s], [torch.stack(o) for o in out_v])
 
@@ -130,7 +134,7 @@ def _verdict(rows, agreement: float) -> tuple[str, str]:
         r["float_spikes"] < r["samples"] or r["deployed_spikes"] == 0)]
     ratios = [r["spike_ratio"] for r in rows if r["spike_ratio"] is not None]
     lo, hi = (min(ratios), max(ratios)) if ratios else (float("nan"),) * 2
-    what = f"class agreement {100 * agreement:.0f} %" + (
+    what = f"class agreement {100 * agreement:.1f} %" + (
         f", spike ratios {lo:.3f}-{hi:.3f}" if ratios else "")
     if silent:  # class agreement says nothing where the output does not spike
         return "POOR", (f"layer(s) {', '.join(repr(s) for s in silent)} (nearly) silent on "

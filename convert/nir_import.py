@@ -22,7 +22,9 @@ one step earlier than its NIR reference. Readout: ``v / (64 2**e)`` of the last 
 Refused, each with a NetError naming the node (Loihi/netx cannot hold it):
 
 * ``Delay``, ``Threshold``, ``I``, nested graphs, branches, merges
-  and recurrent edges (netx runs chains of conv/dense); padded pools, and a padded or
+  and recurrent edges other than a synapse from a dense layer's spikes back to itself
+  (``lif -> Affine/Linear -> lif``, snnTorch's RLeaky: netx ``dense_rec``) (netx runs
+  chains of conv/dense); padded pools, and a padded or
   dilated conv after a pool that does not tile its map (not one conv);
 * time constants with ``dt / tau > 1`` (decays beyond 12 bits: ``vDecay`` <= 4095,
   ``iDecay`` <= 4096) and time constants that differ within a layer (netx stores one neuron
@@ -59,7 +61,7 @@ from pathlib import Path
 
 import numpy as np
 from mskd.convert.nir_conventions import Approximation, Conventions, resolve
-from mskd.convert.nir_graph import chain, resolve_none
+from mskd.convert.nir_graph import Recurrent, chain, resolve_none
 from mskd.convert.nir_layers import SYNAPSES, quantize_pair
 from mskd.convert.nir_pool import POOLS, pool_of
 from mskd.convert.nir_presets import PRESETS
@@ -161,8 +163,11 @@ def _layers(nodes, shape, conv: Conventions):
             continue
         if pending is None:
             raise NetError(f"NIR node '{name}': a {kind} neuron needs a synapse before it")
+        rec = None
+        if isinstance(node, Recurrent):  # a recurrent synapse on this neuron: dense_rec
+            rec, node = (node.rec_name, node.rec), node.neuron
         layer, scale, flt = quantize_pair(pending[:2], (name, node), pending[2], conv,
-                                          pending[3], pending[5], pending[4])
+                                          pending[3], pending[5], pending[4], rec)
         layers.append(layer)
         floats.append(flt)
         pending = None

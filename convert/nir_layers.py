@@ -69,6 +69,7 @@ class FloatLayer(NamedTuple):
     weights: int
     zeroed: int
     clipped: int
+    w_rec: np.ndarray | None = None  # a recurrent synapse (dense_rec), in v units
 
 
 TAU_FIELDS = ("tau", "tau_mem", "tau_syn")
@@ -339,12 +340,14 @@ def _scale_in(w, in_scale, geo: dict, shape, name: str):
 
 
 def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
-                  conv: Conventions, pool=None, in_scale=None, out_scale=None):
+                  conv: Conventions, pool=None, in_scale=None, out_scale=None, rec=None):
     """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``, its
     :class:`FloatLayer`); ``in_scale`` / ``out_scale``: NIR Scales folded into the
-    synapse's columns / rows (:mod:`mskd.convert.nir_scale`). The exponent ``e`` is the one
-    an mskd export stored (so the round trip gives the same integers), else the largest
-    that fits (see :mod:`mskd.convert.nir_import`)."""
+    synapse's columns / rows (:mod:`mskd.convert.nir_scale`); ``rec``: (name, node) of a
+    recurrent synapse from the neuron's spikes to itself (netx ``dense_rec``: its input
+    gain is the neuron's, its bias adds to the layer's, one exponent for both matrices).
+    The exponent ``e`` is the one an mskd export stored (so the round trip gives the same
+    integers), else the largest that fits (see :mod:`mskd.convert.nir_import`)."""
     (sname, snode), (nname, nnode) = syn, neu
     w, b, geo = SYNAPSES[type(snode).__name__](snode, sname, shape)
     if in_scale is not None:  # a NIR Scale on the spikes into this synapse
@@ -361,15 +364,30 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
     model = neuron_model(nname, nnode, conv)
     rows, threshold = _row_gains(model, w.shape[0], n_out, nname)
     gw = rows.reshape(-1, *[1] * (w.ndim - 1)) * w
+    gw_rec = wq_rec = None
+    if rec is not None:
+        w_rec, b_rec, _ = _dense(rec[1], rec[0], (n_out,))
+        if geo or w_rec.shape != (n_out, n_out):
+            raise NetError(f"NIR node '{rec[0]}': a recurrent synapse {w_rec.shape} on "
+                           f"{'a conv' if geo else 'a dense'} layer of {n_out} neurons: netx "
+                           "runs recurrence as dense_rec ([n, n] on a dense layer) only")
+        gw_rec = rows[:, None] * w_rec
+        if b_rec is not None and np.any(b_rec):  # added every step: the layer's bias
+            b = b_rec if b is None else b + b_rec
     e = stored_exponent(snode, sname)
     if e is None:
-        e = _exponent(gw, threshold, sname)
+        e = _exponent(gw if gw_rec is None else np.concatenate([gw, gw_rec], 1), threshold,
+                      sname)
     wq = np.round(gw * 2.0 ** e).astype(np.int64)
+    if gw_rec is not None:
+        wq_rec = np.round(gw_rec * 2.0 ** e).astype(np.int64)
+    both = (wq, gw) if wq_rec is None else (np.concatenate([wq, wq_rec], 1),
+                                             np.concatenate([gw, gw_rec], 1))
     flt = FloatLayer(sname, nname, gw, None if b is None else rows * b, dict(geo),
-                     tuple(shape), model.syn_frac, model.mem_frac, threshold, e, int(wq.size),
-                     int(np.count_nonzero((wq == 0) & (gw != 0))),
-                     int(np.count_nonzero(np.abs(wq) > W_TARGET)))
-    check_representable(wq, f"NIR node '{sname}'")
+                     tuple(shape), model.syn_frac, model.mem_frac, threshold, e,
+                     int(both[0].size), int(np.count_nonzero((both[0] == 0) & (both[1] != 0))),
+                     int(np.count_nonzero(np.abs(both[0]) > W_TARGET)), gw_rec)
+    check_representable(wq, f"NIR node '{sname}'", w_rec=wq_rec)
     vth = VTH_MAX if threshold is None else int(round(threshold * 2.0 ** e))
     if not 1 <= vth <= VTH_MAX:
         raise NetError(f"NIR node '{nname}': threshold scales to {vth} (outside 1..{VTH_MAX})")
@@ -382,5 +400,5 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
         layer = ConvLayer(shape, out, wq, geo["stride"], geo["padding"], geo["dilation"], 1,
                           neuron, bias)
     else:
-        layer = DenseLayer(w.shape[1], w.shape[0], wq, neuron, bias)
+        layer = DenseLayer(w.shape[1], w.shape[0], wq, neuron, bias, weight_rec=wq_rec)
     return layer, (64.0 * 2.0 ** e if model.threshold is None else None), flt
