@@ -92,10 +92,18 @@ def float_reference(floats, x: torch.Tensor, reset: str, spikes: str):
     state = [None] * len(floats)
     out_s = [[] for _ in floats]
     out_v = [[] for _ in floats]
+    seen = [[] for _ in floats]  # each layer's input spikes so far, for DelayDense
     for t in range(steps):
         s = x[:, t]
         for k, f in enumerate(floats):
-            a = _synapse(f, s, ws[k])
+            if f.delay is None:
+                a = _synapse(f, s, ws[k])
+            else:  # synapse (o, i) takes the spike of input i sent delay[o, i] steps ago
+                seen[k].append(s.flatten(1))
+                a = torch.zeros(batch, ws[k].shape[0], dtype=torch.float64)
+                for d in np.unique(f.delay):
+                    if t >= d:
+                        a = a + seen[k][t - d] @ (ws[k] * torch.as_tensor(f.delay == d)).T
             if bs[k] is not None:
                 a = a + bs[k].reshape(-1, *[1] * (a.dim() - 2))
             i, v, own = state[k] if state[k] is not None else (torch.zeros_like(a),) * 3

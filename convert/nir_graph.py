@@ -37,6 +37,7 @@ import numpy as np
 from mskd.errors import NetError
 
 SUPPORTED = ("Affine", "Linear", "Conv2d", "Conv1d", "Flatten", "SumPool2d", "AvgPool2d", "Scale",
+             "Delay",
              "CubaLIF", "LIF", "IF", "LI", "CubaLI")
 WHAT_TO_DO = {  # the user's way out, per refused node type
     "": "export the network without it",

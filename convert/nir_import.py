@@ -21,10 +21,11 @@ one step earlier than its NIR reference. Readout: ``v / (64 2**e)`` of the last 
 
 Refused, each with a NetError naming the node (Loihi/netx cannot hold it):
 
-* ``Delay``, ``Threshold``, ``I``, nested graphs, branches, merges
-  and recurrent edges other than a synapse from a dense layer's spikes back to itself
-  (``lif -> Affine/Linear -> lif``, snnTorch's RLeaky: netx ``dense_rec``) (netx runs
-  chains of conv/dense); padded pools, and a padded or
+* ``Threshold``, ``I``, a ``Delay`` anywhere but on the spikes into a dense synapse
+  (there: netx DelayDense, one delay per input, ``round(delay / dt)`` steps), nested
+  graphs, branches, merges and recurrent edges other than a synapse from a dense layer's
+  spikes back to itself (``lif -> Affine/Linear -> lif``, snnTorch's RLeaky: netx
+  ``dense_rec``) (netx runs chains of conv/dense); padded pools, and a padded or
   dilated conv after a pool that does not tile its map (not one conv);
 * time constants with ``dt / tau > 1`` (decays beyond 12 bits: ``vDecay`` <= 4095,
   ``iDecay`` <= 4096) and time constants that differ within a layer (netx stores one neuron
@@ -62,7 +63,7 @@ from pathlib import Path
 import numpy as np
 from mskd.convert.nir_conventions import Approximation, Conventions, resolve
 from mskd.convert.nir_graph import Recurrent, chain, resolve_none
-from mskd.convert.nir_layers import SYNAPSES, quantize_pair
+from mskd.convert.nir_layers import SYNAPSES, delay_steps, quantize_pair
 from mskd.convert.nir_pool import POOLS, pool_of
 from mskd.convert.nir_presets import PRESETS
 from mskd.convert.nir_scale import fold_scale, last_scale, per_channel, scale_map
@@ -123,6 +124,7 @@ def _layers(nodes, shape, conv: Conventions):
     first, _ = _bias_input(nodes, shape, conv)
     layers, sources, pending, scale = [first or InputLayer(shape)], ["input"], None, None
     floats, insc = [], None  # insc: a Scale on the spikes, folded into the next synapse
+    dly = None  # a Delay on the spikes (steps per element), into the next synapse
     pool = None  # a pooling node waiting for the synapse it folds into (nir_pool)
     if first is not None:
         nodes, sources = nodes[2:], [nodes[1][0]]
@@ -131,13 +133,22 @@ def _layers(nodes, shape, conv: Conventions):
         kind = type(node).__name__
         if scale is not None:
             raise NetError(f"NIR node '{name}': the readout ({sources[-1]}) must be last")
+        if kind == "Delay":  # on the spikes into the next (dense) synapse: netx DelayDense
+            if pending is not None or pool is not None or dly is not None:
+                raise NetError(f"NIR node '{name}': a Delay must sit on the spikes into a "
+                               "dense synapse (after a neuron layer or the input, once)")
+            dly = delay_steps(node, name, shape, conv.dt)
+            continue
         if kind == "Scale":
             if pending is not None:  # between a synapse and its neuron: scales its rows
-                pending = (*pending[:4], fold_scale(pending[4], node, name), pending[5])
+                pending = (*pending[:4], fold_scale(pending[4], node, name), *pending[5:])
             else:  # on the spikes into the next synapse: scales its columns
                 insc = scale_map(insc, node, name, shape)
             continue
         if kind in POOLS:
+            if dly is not None:
+                raise NetError(f"NIR node '{name}': pooling after a Delay is not one synapse "
+                               "with delays: put the Delay after the pooling")
             if insc is not None:
                 insc = per_channel(insc, name, "a pooling after it").reshape(-1, 1, 1)
             if pending is not None or pool is not None:
@@ -153,13 +164,16 @@ def _layers(nodes, shape, conv: Conventions):
             layers.append(FlattenLayer(unpooled, (int(np.prod(unpooled)),)))
             if insc is not None:
                 insc = np.broadcast_to(insc, shape).reshape(-1)
+            if dly is not None:
+                dly = dly.reshape(-1)
             shape = (int(np.prod(shape)),)
             sources.append(name)
             continue
         if kind in SYNAPSES:
             if pending is not None:
                 raise NetError(f"NIR node '{name}': two synapses in a row ({pending[0]})")
-            pending, pool, insc = (name, node, shape, pool, None, insc), None, None
+            pending, pool, insc = (name, node, shape, pool, None, insc, dly), None, None
+            dly = None
             continue
         if pending is None:
             raise NetError(f"NIR node '{name}': a {kind} neuron needs a synapse before it")
@@ -167,12 +181,17 @@ def _layers(nodes, shape, conv: Conventions):
         if isinstance(node, Recurrent):  # a recurrent synapse on this neuron: dense_rec
             rec, node = (node.rec_name, node.rec), node.neuron
         layer, scale, flt = quantize_pair(pending[:2], (name, node), pending[2], conv,
-                                          pending[3], pending[5], pending[4], rec)
+                                          pending[3], pending[5], pending[4], rec,
+                                          pending[6])
         layers.append(layer)
         floats.append(flt)
         pending = None
         shape = layers[-1].out_shape
         sources.append(name)
+    if dly is not None:
+        raise NetError(f"NIR node '{[n for n, x in nodes if type(x).__name__ == 'Delay'][-1]}'"
+                       ": a Delay after the last layer has no synapse to delay: export the "
+                       "network without it")
     if insc is not None:
         raise NetError(f"NIR node '{last_scale(nodes)}': a Scale after the last layer has no "
                        "synapse to fold into: export the network without it")

@@ -70,6 +70,7 @@ class FloatLayer(NamedTuple):
     zeroed: int
     clipped: int
     w_rec: np.ndarray | None = None  # a recurrent synapse (dense_rec), in v units
+    delay: np.ndarray | None = None  # steps per synapse [out, in] (DelayDense)
 
 
 TAU_FIELDS = ("tau", "tau_mem", "tau_syn")
@@ -329,6 +330,24 @@ def _row_gains(model: NeuronModel, rows: int, n_out: int, name: str):
     return gain * thr.max() / thr, float(thr.max())
 
 
+def delay_steps(node, name: str, shape, dt: float) -> np.ndarray:
+    """A NIR ``Delay`` (seconds, per element of ``shape``) as whole steps of ``dt``."""
+    from mskd.netspec import MAX_DELAY
+
+    d = np.asarray(node.delay, dtype=np.float64)
+    n = int(np.prod(shape))
+    if d.size not in (1, n) or not np.all(np.isfinite(d)) or np.any(d < 0):
+        raise NetError(f"NIR node '{name}': field 'delay' needs 1 or {n} values >= 0 for "
+                       f"input {tuple(shape)}, got {d.size}")
+    steps = d.reshape(-1) / dt
+    k = np.round(steps)
+    if np.any(np.abs(steps - k) > 1e-6 * np.maximum(1, steps)) or k.max() > MAX_DELAY:
+        raise NetError(f"NIR node '{name}': field 'delay' ({d.min():g} to {d.max():g}) is not "
+                       f"a whole number of steps of dt={dt:g} within 0..{MAX_DELAY}")
+    return np.broadcast_to(k.astype(np.int64), (n,)).reshape(shape).copy() if d.size == 1 \
+        else k.astype(np.int64).reshape(shape)
+
+
 def _scale_in(w, in_scale, geo: dict, shape, name: str):
     """A Scale on the synapse's input spikes, folded into its columns (:mod:`.nir_scale`)."""
     from mskd.convert.nir_scale import per_channel
@@ -340,7 +359,8 @@ def _scale_in(w, in_scale, geo: dict, shape, name: str):
 
 
 def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
-                  conv: Conventions, pool=None, in_scale=None, out_scale=None, rec=None):
+                  conv: Conventions, pool=None, in_scale=None, out_scale=None, rec=None,
+                  delay=None):
     """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``, its
     :class:`FloatLayer`); ``in_scale`` / ``out_scale``: NIR Scales folded into the
     synapse's columns / rows (:mod:`mskd.convert.nir_scale`); ``rec``: (name, node) of a
@@ -350,6 +370,11 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
     integers), else the largest that fits (see :mod:`mskd.convert.nir_import`)."""
     (sname, snode), (nname, nnode) = syn, neu
     w, b, geo = SYNAPSES[type(snode).__name__](snode, sname, shape)
+    if delay is not None and (geo or rec is not None):
+        raise NetError(f"NIR node '{sname}': a Delay before a {'conv' if geo else 'recurrent'}"
+                       " layer: netx delays only plain dense synapses (DelayDense)")
+    dmat = None if delay is None or not np.any(delay) else \
+        np.repeat(np.asarray(delay).reshape(1, -1), w.shape[0], axis=0)
     if in_scale is not None:  # a NIR Scale on the spikes into this synapse
         w = _scale_in(w, in_scale, geo, shape, sname)
     if out_scale is not None:  # a NIR Scale between this synapse and its neuron
@@ -386,7 +411,7 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
     flt = FloatLayer(sname, nname, gw, None if b is None else rows * b, dict(geo),
                      tuple(shape), model.syn_frac, model.mem_frac, threshold, e,
                      int(both[0].size), int(np.count_nonzero((both[0] == 0) & (both[1] != 0))),
-                     int(np.count_nonzero(np.abs(both[0]) > W_TARGET)), gw_rec)
+                     int(np.count_nonzero(np.abs(both[0]) > W_TARGET)), gw_rec, dmat)
     check_representable(wq, f"NIR node '{sname}'", w_rec=wq_rec)
     vth = VTH_MAX if threshold is None else int(round(threshold * 2.0 ** e))
     if not 1 <= vth <= VTH_MAX:
@@ -400,5 +425,6 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
         layer = ConvLayer(shape, out, wq, geo["stride"], geo["padding"], geo["dilation"], 1,
                           neuron, bias)
     else:
-        layer = DenseLayer(w.shape[1], w.shape[0], wq, neuron, bias, weight_rec=wq_rec)
+        layer = DenseLayer(w.shape[1], w.shape[0], wq, neuron, bias, delay=dmat,
+                           weight_rec=wq_rec)
     return layer, (64.0 * 2.0 ** e if model.threshold is None else None), flt
