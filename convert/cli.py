@@ -33,7 +33,8 @@ def _nir(src: Path, out: Path, o: dict) -> dict:
     x = o["extra"]
     return convert_nir(src, out, dt=x["dt"], profiles=o["profiles"], report=o["report"],
                        source=x["source"], reset=x["reset"], spikes=x["spikes"],
-                       approximate=x["approximate"], data=x["data"])
+                       approximate=x["approximate"], data=x["data"],
+                       samples=x["fidelity_samples"])
 
 
 def _netx(src: Path, out: Path, o: dict) -> dict:
@@ -78,7 +79,8 @@ def check_nir_options(src: Path, given: dict) -> None:
     """ConfigError for a NIR-import option that is out of range, or given for a source
     that is not a NIR graph (where it would be ignored without a word)."""
     flag = {"source": "--from", "dt": "--dt", "reset": "--reset", "spikes": "--spikes",
-            "approximate": "--approximate", "data": "--data"}
+            "approximate": "--approximate", "data": "--data",
+            "fidelity_samples": "--fidelity-samples"}
     used = [flag[k] for k, v in given.items() if v is not None]
     if used and src.suffix.lower() != ".nir":
         raise ConfigError(f"{used[0]} applies to NIR graphs only ({src} is not a .nir file)")
@@ -143,6 +145,10 @@ def register(app: typer.Typer) -> None:
         data: Path = typer.Option(None, "--data", help="NIR import: input spikes .npy "
                                   "[samples, steps, *input shape] (0/1) for the fidelity "
                                   "check (default: 128 seeded random trains of 60 steps)."),
+        fidelity_samples: int = typer.Option(None, "--fidelity-samples", min=0, max=100000,
+                                             help="NIR import: random input spike trains "
+                                                  "for the fidelity check (default 128; 0: "
+                                                  "skip it)."),
         input_shape: str = typer.Option(None, "--input-shape", metavar="C,H,W|N",
                                         help="netx import: the input shape of a file "
                                              "without an input layer (a lava-dl export "
@@ -158,7 +164,11 @@ def register(app: typer.Typer) -> None:
                               f"{', '.join(SOURCES)})")
         check_nir_options(src, dict(source=source, dt=dt, reset=reset, spikes=spikes,
                                     approximate=approximate or None,
-                                    data=None if data is None else str(data)))
+                                    data=None if data is None else str(data),
+                                    fidelity_samples=fidelity_samples))
+        if data is not None and fidelity_samples is not None:
+            raise ConfigError("--data and --fidelity-samples: give one (--data brings its own "
+                              "inputs)")
         if input_shape is not None and fn is not _netx:
             raise ConfigError(f"--input-shape applies to netx files only ({src} is not a "
                               ".net/.h5/.hdf5 file)")
@@ -176,5 +186,7 @@ def register(app: typer.Typer) -> None:
                            "approximate": approximate,
                            "data": None if data is None else str(data),
                            "input_shape": shape,
+                           "fidelity_samples": 128 if fidelity_samples is None
+                           else fidelity_samples,
                            "teacher": None if teacher is None else str(teacher)})
         typer.echo(_summary(fn(src, out, opts)))

@@ -155,13 +155,15 @@ def _verdict(rows, agreement: float) -> tuple[str, str]:
     return "FAIR", what
 
 
-def fidelity(imp, x: torch.Tensor | None = None, origin: str | None = None) -> dict:
+def fidelity(imp, x: torch.Tensor | None = None, origin: str | None = None,
+             samples: int = SAMPLES) -> dict:
     """The fidelity section of the report for a :class:`~mskd.convert.nir_import.NirImport`
-    (see the module docstring); ``x`` ``[B, T, *shape]`` or None for random inputs."""
+    (see the module docstring); ``x`` ``[B, T, *shape]`` or None for ``samples`` random
+    inputs."""
     in_shape = tuple(imp.spec.layers[0].out_shape)
     if x is None:
-        x, origin = random_inputs(in_shape), (f"{SAMPLES} random spike trains of {STEPS} "
-                                              f"steps (p {P_SPIKE}, seed {SEED})")
+        x, origin = random_inputs(in_shape, samples), (
+            f"{samples} random spike trains of {STEPS} steps (p {P_SPIKE}, seed {SEED})")
     conv = imp.conventions
     f_s, f_v = float_reference(imp.floats, x, conv.reset, conv.spikes)
     d_s, d_v = deployed_run(imp.spec, x)

@@ -253,12 +253,12 @@ def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
                 profiles: Sequence[str] | None = None, report: str | None = None,
                 source: str | None = None, reset: str | None = None,
                 spikes: str | None = None, approximate: bool = False,
-                data: str | None = None) -> dict:
+                data: str | None = None, samples: int = 128) -> dict:
     """Read ``src`` (``nir.read``), choose its conventions (``source``: ``--from``; ``dt``,
     ``reset``, ``spikes``, ``approximate``: see :func:`~mskd.convert.nir_conventions.resolve`),
     import, map, measure the fidelity (:mod:`mskd.convert.nir_fidelity`, on ``data``: a
-    ``.npy`` of input spikes, or random ones), and write ``out`` atomically; nothing is
-    written on any error."""
+    ``.npy`` of input spikes, or ``samples`` random ones; 0: not measured), and write
+    ``out`` atomically; nothing is written on any error."""
     from mskd.convert.mapping_check import map_profiles
     from mskd.convert.netx_writer import write_net
     from mskd.convert.nir_fidelity import fidelity, load_inputs
@@ -285,9 +285,12 @@ def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
             raise NetError(f"{src}: --data gives input spikes, but this mskd export's input "
                            "layer takes frames: drop --data")
         fid = None
+    elif data is None and samples == 0:
+        fid = None
     else:
         x = None if data is None else load_inputs(data, imp.spec.layers[0].out_shape)
-        fid = fidelity(imp, x, None if data is None else f"{data} ({x.shape[0]} inputs)")
+        fid = fidelity(imp, x, None if data is None else f"{data} ({x.shape[0]} inputs)",
+                       samples)
     write_net(imp.spec, enc, out)
     result = {"source": str(src), "out": str(out), "network": network_rows(imp.spec),
               "mapping": mapping, "readout_scale": imp.readout_scale,

@@ -188,3 +188,21 @@ def test_data_of_the_wrong_shape_is_refused_and_nothing_written(tmp_path, capsys
 def test_random_inputs_are_seeded():
     a, b = random_inputs((3,), samples=4, steps=5), random_inputs((3,), samples=4, steps=5)
     assert a.shape == (4, 5, 3) and torch.equal(a, b)
+
+
+def test_fidelity_samples_sets_the_inputs_or_skips_the_check(tmp_path, capsys):
+    _, graph, _ = _snntorch_net(False)
+    nir.write(str(tmp_path / "m.nir"), graph)
+    base = ["convert", tmp_path / "m.nir", "--from", "snntorch", "--reset", "zero"]
+    assert _cli(capsys, *base, "--out", tmp_path / "a.net", "--fidelity-samples", "16",
+                "--report", tmp_path / "a") == (0, "")
+    assert json.loads((tmp_path / "a" / "convert_report.json").read_text())["fidelity"][
+        "samples"] == 16
+    assert _cli(capsys, *base, "--out", tmp_path / "b.net", "--fidelity-samples", "0",
+                "--report", tmp_path / "b") == (0, "")
+    assert "fidelity" not in json.loads((tmp_path / "b" / "convert_report.json").read_text())
+    np.save(tmp_path / "x.npy", np.zeros((2, 5, 20), np.uint8))
+    assert _cli(capsys, *base, "--out", tmp_path / "c.net", "--fidelity-samples", "8",
+                "--data", tmp_path / "x.npy") == (
+        1, "error: --data and --fidelity-samples: give one (--data brings its own inputs)")
+    assert not (tmp_path / "c.net").exists()
