@@ -33,13 +33,15 @@ def _nir(src: Path, out: Path, o: dict) -> dict:
     x = o["extra"]
     return convert_nir(src, out, dt=x["dt"], profiles=o["profiles"], report=o["report"],
                        source=x["source"], reset=x["reset"], spikes=x["spikes"],
-                       approximate=x["approximate"])
+                       approximate=x["approximate"], data=x["data"],
+                       samples=x["fidelity_samples"])
 
 
 def _netx(src: Path, out: Path, o: dict) -> dict:
     from mskd.convert.netx_import import convert_netx
 
-    return convert_netx(src, out, profiles=o["profiles"], report=o["report"])
+    return convert_netx(src, out, profiles=o["profiles"], report=o["report"],
+                        input_shape=o["extra"]["input_shape"])
 
 
 SOURCES = {".safetensors": _student, ".nir": _nir, ".net": _netx, ".h5": _netx,
@@ -55,6 +57,10 @@ def _summary(report: dict) -> str:
                      f"{c['dt']:g}{unit} from {c['chosen_by']}")
     lines += [f"approximated: node '{a['node']}': {a['semantic']} -> {a['how']}"
               for a in report.get("approximations", [])]
+    if "fidelity" in report:
+        from mskd.convert.nir_fidelity import short_lines
+
+        lines += short_lines(report["fidelity"])
     for prof, m in report.get("mapping", {}).items():
         lines.append(f"{prof}: {m['total_cores']} cores, {m['chips']} chip(s)")
     for key in ("calibration", "evaluation"):
@@ -73,7 +79,8 @@ def check_nir_options(src: Path, given: dict) -> None:
     """ConfigError for a NIR-import option that is out of range, or given for a source
     that is not a NIR graph (where it would be ignored without a word)."""
     flag = {"source": "--from", "dt": "--dt", "reset": "--reset", "spikes": "--spikes",
-            "approximate": "--approximate"}
+            "approximate": "--approximate", "data": "--data",
+            "fidelity_samples": "--fidelity-samples"}
     used = [flag[k] for k, v in given.items() if v is not None]
     if used and src.suffix.lower() != ".nir":
         raise ConfigError(f"{used[0]} applies to NIR graphs only ({src} is not a .nir file)")
@@ -135,6 +142,17 @@ def register(app: typer.Typer) -> None:
         approximate: bool = typer.Option(False, "--approximate", help="NIR import: convert "
                                          "what Loihi cannot keep the nearest way it can, and "
                                          "list each change in the report."),
+        data: Path = typer.Option(None, "--data", help="NIR import: input spikes .npy "
+                                  "[samples, steps, *input shape] (0/1) for the fidelity "
+                                  "check (default: 128 seeded random trains of 60 steps)."),
+        fidelity_samples: int = typer.Option(None, "--fidelity-samples", min=0, max=100000,
+                                             help="NIR import: random input spike trains "
+                                                  "for the fidelity check (default 128; 0: "
+                                                  "skip it)."),
+        input_shape: str = typer.Option(None, "--input-shape", metavar="C,H,W|N",
+                                        help="netx import: the input shape of a file "
+                                             "without an input layer (a lava-dl export "
+                                             "without an Input block)."),
         norse11_taus: bool = typer.Option(False, "--norse11-taus", hidden=True,
                                           help="Old name of --from norse."),
     ) -> None:
@@ -145,7 +163,18 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"{src}: unknown source kind '{src.suffix}' (expected one of "
                               f"{', '.join(SOURCES)})")
         check_nir_options(src, dict(source=source, dt=dt, reset=reset, spikes=spikes,
-                                    approximate=approximate or None))
+                                    approximate=approximate or None,
+                                    data=None if data is None else str(data),
+                                    fidelity_samples=fidelity_samples))
+        if data is not None and fidelity_samples is not None:
+            raise ConfigError("--data and --fidelity-samples: give one (--data brings its own "
+                              "inputs)")
+        if input_shape is not None and fn is not _netx:
+            raise ConfigError(f"--input-shape applies to netx files only ({src} is not a "
+                              ".net/.h5/.hdf5 file)")
+        from mskd.deploy.cli import read_options
+
+        shape = read_options(input_shape, 0)["input_shape"]
         check_outputs(out, nir, force)
         opts = dict(clip=clip, profiles=tuple(profile) if profile else None, calib=calib,
                     eval=eval_data, views=views, batch_size=batch_size,
@@ -155,5 +184,9 @@ def register(app: typer.Typer) -> None:
                     extra={"dt": dt, "source": "norse" if norse11_taus and source is None
                            else source, "reset": reset, "spikes": spikes,
                            "approximate": approximate,
+                           "data": None if data is None else str(data),
+                           "input_shape": shape,
+                           "fidelity_samples": 128 if fidelity_samples is None
+                           else fidelity_samples,
                            "teacher": None if teacher is None else str(teacher)})
         typer.echo(_summary(fn(src, out, opts)))

@@ -33,16 +33,22 @@ def check_netspec(spec: NetSpec, source: str = "") -> NetSpec:
 
 
 def convert_netx(src: str | Path, out: str | Path, encoding: InputEncoding | None = None,
-                 profiles: Sequence[str] | None = None, report: str | None = None) -> dict:
-    """Read, check, map and re-write a netx file; return the report dict."""
+                 profiles: Sequence[str] | None = None, report: str | None = None,
+                 input_shape: tuple[int, ...] | None = None) -> dict:
+    """Read, check, map and re-write a netx file; return the report dict. ``input_shape``
+    (``--input-shape``) gives a file without an input layer (slayer exports a network
+    without an ``Input`` block so) its input: the written file holds an input layer of that
+    shape and deploys without one."""
     from mskd.convert.pipeline import check_outputs
 
     check_outputs(out, report)
-    spec = check_netspec(read_netx(src), f"{src}: ")
+    spec = check_netspec(read_netx(src, input_shape=input_shape), f"{src}: ")
     mapping = map_profiles(spec, profiles)
     write_net(spec, encoding, out)
     result = {"source": str(src), "out": str(out), "network": network_rows(spec),
               "mapping": mapping}
+    if input_shape is not None:
+        result["input_shape"] = list(input_shape)
     if encoding is not None:
         result["encoding"] = encoding.to_json()
     if report:

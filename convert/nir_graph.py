@@ -4,7 +4,10 @@
 the nodes in order. It raises :class:`~mskd.errors.NetError` naming the node when:
 
 * a node has more than one successor or predecessor (branches, skip connections), or an
-  edge leads back to a visited node (recurrent connections): netx networks are chains;
+  edge leads back to a visited node: netx networks are chains. The one loop taken is a
+  recurrent synapse on a spiking layer (``lif -> Affine/Linear -> lif``, as snnTorch 1.0
+  writes RLeaky/RSynaptic), folded into its neuron (:func:`fold_recurrent`) and deployed
+  as netx ``dense_rec``;
 * a node type is not in :data:`SUPPORTED` (refused types and why are listed in
   :mod:`mskd.convert.nir_import`);
 * a node is ``None``. norse 1.1's ``to_nir`` writes ``torch.nn.Flatten`` as a ``None``
@@ -26,15 +29,17 @@ mskd.errors.NetError: NIR node 'fc': recurrent edge fc -> fc (Loihi netx network
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import NamedTuple
+
 import numpy as np
 
 from mskd.errors import NetError
 
-SUPPORTED = ("Affine", "Linear", "Conv2d", "Flatten", "SumPool2d", "AvgPool2d", "CubaLIF",
-             "LIF", "IF", "LI", "CubaLI")
+SUPPORTED = ("Affine", "Linear", "Conv2d", "Conv1d", "Flatten", "SumPool2d", "AvgPool2d", "Scale",
+             "Delay",
+             "CubaLIF", "LIF", "IF", "LI", "CubaLI")
 WHAT_TO_DO = {  # the user's way out, per refused node type
-    "Conv1d": "export it as a Conv2d with a (1, k) kernel",
-    "Scale": "fold the scale into the weights before it",
     "": "export the network without it",
 }
 
@@ -97,10 +102,47 @@ def _next(name: str, succ, pred, seen: set[str]) -> str | None:
     return b
 
 
+NEURONS = ("CubaLIF", "LIF", "IF")
+
+
+class Recurrent(NamedTuple):
+    """A spiking neuron node with a recurrent synapse from its own spikes back to itself
+    (snnTorch's RLeaky/RSynaptic: ``lif -> w_rec -> lif``): netx ``dense_rec``."""
+
+    neuron: object
+    rec_name: str
+    rec: object
+
+
+def fold_recurrent(graph):
+    """The graph with each recurrent synapse (an ``Affine``/``Linear`` whose only input and
+    only output is one spiking neuron node) taken out of the walk and attached to its
+    neuron as a :class:`Recurrent`; other cycles are left for :func:`chain` to refuse."""
+    succ, pred = _succ_pred(graph)
+    nodes, drop = dict(graph.nodes), set()
+    for name, node in graph.nodes.items():
+        if type(node).__name__ not in ("Affine", "Linear") or len(pred[name]) != 1 or \
+                succ[name] != pred[name]:
+            continue
+        owner = pred[name][0]
+        if type(graph.nodes[owner]).__name__ not in NEURONS or \
+                isinstance(nodes[owner], Recurrent):
+            continue
+        nodes[owner] = Recurrent(graph.nodes[owner], name, node)
+        drop.add(name)
+    if not drop:
+        return graph
+    del_nodes = {k: v for k, v in nodes.items() if k not in drop}
+    edges = [(a, b) for a, b in graph.edges if a not in drop and b not in drop]
+    return SimpleNamespace(nodes=del_nodes, edges=edges)
+
+
 def chain(graph) -> list[tuple[str, object]]:
-    """Nodes between Input and Output, in order (see the module docstring)."""
+    """Nodes between Input and Output, in order (see the module docstring); a neuron with a
+    recurrent synapse comes as a :class:`Recurrent`."""
     import nir
 
+    graph = fold_recurrent(graph)
     succ, pred = _succ_pred(graph)
     _check_acyclic(succ, pred)
     name, seen, out = _input_name(graph), set(), []
@@ -111,9 +153,11 @@ def chain(graph) -> list[tuple[str, object]]:
         if isinstance(node, nir.Output):
             break
         if isinstance(node, nir.NIRGraph):
-            raise NetError(f"NIR node '{name}': nested graphs are not supported (snnTorch "
-                           "writes RLeaky/RSynaptic as one): export without recurrent layers")
-        if node is not None and type(node).__name__ not in SUPPORTED:
+            raise NetError(f"NIR node '{name}': nested graphs are not supported: flatten the "
+                           "subgraph into the graph (a recurrent synapse lif -> Linear -> lif "
+                           "is converted)")
+        if node is not None and not isinstance(node, Recurrent) and \
+                type(node).__name__ not in SUPPORTED:
             kind = type(node).__name__
             raise NetError(f"NIR node '{name}': type {kind} cannot run on Loihi via netx "
                            f"(supported: {', '.join(SUPPORTED)}): "

@@ -4,8 +4,10 @@ Accepted: a chain Input -> ([pool] -> [Flatten] -> synapse -> neuron)* -> Output
 synapse is ``Affine``, ``Linear`` or ``Conv2d``, a neuron ``CubaLIF``, ``LIF``, ``IF``, or,
 as the last layer only, a never-spiking ``LI``/``CubaLI`` readout, and a pool
 ``SumPool2d``/``AvgPool2d``, folded exactly into the synapse after it
-(:mod:`mskd.convert.nir_pool`). The graph input is binary spikes (netx Input layer without
-neurons).
+(:mod:`mskd.convert.nir_pool`); a ``Scale`` is folded into the synapse next to it
+(:mod:`mskd.convert.nir_scale`). A ``Conv1d`` runs as a ``(1, k)`` Conv2d: a ``(C, L)``
+graph input is deployed as ``(C, 1, L)``, and every Conv1d map gets a unit height. The
+graph input is binary spikes (netx Input layer without neurons).
 
 Discretisation with step ``dt`` (forward Euler, NIR's equations), per layer:
 ``dv = round(4096 dt / tau_mem)``, ``iDecay = round(4096 dt / tau_syn)`` (4096, i.e. no
@@ -19,8 +21,11 @@ one step earlier than its NIR reference. Readout: ``v / (64 2**e)`` of the last 
 
 Refused, each with a NetError naming the node (Loihi/netx cannot hold it):
 
-* ``Delay``, ``Threshold``, ``Scale``, ``I``, ``Conv1d``, nested graphs, branches, merges
-  and recurrent edges (netx runs chains of conv/dense); padded pools, and a padded or
+* ``Threshold``, ``I``, a ``Delay`` anywhere but on the spikes into a dense synapse
+  (there: netx DelayDense, one delay per input, ``round(delay / dt)`` steps), nested
+  graphs, branches, merges and recurrent edges other than a synapse from a dense layer's
+  spikes back to itself (``lif -> Affine/Linear -> lif``, snnTorch's RLeaky: netx
+  ``dense_rec``) (netx runs chains of conv/dense); padded pools, and a padded or
   dilated conv after a pool that does not tile its map (not one conv);
 * time constants with ``dt / tau > 1`` (decays beyond 12 bits: ``vDecay`` <= 4095,
   ``iDecay`` <= 4096) and time constants that differ within a layer (netx stores one neuron
@@ -57,10 +62,11 @@ from pathlib import Path
 
 import numpy as np
 from mskd.convert.nir_conventions import Approximation, Conventions, resolve
-from mskd.convert.nir_graph import chain, resolve_none
-from mskd.convert.nir_layers import SYNAPSES, quantize_pair
+from mskd.convert.nir_graph import Recurrent, chain, resolve_none
+from mskd.convert.nir_layers import SYNAPSES, delay_steps, quantize_pair
 from mskd.convert.nir_pool import POOLS, pool_of
 from mskd.convert.nir_presets import PRESETS
+from mskd.convert.nir_scale import fold_scale, last_scale, per_channel, scale_map
 
 from mskd.errors import NetError
 from mskd.netspec import FlattenLayer, InputLayer, NetSpec
@@ -75,6 +81,8 @@ class NirImport:
     sources: tuple[str, ...]
     conventions: Conventions
     approximations: tuple[Approximation, ...] = ()
+    floats: tuple = ()  # one FloatLayer per synaptic layer (nir_layers), for the fidelity
+    bias_input: bool = False  # an mskd export: a bias-driven input layer (frames, not spikes)
 
 
 def _input_shape(graph) -> tuple[int, ...]:
@@ -111,8 +119,12 @@ def _bias_input(nodes, shape, conv: Conventions):
 
 
 def _layers(nodes, shape, conv: Conventions):
+    if len(shape) == 2:  # (C, L), the input of a Conv1d: a (C, 1, L) map (see above)
+        shape = (shape[0], 1, shape[1])
     first, _ = _bias_input(nodes, shape, conv)
     layers, sources, pending, scale = [first or InputLayer(shape)], ["input"], None, None
+    floats, insc = [], None  # insc: a Scale on the spikes, folded into the next synapse
+    dly = None  # a Delay on the spikes (steps per element), into the next synapse
     pool = None  # a pooling node waiting for the synapse it folds into (nir_pool)
     if first is not None:
         nodes, sources = nodes[2:], [nodes[1][0]]
@@ -121,7 +133,24 @@ def _layers(nodes, shape, conv: Conventions):
         kind = type(node).__name__
         if scale is not None:
             raise NetError(f"NIR node '{name}': the readout ({sources[-1]}) must be last")
+        if kind == "Delay":  # on the spikes into the next (dense) synapse: netx DelayDense
+            if pending is not None or pool is not None or dly is not None:
+                raise NetError(f"NIR node '{name}': a Delay must sit on the spikes into a "
+                               "dense synapse (after a neuron layer or the input, once)")
+            dly = delay_steps(node, name, shape, conv.dt)
+            continue
+        if kind == "Scale":
+            if pending is not None:  # between a synapse and its neuron: scales its rows
+                pending = (*pending[:4], fold_scale(pending[4], node, name), *pending[5:])
+            else:  # on the spikes into the next synapse: scales its columns
+                insc = scale_map(insc, node, name, shape)
+            continue
         if kind in POOLS:
+            if dly is not None:
+                raise NetError(f"NIR node '{name}': pooling after a Delay is not one synapse "
+                               "with delays: put the Delay after the pooling")
+            if insc is not None:
+                insc = per_channel(insc, name, "a pooling after it").reshape(-1, 1, 1)
             if pending is not None or pool is not None:
                 raise NetError(f"NIR node '{name}': pooling must sit between a neuron layer "
                                "(or the input) and the next synapse, once")
@@ -133,26 +162,44 @@ def _layers(nodes, shape, conv: Conventions):
                 raise NetError(f"NIR node '{name}': flatten between a synapse and its neuron")
             unpooled = shape if pool is None else pool.in_shape
             layers.append(FlattenLayer(unpooled, (int(np.prod(unpooled)),)))
+            if insc is not None:
+                insc = np.broadcast_to(insc, shape).reshape(-1)
+            if dly is not None:
+                dly = dly.reshape(-1)
             shape = (int(np.prod(shape)),)
             sources.append(name)
             continue
         if kind in SYNAPSES:
             if pending is not None:
                 raise NetError(f"NIR node '{name}': two synapses in a row ({pending[0]})")
-            pending, pool = (name, node, shape, pool), None
+            pending, pool, insc = (name, node, shape, pool, None, insc, dly), None, None
+            dly = None
             continue
         if pending is None:
             raise NetError(f"NIR node '{name}': a {kind} neuron needs a synapse before it")
-        layer, scale = quantize_pair(pending[:2], (name, node), pending[2], conv, pending[3])
+        rec = None
+        if isinstance(node, Recurrent):  # a recurrent synapse on this neuron: dense_rec
+            rec, node = (node.rec_name, node.rec), node.neuron
+        layer, scale, flt = quantize_pair(pending[:2], (name, node), pending[2], conv,
+                                          pending[3], pending[5], pending[4], rec,
+                                          pending[6])
         layers.append(layer)
+        floats.append(flt)
         pending = None
         shape = layers[-1].out_shape
         sources.append(name)
+    if dly is not None:
+        raise NetError(f"NIR node '{[n for n, x in nodes if type(x).__name__ == 'Delay'][-1]}'"
+                       ": a Delay after the last layer has no synapse to delay: export the "
+                       "network without it")
+    if insc is not None:
+        raise NetError(f"NIR node '{last_scale(nodes)}': a Scale after the last layer has no "
+                       "synapse to fold into: export the network without it")
     if pending is not None or pool is not None:
         last = pending[0] if pending is not None else pool.name
         raise NetError(f"NIR node '{last}': {'synapse' if pending else 'pooling'} without a "
                        f"{'neuron' if pending else 'synapse'} after it")
-    return layers, sources, scale
+    return layers, sources, scale, floats, first is not None
 
 
 def stored_encoding(graph):
@@ -178,12 +225,13 @@ def nir_to_netspec(graph, conv: Conventions | float) -> NirImport:
     conv = Conventions(conv.preset, conv.dt, conv.origin, conv.reset, conv.spikes,
                        conv.approximate)  # a fresh list of notes for this import
     nodes = chain(graph)
-    layers, sources, scale = _layers(nodes, _input_shape(graph), conv)
+    layers, sources, scale, floats, bias_input = _layers(nodes, _input_shape(graph), conv)
     try:
         spec = NetSpec(tuple(layers))
     except ValueError as exc:
         raise NetError(f"NIR graph: {exc}") from None
-    return NirImport(spec, float(scale or 1.0), tuple(sources), conv, tuple(conv.notes))
+    return NirImport(spec, float(scale or 1.0), tuple(sources), conv, tuple(conv.notes),
+                     tuple(floats), bias_input)
 
 
 def read_graph(src: str | Path):
@@ -204,12 +252,16 @@ def read_graph(src: str | Path):
 def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
                 profiles: Sequence[str] | None = None, report: str | None = None,
                 source: str | None = None, reset: str | None = None,
-                spikes: str | None = None, approximate: bool = False) -> dict:
+                spikes: str | None = None, approximate: bool = False,
+                data: str | None = None, samples: int = 128) -> dict:
     """Read ``src`` (``nir.read``), choose its conventions (``source``: ``--from``; ``dt``,
     ``reset``, ``spikes``, ``approximate``: see :func:`~mskd.convert.nir_conventions.resolve`),
-    import, map, and write ``out`` atomically; nothing is written on any error."""
+    import, map, measure the fidelity (:mod:`mskd.convert.nir_fidelity`, on ``data``: a
+    ``.npy`` of input spikes, or ``samples`` random ones; 0: not measured), and write
+    ``out`` atomically; nothing is written on any error."""
     from mskd.convert.mapping_check import map_profiles
     from mskd.convert.netx_writer import write_net
+    from mskd.convert.nir_fidelity import fidelity, load_inputs
     from mskd.convert.pipeline import check_outputs
     from mskd.convert.report import network_rows, write_reports
 
@@ -228,11 +280,24 @@ def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
                        f"({' '.join(str(exc).split())[:200] or type(exc).__name__})") from None
     enc = stored_encoding(graph)
     mapping = map_profiles(imp.spec, profiles)
+    if imp.bias_input:  # frames drive its input layer: mskd convert --eval measures it
+        if data is not None:
+            raise NetError(f"{src}: --data gives input spikes, but this mskd export's input "
+                           "layer takes frames: drop --data")
+        fid = None
+    elif data is None and samples == 0:
+        fid = None
+    else:
+        x = None if data is None else load_inputs(data, imp.spec.layers[0].out_shape)
+        fid = fidelity(imp, x, None if data is None else f"{data} ({x.shape[0]} inputs)",
+                       samples)
     write_net(imp.spec, enc, out)
     result = {"source": str(src), "out": str(out), "network": network_rows(imp.spec),
               "mapping": mapping, "readout_scale": imp.readout_scale,
               "nir_nodes": list(imp.sources), "conventions": imp.conventions.to_json(),
               "approximations": [a.to_json() for a in imp.approximations]}
+    if fid is not None:
+        result["fidelity"] = fid
     if enc is not None:
         result["encoding"] = enc.to_json()
     if report:

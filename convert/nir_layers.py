@@ -42,6 +42,35 @@ class NeuronModel(NamedTuple):
     v_decay: int
     gain: float | np.ndarray  # per neuron where r or w_in differ
     threshold: float | np.ndarray | None
+    syn_frac: float = 1.0  # the unrounded fractions lost per step (the float reference's)
+    mem_frac: float = 0.0
+
+
+class FloatLayer(NamedTuple):
+    """A synapse + neuron pair before rounding, for the float reference
+    (:mod:`mskd.convert.nir_fidelity`), and what rounding did to its weights.
+
+    ``w`` and ``bias`` are in units of the neuron's v (input gain and per-row threshold
+    folded in, pooling folded), ``geo`` the conv geometry (empty for dense), ``threshold``
+    None for a readout. ``zeroed``: non-zero weights that rounded to 0; ``clipped``: weights
+    beyond the 8-bit mantissa (only with an exponent stored by an mskd export).
+    """
+
+    synapse: str
+    neuron: str
+    w: np.ndarray
+    bias: np.ndarray | None
+    geo: dict
+    in_shape: tuple[int, ...]
+    syn_frac: float
+    mem_frac: float
+    threshold: float | None
+    exponent: int
+    weights: int
+    zeroed: int
+    clipped: int
+    w_rec: np.ndarray | None = None  # a recurrent synapse (dense_rec), in v units
+    delay: np.ndarray | None = None  # steps per synapse [out, in] (DelayDense)
 
 
 TAU_FIELDS = ("tau", "tau_mem", "tau_syn")
@@ -135,15 +164,19 @@ def neuron_model(name: str, node, conv: Conventions) -> NeuronModel:
     if kind.startswith("Cuba"):
         p.setdefault("w_in", 1.0)  # NIR's default
     _semantics(kind, name, conv)
+    frac = conv.preset.decay_fraction
     if kind == "IF":
-        i_decay, v_decay = DECAY_UNITY, 0
+        i_decay, v_decay, fs, fm = DECAY_UNITY, 0, 1.0, 0.0
     elif kind in ("LIF", "LI"):
         i_decay, v_decay = DECAY_UNITY, _decay(p["tau"], conv, "tau", name, DECAY_UNITY - 1)
+        fs, fm = 1.0, frac(p["tau"], conv.dt)
     else:
         i_decay = _decay(p["tau_syn"], conv, "tau_syn", name, DECAY_UNITY)
         v_decay = _decay(p["tau_mem"], conv, "tau_mem", name, DECAY_UNITY - 1)
+        fs, fm = frac(p["tau_syn"], conv.dt), frac(p["tau_mem"], conv.dt)
     threshold = _per_neuron(node, "v_threshold", name) if kind in SPIKING else None
-    return NeuronModel(i_decay, v_decay, conv.preset.gain(kind, p, conv.dt), threshold)
+    return NeuronModel(i_decay, v_decay, conv.preset.gain(kind, p, conv.dt), threshold,
+                       fs, fm)
 
 
 # -- synapses ----------------------------------------------------------------------------
@@ -170,7 +203,30 @@ def _conv(node, name, shape):
     return w, np.asarray(node.bias, np.float64).reshape(-1), geo
 
 
-SYNAPSES: dict[str, Callable] = {"Affine": _dense, "Linear": _dense, "Conv2d": _conv}
+def _one(x) -> int:
+    return int(np.asarray(x).reshape(-1)[0])
+
+
+def _conv1d(node, name, shape):
+    """NIR ``Conv1d`` on ``(C, L)`` as a ``(1, k)`` Conv2d on ``(C, 1, L)`` (the importer
+    gives the map its unit height): weight ``[O, C, k]`` -> ``[O, C, 1, k]``."""
+    w = np.asarray(node.weight, dtype=np.float64)
+    if isinstance(node.padding, str):
+        raise NetError(f"NIR node '{name}': string padding {node.padding!r} is not supported")
+    if len(shape) != 3 or shape[1] != 1 or w.ndim != 3 or _one(node.groups) != 1 or \
+            w.shape[1] != shape[0]:
+        raise NetError(f"NIR node '{name}': conv1d weight {w.shape} (groups {node.groups}) "
+                       f"does not take input {shape}")
+    geo = {"stride": (1, _one(node.stride)), "padding": (0, _one(node.padding)),
+           "dilation": (1, _one(node.dilation))}
+    w = w[:, :, None, :]
+    geo["out_hw"] = conv_out_hw(shape[1:], w.shape[2:], geo["stride"], geo["padding"],
+                                geo["dilation"])
+    return w, np.asarray(node.bias, np.float64).reshape(-1), geo
+
+
+SYNAPSES: dict[str, Callable] = {"Affine": _dense, "Linear": _dense, "Conv2d": _conv,
+                                 "Conv1d": _conv1d}
 
 
 def _exponent(gw: np.ndarray, threshold: float | None, name: str) -> int:
@@ -274,13 +330,58 @@ def _row_gains(model: NeuronModel, rows: int, n_out: int, name: str):
     return gain * thr.max() / thr, float(thr.max())
 
 
+def delay_steps(node, name: str, shape, dt: float) -> np.ndarray:
+    """A NIR ``Delay`` (seconds, per element of ``shape``) as whole steps of ``dt``."""
+    from mskd.netspec import MAX_DELAY
+
+    d = np.asarray(node.delay, dtype=np.float64)
+    n = int(np.prod(shape))
+    if d.size not in (1, n) or not np.all(np.isfinite(d)) or np.any(d < 0):
+        raise NetError(f"NIR node '{name}': field 'delay' needs 1 or {n} values >= 0 for "
+                       f"input {tuple(shape)}, got {d.size}")
+    steps = d.reshape(-1) / dt
+    k = np.round(steps)
+    if np.any(np.abs(steps - k) > 1e-6 * np.maximum(1, steps)) or k.max() > MAX_DELAY:
+        raise NetError(f"NIR node '{name}': field 'delay' ({d.min():g} to {d.max():g}) is not "
+                       f"a whole number of steps of dt={dt:g} within 0..{MAX_DELAY}")
+    return np.broadcast_to(k.astype(np.int64), (n,)).reshape(shape).copy() if d.size == 1 \
+        else k.astype(np.int64).reshape(shape)
+
+
+def _scale_in(w, in_scale, geo: dict, shape, name: str):
+    """A Scale on the synapse's input spikes, folded into its columns (:mod:`.nir_scale`)."""
+    from mskd.convert.nir_scale import per_channel
+
+    if geo:
+        s = per_channel(np.broadcast_to(in_scale, shape), name, "a conv after it")
+        return w * s.reshape(1, -1, 1, 1)
+    return w * np.broadcast_to(in_scale, shape).reshape(1, -1)
+
+
 def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
-                  conv: Conventions, pool=None):
-    """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``). The
-    exponent ``e`` is the one an mskd export stored (so the round trip gives the same
+                  conv: Conventions, pool=None, in_scale=None, out_scale=None, rec=None,
+                  delay=None):
+    """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``, its
+    :class:`FloatLayer`); ``in_scale`` / ``out_scale``: NIR Scales folded into the
+    synapse's columns / rows (:mod:`mskd.convert.nir_scale`); ``rec``: (name, node) of a
+    recurrent synapse from the neuron's spikes to itself (netx ``dense_rec``: its input
+    gain is the neuron's, its bias adds to the layer's, one exponent for both matrices).
+    The exponent ``e`` is the one an mskd export stored (so the round trip gives the same
     integers), else the largest that fits (see :mod:`mskd.convert.nir_import`)."""
     (sname, snode), (nname, nnode) = syn, neu
     w, b, geo = SYNAPSES[type(snode).__name__](snode, sname, shape)
+    if delay is not None and (geo or rec is not None):
+        raise NetError(f"NIR node '{sname}': a Delay before a {'conv' if geo else 'recurrent'}"
+                       " layer: netx delays only plain dense synapses (DelayDense)")
+    dmat = None if delay is None or not np.any(delay) else \
+        np.repeat(np.asarray(delay).reshape(1, -1), w.shape[0], axis=0)
+    if in_scale is not None:  # a NIR Scale on the spikes into this synapse
+        w = _scale_in(w, in_scale, geo, shape, sname)
+    if out_scale is not None:  # a NIR Scale between this synapse and its neuron
+        r = _per_row(out_scale, w.shape[0], w.shape[0] * int(np.prod(geo.get("out_hw", (1,)))),
+                     sname, "the Scale after it")
+        w = r.reshape(-1, *[1] * (w.ndim - 1)) * w
+        b = None if b is None else r * b
     if pool is not None:  # a pooling node before the synapse: one synapse on its input
         w, geo, shape = _fold_pool(pool, w, geo, shape, sname)
     n_out = w.shape[0] * int(np.prod(geo.get("out_hw", (1,))))
@@ -288,11 +389,30 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
     model = neuron_model(nname, nnode, conv)
     rows, threshold = _row_gains(model, w.shape[0], n_out, nname)
     gw = rows.reshape(-1, *[1] * (w.ndim - 1)) * w
+    gw_rec = wq_rec = None
+    if rec is not None:
+        w_rec, b_rec, _ = _dense(rec[1], rec[0], (n_out,))
+        if geo or w_rec.shape != (n_out, n_out):
+            raise NetError(f"NIR node '{rec[0]}': a recurrent synapse {w_rec.shape} on "
+                           f"{'a conv' if geo else 'a dense'} layer of {n_out} neurons: netx "
+                           "runs recurrence as dense_rec ([n, n] on a dense layer) only")
+        gw_rec = rows[:, None] * w_rec
+        if b_rec is not None and np.any(b_rec):  # added every step: the layer's bias
+            b = b_rec if b is None else b + b_rec
     e = stored_exponent(snode, sname)
     if e is None:
-        e = _exponent(gw, threshold, sname)
+        e = _exponent(gw if gw_rec is None else np.concatenate([gw, gw_rec], 1), threshold,
+                      sname)
     wq = np.round(gw * 2.0 ** e).astype(np.int64)
-    check_representable(wq, f"NIR node '{sname}'")
+    if gw_rec is not None:
+        wq_rec = np.round(gw_rec * 2.0 ** e).astype(np.int64)
+    both = (wq, gw) if wq_rec is None else (np.concatenate([wq, wq_rec], 1),
+                                             np.concatenate([gw, gw_rec], 1))
+    flt = FloatLayer(sname, nname, gw, None if b is None else rows * b, dict(geo),
+                     tuple(shape), model.syn_frac, model.mem_frac, threshold, e,
+                     int(both[0].size), int(np.count_nonzero((both[0] == 0) & (both[1] != 0))),
+                     int(np.count_nonzero(np.abs(both[0]) > W_TARGET)), gw_rec, dmat)
+    check_representable(wq, f"NIR node '{sname}'", w_rec=wq_rec)
     vth = VTH_MAX if threshold is None else int(round(threshold * 2.0 ** e))
     if not 1 <= vth <= VTH_MAX:
         raise NetError(f"NIR node '{nname}': threshold scales to {vth} (outside 1..{VTH_MAX})")
@@ -305,5 +425,6 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
         layer = ConvLayer(shape, out, wq, geo["stride"], geo["padding"], geo["dilation"], 1,
                           neuron, bias)
     else:
-        layer = DenseLayer(w.shape[1], w.shape[0], wq, neuron, bias)
-    return layer, (64.0 * 2.0 ** e if model.threshold is None else None)
+        layer = DenseLayer(w.shape[1], w.shape[0], wq, neuron, bias, delay=dmat,
+                           weight_rec=wq_rec)
+    return layer, (64.0 * 2.0 ** e if model.threshold is None else None), flt

@@ -3,7 +3,8 @@
 ``report`` dict keys (all optional except ``network``): ``network`` (layer rows),
 ``encoding``, ``weights`` (:func:`mskd.convert.calibrate.weight_report`), ``calibration``
 and ``evaluation`` (:func:`mskd.convert.calibrate.compare_on_data`), ``mapping``
-(:func:`mskd.convert.mapping_check.map_profiles`), ``checks`` (e.g. ONNX results).
+(:func:`mskd.convert.mapping_check.map_profiles`), ``checks`` (e.g. ONNX results),
+``fidelity`` (a NIR import: :func:`mskd.convert.nir_fidelity.fidelity`).
 Both files are written atomically (:mod:`mskd.fsio`).
 
 >>> md = to_markdown({"network": [{"index": 0, "kind": "input", "shape": [1, 2, 2],
@@ -77,6 +78,33 @@ def _accuracy(name: str, cmp: dict) -> list[str]:
         "", DIVERGENCE_NOTE.format(tol=tol), ""]
 
 
+def _fidelity(fid: dict) -> list[str]:
+    from mskd.convert.nir_fidelity import GOOD, POOR
+
+    lines = ["## Fidelity", "", f"**{fid['line']}**", "",
+             f"Reference: {fid['reference']}; deployed: the written network in the "
+             f"simulator. Inputs: {fid['inputs']}. Output class: {fid['class_by']}. "
+             "Deployed layer k answers k steps after the input (one step per synapse): "
+             "compared with that lag removed.", ""]
+    rows = [{"layer": r["layer"], "synapse": r["synapse"],
+             "float spikes": r["float_spikes"] if r["threshold"] is not None else "readout",
+             "deployed spikes": r["deployed_spikes"] if r["threshold"] is not None else "",
+             "ratio": "" if r["spike_ratio"] is None else f"{r['spike_ratio']:.4f}",
+             "same step": "" if r["same_step"] is None else _pct(r["same_step"]),
+             "exponent": r["weight_exp"], "weights": r["weights"], "zeroed": r["zeroed"],
+             "clipped": r["clipped"]} for r in fid["layers"]]
+    lines += _table(rows, ["layer", "synapse", "float spikes", "deployed spikes", "ratio",
+                           "same step", "exponent", "weights", "zeroed", "clipped"])
+    return lines + ["", f"Verdict: GOOD when every spike ratio is within "
+                    f"{GOOD['ratio'][0]}-{GOOD['ratio'][1]}, class agreement >= "
+                    f"{_pct(GOOD['agreement'])} and every spiking layer sends at least one "
+                    f"float spike per input; POOR when a layer is silent, a ratio is outside "
+                    f"{POOR['ratio'][0]}-{POOR['ratio'][1]} or class agreement < "
+                    f"{_pct(POOR['agreement'])}; FAIR otherwise. Zeroed: non-zero weights "
+                    "that rounded to 0 at the layer's exponent (weights are `round(w 2**e)`).",
+                    ""]
+
+
 def _mapping(mapping: dict) -> list[str]:
     lines = ["## Core mapping", ""]
     for prof, m in mapping.items():
@@ -107,6 +135,8 @@ def to_markdown(report: dict) -> str:
             lines += _table(report["approximations"], ["node", "semantic", "how"]) + [""]
         else:
             lines += ["Nothing was approximated.", ""]
+    if "fidelity" in report:
+        lines += _fidelity(report["fidelity"])
     if "weights" in report:
         lines += ["## Weight quantization", ""]
         rows = [{**w, "clipped": _pct(w["clipped_fraction"])} for w in report["weights"]]

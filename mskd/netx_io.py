@@ -224,7 +224,8 @@ def _build_layer(g, t: str, where: str, prev: tuple[int, ...] | None) -> Layer:
                        "default neuron)")
     if prev is None:
         raise NetError(f"{where}: input shape unknown: the file has no input layer; give the "
-                       "input shape (C,H,W), as netx's Network(input_shape=...)")
+                       "input shape (C,H,W), as netx's Network(input_shape=...) (mskd: "
+                       "--input-shape C,H,W)")
     if len(prev) != 3:
         raise NetError(f"{where}: conv needs a (C, H, W) input, got {prev}")
     if weight.ndim not in (4, 5) or (weight.ndim == 5 and weight.shape[4] != 1):

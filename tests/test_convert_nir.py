@@ -89,7 +89,8 @@ W = np.array([[0.5, -1.0, 0.25, 2.0], [1.0, 0.5, -0.5, 0.1]])
     (_chain(nir.Linear(W), _lif(v_threshold=np.ones(2) * 1e9)), "beyond 17 bits after scaling"),
     (_chain(_lif()), "'n0': a LIF neuron needs a synapse"),
     (_chain(nir.Linear(W), nir.Linear(W)), "two synapses in a row"),
-    (_chain(nir.Delay(np.ones(4))), "type Delay cannot run"),
+    (_chain(nir.Threshold(np.ones(4))), "type Threshold cannot run"),
+    (_chain(nir.Delay(np.ones(4))), "'n0': field 'delay' .* within 0..62"),
 ])
 def test_refused_nodes_are_named(graph, match):
     with pytest.raises(NetError, match=match):

@@ -81,17 +81,17 @@ def _convert(capsys, tmp_path, graph, *args) -> tuple[int, str]:
      "not the current: train without a bias on this layer, or --approximate to convert it "
      "with the bias added to v at its steady-state value (bias x 5.001; exact once the current "
      "has settled, a few tau_syn after the start)"),
-    (_graph(_lif(n=4), nir.Scale(np.full(4, 2.0))), ("--dt", "1e-3"),
-     "error: NIR node 'fc': type Scale cannot run on Loihi via netx (supported: Affine, "
-     "Linear, Conv2d, Flatten, SumPool2d, AvgPool2d, CubaLIF, LIF, IF, LI, CubaLI): fold the "
-     "scale into the weights before it"),
+    (_graph(_lif(n=4), nir.Threshold(np.full(4, 2.0))), ("--dt", "1e-3"),
+     "error: NIR node 'fc': type Threshold cannot run on Loihi via netx (supported: Affine, "
+     "Linear, Conv2d, Conv1d, Flatten, SumPool2d, AvgPool2d, Scale, Delay, CubaLIF, LIF, IF, "
+     "LI, CubaLI): export the network without it"),
     (_graph(_cuba(r=np.full(3, 0.02 * np.exp(-0.05) / 1e-3), tau_mem=np.full(3, 0.02))),
      ("--from", "rockpool", "--dt", "1e-4"), "error: NIR graph: --dt 0.0001 disagrees with "
      "the step rockpool's exporter encoded in r (0.001 s); drop --dt or pass --from nir"),
     (_graph(_lif()), ("--from", "keras"), "error: --from keras: expected one of "
      "snntorch|sinabs|norse|rockpool|nir"),
 ], ids=["no-time-base", "nir-without-dt", "sinabs-subtract", "sinabs-multi-spike",
-        "per-neuron-tau", "bias-into-cuba", "scale", "rockpool-dt", "unknown-exporter"])
+        "per-neuron-tau", "bias-into-cuba", "threshold", "rockpool-dt", "unknown-exporter"])
 def test_refusals_are_one_line_naming_the_node(tmp_path, capsys, graph, args, line):
     assert _convert(capsys, tmp_path, graph, *args) == (1, line)
 
