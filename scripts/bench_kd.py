@@ -242,7 +242,6 @@ def plot_sweep(result: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     from matplotlib.ticker import FuncFormatter
 
     pts = result["points"]

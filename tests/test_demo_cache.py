@@ -110,7 +110,8 @@ def _demo(out: Path, *args: str) -> set[str]:
 
 REAL = {"subjects": ("4", ALL), "size": ("20", AFTER_DATA), "clip": ("E3-S3", AFTER_DATA),
         "augment": ("none", AFTER_DATA), "teacher-epochs": ("2", AFTER_DATA),
-        "student-epochs": ("2", AFTER_STUDENT), "neuron": ("lif", AFTER_STUDENT), "alpha": ("0.25", AFTER_STUDENT),
+        "student-epochs": ("2", AFTER_STUDENT), "neuron": ("lif", AFTER_STUDENT),
+        "alpha": ("0.25", AFTER_STUDENT),
         "tau": ("3", AFTER_STUDENT), "eval-views": ("2", {"eval", "convert", "verify",
                                                            "profile"}),
         "verify-samples": ("2", {"verify"}), "profile-clips": ("3", {"profile"}),

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import click
 import typer
+from mskd.train.options import DEFAULT_KD_TERMS
 
 from mskd.config import config_option
 from mskd.errors import ConfigError
-from mskd.train.options import DEFAULT_KD_TERMS
 
 _DATA = typer.Argument(..., help="SEE-layout dataset folder.")
 _OUT = typer.Option(..., "--out", help="Output folder (checkpoint, logs).")

@@ -20,9 +20,9 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from mskd.train.options import DEFAULT_KD_TERMS
 
 from mskd.errors import ConfigError
-from mskd.train.options import DEFAULT_KD_TERMS
 
 
 def cls_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, label: torch.Tensor,
