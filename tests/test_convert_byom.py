@@ -106,17 +106,18 @@ def _snntorch_net(conv: bool | str, reset: str = "zero"):
 
 
 def _snntorch_float(net, x) -> list[torch.Tensor]:
-    """snnTorch's own run: each Leaky layer's spikes ``[T, B, ...]``."""
+    """snnTorch's own run: each Leaky (or RLeaky, which with init_hidden returns its spikes
+    the same way) layer's spikes ``[T, B, ...]``."""
     import snntorch as snn
 
-    layers = [m for m in net if isinstance(m, snn.Leaky)]
+    layers = [m for m in net if isinstance(m, (snn.Leaky, snn.RLeaky))]
     seen: dict[int, list] = {id(m): [] for m in layers}
     hooks = [m.register_forward_hook(lambda m, i, o: seen[id(m)].append(
         (o[0] if isinstance(o, tuple) else o).detach())) for m in layers]
     for m in layers:
         m.reset_hidden()
     with torch.no_grad():
-        for t in range(T):
+        for t in range(x.shape[1]):
             net(x[:, t])
     for h in hooks:
         h.remove()

@@ -9,20 +9,7 @@ from __future__ import annotations
 import nir
 import numpy as np
 import pytest
-
-
-def _cli(capsys, *args) -> tuple[int, str]:
-    """``mskd`` in-process, as the executable runs it: (exit code, the stderr line)."""
-    from mskd.cli import main
-
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err, "errors must be one line"
-    return code, err
+from test_convert_byom import _cli
 
 
 def _graph(neuron, syn=None, n_in: int = 4):

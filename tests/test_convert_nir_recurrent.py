@@ -25,6 +25,7 @@ from test_convert_byom import (
     _cli,
     _deployed,
     _fidelity,
+    _snntorch_float,
     _spikes,
 )
 
@@ -52,24 +53,6 @@ def _rleaky_net(all_to_all: bool = True):
     return net, export_to_nir(net, torch.rand(20))
 
 
-def _rleaky_float(net, x):
-    """snnTorch's own run; an RLeaky with init_hidden returns its spikes, as Leaky."""
-    import snntorch as snn
-
-    layers = [m for m in net if isinstance(m, (snn.Leaky, snn.RLeaky))]
-    seen: dict[int, list] = {id(m): [] for m in layers}
-    hooks = [m.register_forward_hook(lambda m, i, o: seen[id(m)].append(
-        (o[0] if isinstance(o, tuple) else o).detach())) for m in layers]
-    for m in layers:
-        m.reset_hidden()
-    with torch.no_grad():
-        for t in range(x.shape[1]):
-            net(x[:, t])
-    for h in hooks:
-        h.remove()
-    return [torch.stack(seen[id(m)]) for m in layers]
-
-
 @pytest.mark.parametrize("all_to_all", [True, False], ids=["all-to-all", "diagonal-V"])
 def test_rleaky_deploys_as_dense_rec_with_snntorch_dynamics(tmp_path, all_to_all):
     net, graph = _rleaky_net(all_to_all)
@@ -84,7 +67,7 @@ def test_rleaky_deploys_as_dense_rec_with_snntorch_dynamics(tmp_path, all_to_all
         np.diag(np.full(32, 0.3))
     assert np.abs(rec_layer.weight_rec - w_rec * scale).max() <= 0.5
     x = _spikes((20,))
-    fl = _rleaky_float(net, x)
+    fl = _snntorch_float(net, x)
     dep, _ = _deployed(tmp_path / "m.net", x)
     measured = _fidelity(fl, dep)
     agreement = _agreement(fl[-1].sum(0), dep[-1].sum(0))
@@ -110,7 +93,7 @@ def test_the_recurrent_edge_matters(tmp_path):
     nir.write(str(tmp_path / "m.nir"), graph)
     convert_nir(tmp_path / "m.nir", tmp_path / "m.net", source="snntorch", reset="zero")
     x = _spikes((20,))
-    fl, (dep, _) = _rleaky_float(net, x), _deployed(tmp_path / "m.net", x)
+    fl, (dep, _) = _snntorch_float(net, x), _deployed(tmp_path / "m.net", x)
     assert abs(_fidelity(fl, dep)[0][0] - 1) > 0.1
 
 
