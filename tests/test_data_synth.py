@@ -116,7 +116,9 @@ def test_event_frame_k_covers_the_exposure_of_frame_k(monkeypatch) -> None:
     closing at sub-frame ``SUB * 3 + 4`` falls inside the exposure of frame 2 (normal lighting,
     where sensor noise is smallest).
     """
-    def closing(_emotion, n, _rate, _rng):
+    def closing(_emotion, n, _rate, _rng, parts=None):
+        if parts is not None:
+            parts.update(slow=np.zeros(n), fast=np.zeros(n))
         traj = {k: np.zeros(n) for k in ("cheek", "brow", "tilt", "gaze_x", "gaze_y")}
         traj["lid"] = np.where(np.arange(n) >= synth.SUB * 3 + 4, 0.0, 1.0)
         return traj
@@ -124,7 +126,7 @@ def test_event_frame_k_covers_the_exposure_of_frame_k(monkeypatch) -> None:
     monkeypatch.setattr(synth, "expression", closing)
     settings = synth.SynthSettings(subjects=2, size=16, min_length=6, max_length=6)
     sequences = synth._subject_sequences(settings, 0)
-    for _emotion, _name, frames, events in [s for s in sequences if "_normal_" in s[1]]:
+    for _emotion, _name, frames, events, _va in [s for s in sequences if "_normal_" in s[1]]:
         f = np.stack([np.asarray(Image.open(io.BytesIO(b)), float) for b in frames])
         e = np.stack([np.asarray(Image.open(io.BytesIO(b)), float) for b in events])
         activity = e[..., [0, 2]].mean(axis=(1, 2, 3))

@@ -24,24 +24,27 @@ class Batch(NamedTuple):
     events: torch.Tensor  # [B, n, 2, H, W]
     labels: torch.Tensor  # [B]
     meta: list[dict]
+    va: torch.Tensor | None = None  # [n, B, 2] valence, arousal per clip frame (dimensional)
 
 
 def collate(items: list) -> Batch:
     frames, events, labels, meta = zip(*items, strict=True)
-    return Batch(torch.stack(frames), torch.stack(events), torch.tensor(labels), list(meta))
+    va = torch.stack([m["va"] for m in meta], dim=1) if "va" in meta[0] else None
+    return Batch(torch.stack(frames), torch.stack(events), torch.tensor(labels), list(meta), va)
 
 
 DatasetFactory = Callable[..., Dataset]
 
 
 def see_dataset(data: str, split: str, clip: str, size: int, train: bool, seed: int,
-                view: int = 0, dense: bool = False) -> Dataset:
+                view: int = 0, dense: bool = False, task: str = "categorical") -> Dataset:
     """The SEE loader with the toolchain's options (imported lazily); ``dense`` items hold
-    every frame of the clip's span (the sigma-delta student reads them all)."""
+    every frame of the clip's span (the sigma-delta student reads them all);
+    ``task="dimensional"`` adds per-frame valence and arousal (``Batch.va``)."""
     from mskd.data.see import SEEDataset
 
     return SEEDataset(data, split=split, clip=clip, size=size, train=train, seed=seed,
-                      view=view, dense=dense)
+                      view=view, dense=dense, targets="va" if task == "dimensional" else "class")
 
 
 def train_loader(ds: Dataset, batch_size: int, seed: int, epoch: int, rank: int = 0,

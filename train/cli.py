@@ -35,6 +35,13 @@ def _augment(text: str) -> dict:
     return augment_options(text)
 
 
+_TASK = typer.Option("categorical", click_type=click.Choice(("categorical", "dimensional")),
+                     help="categorical: the 7 emotion classes (WAR/UAR); dimensional: "
+                          "valence and arousal per frame (CCC), from the dataset's "
+                          "annotation/ CSVs.")
+_VA_LOSS = typer.Option("ccc", click_type=click.Choice(("ccc", "mse")),
+                        help="Dimensional task loss: 1 - CCC (default) or MSE.")
+
 _AUGMENT_HELP = ("Per-clip training augmentation: 'default', 'none' or key=value pairs of "
                  "shift, scale, rotate (degrees), gamma (missing keys are 0).")
 
@@ -77,12 +84,13 @@ def register(app: typer.Typer) -> None:
         threads: int = typer.Option(1, min=0,
                                     help="torch threads per process (0: cores/processes)."),
         augment: str = typer.Option("default", help=_AUGMENT_HELP),
+        task: str = _TASK, va_loss: str = _VA_LOSS,
     ) -> None:
         model = {k: v for k, v in {"channels": _ints(channels, "--channels"),
                                    "hidden": hidden}.items() if v is not None}
         _run("teacher", data, out, summary, progress, epochs=epochs, batch_size=batch_size,
              lr=lr, seed=seed, clip=clip, size=size, resume=resume, model=model,
-             threads=threads, augment=_augment(augment))
+             threads=threads, augment=_augment(augment), task=task, va_loss=va_loss)
 
     @train_app.command("student", help="Train a frames-only spiking student (MSKD).")
     def student(
@@ -91,9 +99,10 @@ def register(app: typer.Typer) -> None:
         teacher: str = typer.Option(None, "--teacher", help="Teacher checkpoint."),
         alpha: float = typer.Option(0.5, help="Distillation weight in [0,1]; 0 = no teacher."),
         tau: float = typer.Option(2.0, help="Softmax temperature of HCKD."),
-        kd: str = typer.Option(",".join(DEFAULT_KD_TERMS), help="Distillation terms, comma "
-                               "separated: hckd_ls, tckd (the default), hckd, hckd_clip, "
-                               "hckd_pair, kd, kd_ls (formulas: README, Train)."),
+        kd: str = typer.Option(None, help="Distillation terms, comma separated. Categorical: "
+                               f"{', '.join(DEFAULT_KD_TERMS)} (the default), hckd, hckd_clip, "
+                               "hckd_pair, kd, kd_ls; dimensional: out (the default), feat "
+                               "(formulas: README, Train)."),
         epochs: int = typer.Option(30, min=1, help="Epochs."),
         batch_size: int = typer.Option(16, min=1, help="Clips per batch (per process)."),
         lr: float = typer.Option(3e-3, help="AdamW learning rate (x0.94 per epoch)."),
@@ -124,6 +133,7 @@ def register(app: typer.Typer) -> None:
         subject_fraction: float = typer.Option(1.0, help="Train on this fraction of the "
                                                          "training subjects (label-scarce "
                                                          "runs)."),
+        task: str = _TASK, va_loss: str = _VA_LOSS,
     ) -> None:
         model = {"channels": _ints(channels, "--channels"), "hidden": _ints(hidden, "--hidden")}
         if neuron == "sdnn":
@@ -133,12 +143,17 @@ def register(app: typer.Typer) -> None:
             if delta_threshold is not None:
                 raise ConfigError("--delta-threshold applies to --neuron sdnn")
         model = {k: v for k, v in model.items() if v is not None}
+        if kd is None:
+            from mskd.train.losses_va import DEFAULT_VA_TERMS
+
+            kd = ",".join(DEFAULT_VA_TERMS if task == "dimensional" else DEFAULT_KD_TERMS)
         kd_terms = tuple(k.strip() for k in kd.split(",") if k.strip())
         _run("student", data, out, summary, progress, teacher=teacher, alpha=alpha, tau=tau,
              kd_terms=kd_terms,
              epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, clip=clip, size=size,
              resume=resume, model=model, threads=threads, augment=_augment(augment),
-             neuron=neuron, sparsity=sparsity, subject_fraction=subject_fraction)
+             neuron=neuron, sparsity=sparsity, subject_fraction=subject_fraction, task=task,
+             va_loss=va_loss)
 
     app.add_typer(train_app, name="train")
 

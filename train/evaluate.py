@@ -70,6 +70,63 @@ def evaluate_model(model, view_dataset, views: int, classes: int) -> dict:
     }
 
 
+@torch.no_grad()
+def predict_va(model: torch.nn.Module, ds, batch_size: int = 64):
+    """Per-frame valence/arousal predictions and annotations ``[clips, n, 2]`` of ``ds``,
+    and each clip's lighting."""
+    preds, targets, lights = [], [], []
+    for batch in eval_loader(ds, batch_size):
+        z = model(batch.frames) if model.kind == "student" else model(batch.frames, batch.events)
+        preds.append(z.transpose(0, 1))
+        targets.append(batch.va.transpose(0, 1))
+        lights += [m.get("lighting", "all") for m in batch.meta]
+    return torch.cat(preds), torch.cat(targets), lights
+
+
+def va_metrics(pred: torch.Tensor, target: torch.Tensor, lightings: list[str]) -> dict:
+    """CCC, PCC and RMSE per dimension over all frames of all clips, overall and per
+    lighting; ``ccc`` = the mean CCC of the two dimensions.
+
+    >>> t = torch.tensor([[[0.1, 0.2], [0.3, -0.1]], [[-0.2, 0.4], [0.0, 0.0]]])
+    >>> m = va_metrics(t, t, ["a", "b"])
+    >>> round(m["ccc"], 4), m["valence"]["rmse"], sorted(m["per_lighting"])
+    (1.0, 0.0, ['a', 'b'])
+    """
+    from mskd.train.losses_va import ccc, pcc, rmse
+
+    from mskd.data.affect import DIMENSIONS
+
+    def block(p: torch.Tensor, t: torch.Tensor) -> dict:
+        c, r, e = ccc(p, t), pcc(p, t), rmse(p, t)
+        out = {name: {"ccc": float(c[d]), "pcc": float(r[d]), "rmse": float(e[d])}
+               for d, name in enumerate(DIMENSIONS)}
+        return {"ccc": float(c.mean()), **out, "frames": int(p[..., 0].numel())}
+
+    per = {}
+    for light in sorted(set(lightings)):
+        mask = torch.tensor([x == light for x in lightings])
+        per[light] = block(pred[mask], target[mask])
+    return {**block(pred, target), "per_lighting": per}
+
+
+def _mean_tree(runs: list):
+    """The element-wise mean of equally shaped nested dicts of numbers."""
+    first = runs[0]
+    if isinstance(first, dict):
+        return {k: _mean_tree([r[k] for r in runs]) for k in first}
+    if isinstance(first, int):
+        return first
+    return _mean(runs)
+
+
+def evaluate_va_model(model, view_dataset, views: int) -> dict:
+    """Dimensional metrics averaged over ``views`` datasets ``view_dataset(v)``."""
+    runs = [va_metrics(*predict_va(model, view_dataset(v))) for v in range(views)]
+    cccs = [r["ccc"] for r in runs]
+    return {"task": "dimensional", "views": views, **_mean_tree(runs),
+            "ccc_std": float(torch.tensor(cccs).std()) if views > 1 else 0.0}
+
+
 def evaluate(ckpt: str | Path, data: str, views: int = 5, split: str = "test", seed: int = 0,
              clip: str | None = None, size: int | None = None) -> dict:
     """Load ``ckpt`` and evaluate it on ``split`` of ``data`` (clip/size from the checkpoint)."""
@@ -84,9 +141,13 @@ def evaluate(ckpt: str | Path, data: str, views: int = 5, split: str = "test", s
     def view_dataset(v: int):
         if "ds" not in cache:
             cache["ds"] = see_dataset(data, split, clip, size, train=False, seed=seed, view=v,
-                                      dense=getattr(model, "dense", False))
+                                      dense=getattr(model, "dense", False), task=task)
         cache["ds"].set_view(v)
         return cache["ds"]
 
-    result = evaluate_model(model, view_dataset, views, model.config.classes)
+    task = getattr(model.config, "task", "categorical")
+    if task == "dimensional":
+        result = evaluate_va_model(model, view_dataset, views)
+    else:
+        result = evaluate_model(model, view_dataset, views, model.config.classes)
     return {"checkpoint": str(ckpt), "kind": model.kind, "split": split, **result}

@@ -76,11 +76,13 @@ def _resume_state(state: dict, path: Path) -> tuple[int, list]:
     return epoch, list(history)
 
 
-def _initial_model(opts: TrainOptions, path: Path) -> torch.nn.Module:
+def _initial_model(opts: TrainOptions, path: Path, teacher=None) -> torch.nn.Module:
     """A fresh model, or one with the stored config when resuming (same weight exponents)."""
     if opts.resume and path.exists():
         return model_for(load_checkpoint(path, opts.kind))
-    cfg = {"size": opts.size, **opts.model}
+    cfg = opts.model_config()
+    if feature_kd(opts) and teacher is not None:  # projection onto the teacher's features
+        cfg["kd_projection"] = teacher.config.hidden
     if opts.kind == "student":  # trained with standardised weights unless the options say no
         cfg = {"weight_standardize": True, **cfg}
     n_frames = None
@@ -115,7 +117,40 @@ def kd_positions(opts: TrainOptions) -> list[int] | None:
     return ClipSpec.parse(opts.clip).sampled_positions() if opts.neuron == "sdnn" else None
 
 
+def feature_kd(opts: TrainOptions) -> bool:
+    """Whether training matches features (dimensional ``feat`` term): the teacher cache then
+    holds the teacher's features beside its outputs, and the student a projection."""
+    return opts.task == "dimensional" and opts.alpha > 0 and "feat" in opts.kd_terms
+
+
+def _step_va(opts, net, batch, teacher) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """Dimensional task: valence/arousal per frame against ``batch.va``, plus privileged
+    distillation (:func:`mskd.train.losses_va.pkd_loss`)."""
+    from mskd.train.losses_va import VA_OUTPUTS, pkd_loss
+
+    if batch.va is None:
+        raise ConfigError("--task dimensional needs per-frame valence/arousal annotations "
+                          "(the dataset gave none)")
+    if opts.kind == "teacher":
+        z = net(batch.frames, batch.events)
+        return pkd_loss(z, batch.va, 0.0, (), opts.va_loss)[0], z, {}
+    z = net(batch.frames)
+    z_t = f_s = f_t = None
+    if teacher is not None:
+        both = teacher(batch)
+        z_t, f_t = both[..., :VA_OUTPUTS], both[..., VA_OUTPUTS:]
+        if feature_kd(opts):
+            model = net.module if hasattr(net, "module") else net
+            f_s = model.kd_features()
+    loss, parts = pkd_loss(z, batch.va, opts.alpha, opts.kd_terms, opts.va_loss, z_t, f_s,
+                           f_t, kd_positions(opts))
+    return loss, z, parts
+
+
 def _step(opts, net, batch, teacher) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    if opts.task == "dimensional":
+        loss, z, parts = _step_va(opts, net, batch, teacher)
+        return _with_activity(opts, net, loss, parts), z, parts
     if opts.kind == "teacher":
         z = net(batch.frames, batch.events)
         return cls_loss(z, None, batch.labels), z, {}
@@ -123,12 +158,27 @@ def _step(opts, net, batch, teacher) -> tuple[torch.Tensor, torch.Tensor, dict]:
     z = net(batch.frames)
     loss, parts = mskd_loss(z, z_t, batch.labels, opts.alpha, opts.tau, opts.kd_terms,
                             label_smoothing=opts.label_smoothing, kd_steps=kd_positions(opts))
+    return _with_activity(opts, net, loss, parts), z, parts
+
+
+def _with_activity(opts, net, loss: torch.Tensor, parts: dict) -> torch.Tensor:
+    """The sigma-delta activity loss added when ``--sparsity`` is set."""
     if opts.sparsity > 0:
         model = net.module if hasattr(net, "module") else net
         act = model.activity_loss()
         parts["activity"] = float(act.detach())
         loss = loss + opts.sparsity * act
-    return loss, z, parts
+    return loss
+
+
+def _score(opts, z: torch.Tensor, batch) -> float:
+    """The batch's training score: accuracy, or the mean CCC of valence and arousal (the
+    ``acc`` column of the log holds it for a dimensional run)."""
+    if opts.task == "dimensional":
+        from mskd.train.losses_va import ccc
+
+        return float(ccc(z.detach(), batch.va).mean())
+    return float((z.mean(0).argmax(-1) == batch.labels).double().mean())
 
 
 def run_epoch(opts, net, optimizer, loader, teacher, ctx, epoch, bar) -> dict:
@@ -151,8 +201,7 @@ def run_epoch(opts, net, optimizer, loader, teacher, ctx, epoch, bar) -> dict:
                                 f"stopped; the last good checkpoint is kept in {opts.out}")
         optimizer.step()
         n = len(batch.labels)
-        sums = [sums[0] + float(loss) * n, sums[1] + float((z.mean(0).argmax(-1)
-                                                            == batch.labels).sum()), sums[2] + n]
+        sums = [sums[0] + float(loss) * n, sums[1] + _score(opts, z, batch) * n, sums[2] + n]
         bar.advance(loss=sums[0] / sums[2], acc=sums[1] / sums[2])
     loss_sum, correct, count = D.all_sum(ctx, sums)
     return {"epoch": epoch, "loss": loss_sum / max(count, 1), "acc": correct / max(count, 1),
@@ -187,6 +236,9 @@ def _load_teacher(opts: TrainOptions):
     if opts.kind != "student" or opts.alpha == 0:
         return None
     teacher = load_model(opts.teacher, kind="teacher")
+    if teacher.config.task != opts.task:
+        raise ConfigError(f"{opts.teacher}: the teacher was trained for the {teacher.config.task}"
+                          f" task, the student for {opts.task} (--task)")
     if teacher.config.size != opts.size:
         raise ConfigError(f"{opts.teacher}: the teacher takes {teacher.config.size} px inputs "
                           f"but --size is {opts.size}")
@@ -217,7 +269,7 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
     torch.manual_seed(opts.seed)
     ds = dataset if dataset is not None else see_dataset(
         opts.data, "train", opts.clip, opts.size, train=True, seed=opts.seed,
-        dense=opts.neuron == "sdnn")
+        dense=opts.neuron == "sdnn", task=opts.task)
     if opts.subject_fraction < 1.0:
         if not hasattr(ds, "keep_subjects"):
             raise ConfigError("--subject-fraction needs a SEE-layout dataset")
@@ -226,7 +278,7 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
     augment = ClipAugment.from_dict(opts.augment)
     if augment.active:
         ds = AugmentedClips(ds, augment, opts.seed)
-    model = _initial_model(opts, path)
+    model = _initial_model(opts, path, teacher_model)
     if not (opts.resume and path.exists()):
         model = _calibrated(model, ds, opts)
     optimizer = torch.optim.AdamW(model.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
@@ -236,7 +288,7 @@ def _train(opts: TrainOptions, dataset, progress: bool, ctx: D.DistContext) -> P
         if start else 0.0  # wall time of the runs this one resumes
     teacher = None
     if teacher_model is not None:
-        teacher = TeacherCache(teacher_model, kd_positions(opts))
+        teacher = TeacherCache(teacher_model, kd_positions(opts), features=feature_kd(opts))
         teacher.warm(ds)
     if rng is not None:  # last, after everything that draws from the RNG while building
         torch.set_rng_state(rng)

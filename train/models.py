@@ -54,6 +54,8 @@ def model_for(ckpt: Checkpoint) -> torch.nn.Module:
         elif ckpt.kind == "student":
             cfg = StudentConfig.from_dict(ckpt.model_config)
             expected = {f"weights.{i}": s for i, s in enumerate(cfg.weight_shapes())}
+            if cfg.kd_projection:
+                expected["kd_proj.weight"] = (cfg.kd_projection, cfg.weight_shapes()[-1][1])
         else:
             cfg = TeacherConfig.from_dict(ckpt.model_config)
             expected = cfg.param_shapes()

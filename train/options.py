@@ -21,7 +21,7 @@ DEFAULT_KD_TERMS: tuple[str, ...] = ("hckd_ls", "tckd")
 # Options that must match to resume a run (anything that changes the trajectory).
 RESUME_KEYS = ("kind", "batch_size", "lr", "seed", "clip", "size", "alpha", "tau", "gamma",
                "weight_decay", "model", "kd_terms", "grad_clip", "schedule", "label_smoothing",
-               "augment", "neuron", "sparsity", "subject_fraction")
+               "augment", "neuron", "sparsity", "subject_fraction", "task", "va_loss")
 
 
 def _default_augment() -> dict:
@@ -63,8 +63,16 @@ class TrainOptions:
     sparsity: float = 0.0
     # train on this fraction of the training subjects (the first ones of a seeded shuffle)
     subject_fraction: float = 1.0
+    # "categorical" (7 classes, WAR/UAR) or "dimensional" (valence and arousal per frame,
+    # CCC; kd_terms then name mskd.train.losses_va.VA_KD terms)
+    task: str = "categorical"
+    va_loss: str = "ccc"  # dimensional task loss: "ccc" (1 - CCC) or "mse"
 
     def __post_init__(self) -> None:
+        if self.task == "dimensional" and tuple(self.kd_terms) == DEFAULT_KD_TERMS:
+            from mskd.train.losses_va import DEFAULT_VA_TERMS
+
+            object.__setattr__(self, "kd_terms", DEFAULT_VA_TERMS)
         if self.kind not in ("teacher", "student"):
             raise ConfigError(f"kind {self.kind!r} must be 'teacher' or 'student'")
         if not 0.0 <= self.alpha <= 1.0:
@@ -81,6 +89,7 @@ class TrainOptions:
                                               self.grad_clip)) or self.grad_clip < 0:
             raise ConfigError("--tau, gamma, weight decay and grad clip must be finite "
                               "(grad clip >= 0)")
+        self._check_task()
         self._check_model()
         if self.schedule not in ("step", "cosine"):
             raise ConfigError(f"--schedule {self.schedule!r}: expected 'step' or 'cosine'")
@@ -91,10 +100,14 @@ class TrainOptions:
 
         ClipAugment.from_dict(self.augment)  # validates
 
-        unknown = [k for k in self.kd_terms if k not in LOSSES or k == "cls"]
+        from mskd.train.losses_va import VA_KD
+
+        known = list(VA_KD) if self.task == "dimensional" else \
+            [k for k in sorted(LOSSES) if k != "cls"]
+        unknown = [k for k in self.kd_terms if k not in known]
         if unknown:
-            raise ConfigError(f"--kd {unknown}: known terms are "
-                              f"{', '.join(k for k in sorted(LOSSES) if k != 'cls')}")
+            raise ConfigError(f"--kd {unknown}: known {self.task} terms are "
+                              f"{', '.join(known)}")
         if self.kind == "student" and self.alpha > 0 and not self.teacher:
             raise ConfigError("a distilled student needs --teacher CKPT (or --alpha 0)")
         if self.neuron not in ("lif", "sdnn"):
@@ -106,6 +119,25 @@ class TrainOptions:
         if not 0.0 < self.subject_fraction <= 1.0:
             raise ConfigError(f"--subject-fraction {self.subject_fraction} must be in (0, 1]")
 
+    def _check_task(self) -> None:
+        from mskd.train.losses_va import TASK_LOSSES
+        from mskd.train.student_geometry import TASKS
+
+        if self.task not in TASKS:
+            raise ConfigError(f"--task {self.task!r}: expected one of {', '.join(TASKS)}")
+        if self.va_loss not in TASK_LOSSES:
+            raise ConfigError(f"--va-loss {self.va_loss!r}: expected one of "
+                              f"{', '.join(TASK_LOSSES)}")
+
+    def model_config(self) -> dict:
+        """The model config the options describe (before any weight exists)."""
+        cfg = {"size": self.size, **self.model}
+        if self.task == "dimensional":
+            from mskd.train.student_geometry import VA_OUTPUTS
+
+            cfg.update(task="dimensional", classes=VA_OUTPUTS)
+        return cfg
+
     def _check_model(self) -> None:
         """The model the options describe is valid and within the size limits (computed
         from the config, before any data is read or weight allocated)."""
@@ -115,14 +147,18 @@ class TrainOptions:
         from mskd.data.clips import ClipSpec
 
         try:
-            n = ClipSpec.parse(self.clip).n
+            spec = ClipSpec.parse(self.clip)
         except ValueError as exc:
             raise ConfigError(f"--clip: {exc}") from None
         if not isinstance(self.model, dict):
             raise ConfigError(f"model overrides {self.model!r} must be a table")
-        cfg = {"size": self.size, **self.model}
-        if self.kind == "student":
-            StudentConfig.from_dict({"n_frames": n, **cfg})
+        cfg = self.model_config()
+        if self.kind == "student" and self.neuron == "sdnn":
+            from mskd.train.sdnn_config import SdnnConfig
+
+            SdnnConfig.from_dict({"n_frames": spec.span, **cfg})
+        elif self.kind == "student":
+            StudentConfig.from_dict({"n_frames": spec.n, **cfg})
         else:
             TeacherConfig.from_dict(cfg)
 

@@ -42,13 +42,39 @@ def print_train_result(path: Path, console: Console | None = None) -> None:
     from mskd.train.checkpoint import load_checkpoint
 
     console = console or Console()
-    last = load_checkpoint(path).state["history"][-1]
+    ckpt = load_checkpoint(path)
+    last = ckpt.state["history"][-1]
+    score = "train CCC" if ckpt.options.get("task") == "dimensional" else "train acc"
     console.print(f"[bold]{path}[/]: epoch {last['epoch'] + 1} loss {last['loss']:.4f} "
-                  f"train acc {last['acc']:.3f} ({last['seconds']:.1f} s/epoch)")
+                  f"{score} {last['acc']:.3f} ({last['seconds']:.1f} s/epoch)")
+
+
+def print_eval_va(result: dict, console: Console) -> None:
+    """The dimensional table: CCC, PCC and RMSE of valence and arousal per lighting."""
+    table = Table(title=f"{result['kind']} on {result['split']} ({result['views']} views, "
+                        "per-frame valence / arousal)")
+    for col in ("lighting", "frames", "CCC V", "CCC A", "PCC V", "PCC A", "RMSE V",
+                "RMSE A"):
+        table.add_column(col, justify="right")
+
+    def row(name: str, m: dict, bold: bool = False) -> None:
+        f = (lambda x: f"[bold]{x}[/]") if bold else (lambda x: x)
+        table.add_row(f(name), str(m["frames"]),
+                      *[f(f"{m[d][k]:.3f}") for k in ("ccc", "pcc", "rmse")
+                        for d in ("valence", "arousal")])
+
+    for light, m in result["per_lighting"].items():
+        row(light, m)
+    row("all", result, bold=True)
+    console.print(table)
+    console.print(f"mean CCC {result['ccc']:.3f} (+- {result['ccc_std']:.3f} over views)")
 
 
 def print_eval(result: dict, console: Console | None = None) -> None:
     console = console or Console()
+    if result.get("task") == "dimensional":
+        print_eval_va(result, console)
+        return
     table = Table(title=f"{result['kind']} on {result['split']} ({result['views']} views)")
     for col in ("lighting", "clips", "WAR %", "UAR %"):
         table.add_column(col, justify="right")

@@ -60,10 +60,13 @@ class SdnnConfig:
     weight_standardize: bool = False
     weight_exps: tuple[int, ...] = ()
     vth_mants: tuple[int, ...] = ()
+    task: str = "categorical"  # or "dimensional" (2 outputs: valence, arousal)
+    kd_projection: int = 0  # training only, as in StudentConfig
 
     def __post_init__(self) -> None:
         refuse_wrong_types(self, "sigma-delta student config")
         student_geometry.check_shape_fields(self, "sigma-delta student")
+        student_geometry.check_task(self, "sigma-delta student")
         if self.n_frames > MAX_STEPS:
             raise ConfigError(f"sigma-delta student: n_frames {self.n_frames} > {MAX_STEPS}")
         if self.neuron != "sdnn":
@@ -113,6 +116,8 @@ class SdnnConfig:
         """``weights.i`` and ``biases.i`` shapes of :class:`SdnnStudent`, not allocated."""
         out = {f"weights.{i}": s for i, s in enumerate(student_geometry.weight_shapes(self))}
         out.update({f"biases.{i}": (n,) for i, n in enumerate(self.bias_sizes())})
+        if self.kd_projection:
+            out["kd_proj.weight"] = (self.kd_projection, student_geometry.feature_dim(self))
         return out
 
     def scales(self) -> list[float]:

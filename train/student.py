@@ -97,6 +97,8 @@ class Student(nn.Module):
                 {**config.to_dict(), "weight_exps": exps, "vth_mants": (*vths, OUT_VTH_MANT)})
         self.config = config
         self.shapes = shapes
+        if config.kd_projection:  # feature-level distillation only (see kd_features)
+            self.kd_proj = nn.Linear(dims[-2], config.kd_projection, bias=False)
 
     # -- parameters in Loihi units -------------------------------------------------------
     def neuron_params(self) -> list[LifParams]:
@@ -134,9 +136,10 @@ class Student(nn.Module):
         ``weights`` of the copy are this model's :meth:`float_weights`, so ``weights[i] *
         2**e`` is the unrounded mantissa that :meth:`int_weights` rounds, bit for bit.
         """
-        if not self.config.weight_standardize:
+        if not self.config.weight_standardize and not self.config.kd_projection:
             return self
-        cfg = StudentConfig.from_dict({**self.config.to_dict(), "weight_standardize": False})
+        cfg = StudentConfig.from_dict({**self.config.to_dict(), "weight_standardize": False,
+                                       "kd_projection": 0})
         new = Student(cfg)
         with torch.no_grad():
             for dst, src in zip(new.weights, self.float_weights(), strict=True):
@@ -196,7 +199,7 @@ class Student(nn.Module):
         zero_in = torch.zeros((batch, *nshapes[0]), dtype=dtype)
         lat, schedule = c.n_synaptic, frame_schedule(n, c.steps_per_frame, c.n_synaptic)
         masks = self._dropout_masks(batch, nshapes, dtype) if not exact else None
-        out_v, rec = [], ([], [], [])
+        out_v, rec, hidden = [], ([], [], []), []
         for t, k in enumerate(schedule):
             s0, states[0] = lif_step(zero_in, states[0], ps[0], bias[:, k], fns[0])
             spikes = [s0]
@@ -207,20 +210,32 @@ class Student(nn.Module):
             prev = spikes if masks is None else [s * m for s, m in zip(spikes, masks, strict=True)]
             if t >= lat:
                 out_v.append(states[-1].v)
+            if t >= lat - 1 and c.kd_projection and not exact:  # feature layer, a step early
+                hidden.append(spikes[-2])
             if record:
                 rec[0].append(spikes)
                 rec[1].append([s.u for s in states])
                 rec[2].append([s.v for s in states])
         stacked = [[torch.stack([r[i] for r in lst]) for i in range(len(ps))] if record else []
                    for lst in rec]
+        if hidden:
+            h = torch.stack(hidden[:len(out_v)]).flatten(2)
+            self.last_hidden = h.reshape(n, c.steps_per_frame, *h.shape[1:]).mean(1)
         return FixedRun(torch.stack(out_v), *stacked)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        """Per-frame logits ``[n, B, classes]`` (float32) from the float64 STE simulation."""
+        """Per-frame logits ``[n, B, classes]`` (float32) from the float64 STE simulation
+        (a dimensional student: valence and arousal per frame)."""
         run = self.simulate(frames, exact=False)
         n, r = frames.shape[1], self.config.steps_per_frame
         per_frame = run.readout_v.reshape(n, r, *run.readout_v.shape[1:]).mean(1)
         return (per_frame / self.readout_scale).float()
+
+    def kd_features(self) -> torch.Tensor:
+        """The last forward's feature layer (the readout's input: the last hidden layer's
+        spike rate over each frame's window, one step before the readout's) projected onto
+        the teacher's feature width, ``[n, B, kd_projection]``; training only."""
+        return self.kd_proj(self.last_hidden.float())
 
     @torch.no_grad()
     def forward_fixed(self, frames: torch.Tensor) -> FixedRun:

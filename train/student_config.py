@@ -57,10 +57,16 @@ class StudentConfig:
     spike_dropout: float = 0.0  # training only: drop hidden neurons' spikes (mask fixed per clip)
     weight_exps: tuple[int, ...] = ()
     vth_mants: tuple[int, ...] = ()
+    # "categorical" (classes logits) or "dimensional" (2 outputs: valence, arousal)
+    task: str = "categorical"
+    # training only: width of the projection of the feature layer onto the teacher's
+    # (feature-level distillation); 0 = none. Dropped when a checkpoint is loaded.
+    kd_projection: int = 0
 
     def __post_init__(self) -> None:
         refuse_wrong_types(self, "student config")
         student_geometry.check_shape_fields(self)
+        student_geometry.check_task(self)
         if self.n_frames > MAX_STEPS or not 1 <= self.steps_per_frame <= MAX_STEPS_PER_FRAME:
             raise ConfigError(f"student: n_frames {self.n_frames} <= {MAX_STEPS} and "
                               f"steps_per_frame={self.steps_per_frame} in "

@@ -64,3 +64,25 @@ def check_size(cfg, extra: int = 0, what: str = "student") -> None:
         raise ConfigError(f"{what}: {n} weights (size {cfg.size}, channels {cfg.channels}, "
                           f"hidden {cfg.hidden}, classes {cfg.classes}) exceed the limit of "
                           f"{MAX_MODEL_PARAMS}")
+
+
+TASKS = ("categorical", "dimensional")
+VA_OUTPUTS = 2  # a dimensional model's outputs: valence, arousal
+
+
+def check_task(cfg, what: str = "student") -> None:
+    """ConfigError for an unknown task, a dimensional model without exactly 2 outputs
+    (valence, arousal), or a negative feature-projection width."""
+    if cfg.task not in TASKS:
+        raise ConfigError(f"{what}: task {cfg.task!r}: expected one of {', '.join(TASKS)}")
+    if cfg.task == "dimensional" and cfg.classes != VA_OUTPUTS:
+        raise ConfigError(f"{what}: a dimensional model has {VA_OUTPUTS} outputs (valence, "
+                          f"arousal), got classes={cfg.classes}")
+    if getattr(cfg, "kd_projection", 0) < 0:
+        raise ConfigError(f"{what}: kd_projection={cfg.kd_projection} must be >= 0")
+
+
+def feature_dim(cfg) -> int:
+    """Width of the readout's input (the last hidden layer): the student's feature layer
+    for feature-level distillation."""
+    return weight_shapes(cfg)[-1][1]

@@ -79,6 +79,8 @@ class SdnnStudent(nn.Module):
                                            "weight_exps": (SPIKE_EXP,) * config.n_synaptic,
                                            "vth_mants": (1,) * (config.n_synaptic - 1)})
         self.config = config
+        if config.kd_projection:  # feature-level distillation only (see kd_features)
+            self.kd_proj = nn.Linear(dims[-2], config.kd_projection, bias=False)
 
     # -- parameters in Loihi units -------------------------------------------------------
     def float_weights(self) -> list[torch.Tensor]:
@@ -89,10 +91,11 @@ class SdnnStudent(nn.Module):
 
     def folded(self) -> SdnnStudent:
         """A copy with the standardisation folded into plain weights (same integer network)."""
-        if not self.config.weight_standardize:
+        if not self.config.weight_standardize and not self.config.kd_projection:
             return self
         new = SdnnStudent(SdnnConfig.from_dict({**self.config.to_dict(),
-                                                "weight_standardize": False}))
+                                                "weight_standardize": False,
+                                                "kd_projection": 0}))
         with torch.no_grad():
             for dst, src in zip(new.weights, self.float_weights(), strict=True):
                 dst.copy_(src)
@@ -186,7 +189,20 @@ class SdnnStudent(nn.Module):
         """Per-frame logits ``[n, B, classes]`` (float32) from the float64 STE simulation."""
         run = self.simulate(frames, exact=False)
         self.last_activity = run.activity
+        if self.config.kd_projection:
+            self.last_messages = run.messages[-2]
         return (run.readout / self.readout_scale).float()
+
+    def kd_features(self) -> torch.Tensor:
+        """The last forward's feature layer (the readout's input: the last hidden layer's
+        activation, rebuilt as the readout's Sigma sees it, the running sum of its
+        payloads, at step ``k + L - 1`` for frame ``k``, in float units ``/ (64 S)``)
+        projected onto the teacher's feature width, ``[n, B, kd_projection]``."""
+        c = self.config
+        lat = c.n_synaptic
+        act = torch.cumsum(self.last_messages, 0)[lat - 1:lat - 1 + c.n_frames]
+        act = act.flatten(2) / (64.0 * self.config.scales()[-2])
+        return self.kd_proj(act.float())
 
     @torch.no_grad()
     def forward_fixed(self, frames: torch.Tensor) -> SdnnRun:

@@ -42,9 +42,13 @@ class TeacherConfig:
     hidden: int = 128
     a: float = 0.2
     threshold: float = 0.3
+    task: str = "categorical"  # or "dimensional": 2 outputs, valence and arousal per step
 
     def __post_init__(self) -> None:
         refuse_wrong_types(self, "teacher config")
+        from mskd.train.student_geometry import check_task
+
+        check_task(self, "teacher")
         if not 4 <= self.size <= MAX_SIDE or len(self.channels) > MAX_LAYERS or \
                 min(self.channels, default=0) < 1 or self.classes < 2:
             raise ConfigError(f"teacher: size {self.size} outside 4..{MAX_SIDE}, channels "
@@ -133,6 +137,7 @@ class Teacher(nn.Module):
         feat = self.spatial_features(frames)
         states = [None] * (len(self.temporal) + 2)
         out = []
+        hidden = []
         for t in range(events.shape[1]):
             x = events[:, t]
             for i, (conv, cell) in enumerate(zip(self.temporal, self.lif_conv, strict=True)):
@@ -140,7 +145,12 @@ class Teacher(nn.Module):
                 if i == len(self.temporal) - 1:
                     x = x + feat  # fusion: spatial features join the spiking stream
                 x, states[i] = cell(x, states[i])
-            x, states[-2] = self.lif_fc(self.fc(x.flatten(1)), states[-2])
+            current = self.fc(x.flatten(1))
+            hidden.append(current)
+            x, states[-2] = self.lif_fc(current, states[-2])
             v, states[-1] = self.li(self.readout(x), states[-1])
             out.append(v)
+        # the fused multimodal features (the spiking FC layer's input current per step),
+        # what feature-level privileged distillation matches
+        self.last_features = torch.stack(hidden)
         return torch.stack(out)

@@ -34,8 +34,12 @@ import torch
 class TeacherCache:
     """Callable ``batch -> teacher per-step logits [n, B, C]`` with a (sequence, start) cache."""
 
-    def __init__(self, teacher: torch.nn.Module, positions: list[int] | None = None) -> None:
+    def __init__(self, teacher: torch.nn.Module, positions: list[int] | None = None,
+                 features: bool = False) -> None:
         self.teacher = teacher.eval()
+        # feature-level distillation: each entry is the teacher's outputs followed by its
+        # features (``Teacher.last_features``) on the last axis
+        self.features = features
         # dense clips (every camera frame, for the sigma-delta student): the teacher sees
         # the sampled frames only, at these positions of the clip
         self.positions = positions
@@ -72,7 +76,8 @@ class TeacherCache:
     def _score(self, frames: torch.Tensor, events: torch.Tensor) -> torch.Tensor:
         if self.positions is not None:
             frames, events = frames[:, self.positions], events[:, self.positions]
-        return self.teacher(frames, events)
+        z = self.teacher(frames, events)
+        return torch.cat([z, self.teacher.last_features], dim=-1) if self.features else z
 
     @torch.no_grad()
     def __call__(self, batch) -> torch.Tensor:

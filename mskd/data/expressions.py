@@ -115,9 +115,11 @@ def _distractors(t: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarra
     return traj
 
 
-def _add_slow(traj, kind, t, rng) -> None:
+def _add_slow(traj, kind, t, rng, parts: dict | None = None) -> None:
     b = bumps(t, rng, period=(0.45, 0.75), width=(0.25, 0.40))
     amp = rng.uniform(0.6, 1.2)
+    if parts is not None and kind is not None:
+        parts["slow"] = amp * b
     if kind == "raise":
         traj["brow"] += 0.16 * amp * b
         traj["lid"] += 0.30 * amp * b
@@ -129,21 +131,40 @@ def _add_slow(traj, kind, t, rng) -> None:
         traj["tilt"] += 0.20 * amp * b
 
 
-def _add_fast(traj, kind, t, rng) -> None:
+# mean |pulses| of a fast train: twitch = triangles of 10 ms every 115 ms (0.5 x 10 / 115),
+# saccade = a +-A box pair of 20 ms every 115 ms (20 / 115)
+_FAST_MEAN = {"twitch": 0.043, "saccade": 0.174}
+
+
+def _add_fast(traj, kind, t, rng, parts: dict | None = None) -> None:
     amp = rng.uniform(0.35, 1.0)
+    p = None
     if kind == "twitch":
-        traj["lid"] -= 0.30 * amp * pulses(t, rng, (0.08, 0.15), (0.008, 0.012), signed=False)
+        p = pulses(t, rng, (0.08, 0.15), (0.008, 0.012), signed=False)
+        traj["lid"] -= 0.30 * amp * p
     elif kind == "saccade":
-        traj["gaze_x"] += 0.30 * amp * pulses(t, rng, (0.08, 0.15), (0.016, 0.024), signed=True)
+        p = pulses(t, rng, (0.08, 0.15), (0.016, 0.024), signed=True)
+        traj["gaze_x"] += 0.30 * amp * p
+    if parts is not None:  # |pulses| / its mean over a train: a train at amp 1 averages 1
+        full = _FAST_MEAN[kind] if kind is not None else 1.0
+        parts["fast"] = amp * np.abs(p) / full if p is not None else np.zeros_like(t)
 
 
-def expression(emotion: str, n: int, rate_hz: float, rng: np.random.Generator) -> dict:
-    """Parameter trajectories ``{name: [n]}`` of one sequence of class ``emotion``."""
+def expression(emotion: str, n: int, rate_hz: float, rng: np.random.Generator,
+               parts: dict | None = None) -> dict:
+    """Parameter trajectories ``{name: [n]}`` of one sequence of class ``emotion``.
+
+    ``parts``, when given, receives the class components as rendered (no extra random
+    draws, so the trajectories are the same either way): ``"slow"`` = the slow component's
+    envelope ``amp b(t)`` (0 for neutral) and ``"fast"`` = the fast component's magnitude
+    ``amp |pulses(t)|`` (what :mod:`mskd.data.affect` derives valence and arousal from)."""
     t = np.arange(n) / rate_hz
     traj = _distractors(t, rng)
     slow, fast = PATTERNS[emotion]
-    _add_slow(traj, slow, t, rng)
-    _add_fast(traj, fast, t, rng)
+    if parts is not None:
+        parts["slow"] = np.zeros_like(t)
+    _add_slow(traj, slow, t, rng, parts)
+    _add_fast(traj, fast, t, rng, parts)
     traj["lid"] = np.clip(traj["lid"], 0.0, 1.2)
     traj["cheek"] = np.clip(traj["cheek"], 0.0, 0.7)
     return traj

@@ -24,7 +24,10 @@ Clip sampling (:mod:`mskd.data.clips`): ``E{n}-S{s}`` takes frames ``start + k (
 * A sequence shorter than the span is padded by repeating its last frame (start 0).
 
 Each item is ``(frames [n,1,H,W], events [n,2,H,W], label, meta)``, float32 in [0, 1];
-events channel 0 = ON, channel 1 = OFF.
+events channel 0 = ON, channel 1 = OFF. With ``targets="va"`` (dimensional affect),
+``meta["va"]`` holds the clip frames' valence and arousal ``[n, 2]`` from
+``ROOT/annotation/<emotion>/<sequence>.csv`` (:mod:`mskd.data.affect`; every sequence of
+the split must have one, checked when the dataset is built).
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ class SEEDataset(Dataset):
     def __init__(self, root: str | Path, split: str = "train", clip: ClipSpec | str = "E4-S3",
                  size: int | tuple[int, int] | None = 32, train: bool = True, seed: int = 0,
                  view: int = 0, skip_bad: bool = False, cache: bool = True,
-                 split_file: str | Path | None = None, dense: bool = False) -> None:
+                 split_file: str | Path | None = None, dense: bool = False,
+                 targets: str = "class") -> None:
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         self.clip = ClipSpec.parse(clip) if isinstance(clip, str) else clip
@@ -78,6 +82,16 @@ class SEEDataset(Dataset):
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
         if cache:
             self._fill_cache(skip_bad)
+        if targets not in ("class", "va"):
+            raise ValueError(f"targets must be 'class' or 'va', got {targets!r}")
+        self.targets = targets
+        self._va: dict[str, np.ndarray] = {}
+        if targets == "va":
+            from mskd.data.affect import annotation_path, read_annotation
+
+            root = self.scan.root
+            self._va = {r.key: read_annotation(annotation_path(root, r.key), r.length)
+                        for r in self.records}
 
     def _fill_cache(self, skip_bad: bool) -> None:
         """Decode every sequence now (this also verifies every JPG)."""
@@ -161,6 +175,8 @@ class SEEDataset(Dataset):
         meta = {"sequence": record.key, "subject": record.name.subject,
                 "lighting": record.name.lighting, "emotion": record.name.emotion,
                 "start": start, "length": record.length}
+        if self.targets == "va":
+            meta["va"] = torch.from_numpy(self._va[record.key][indices])
         return frames_t, events_t, record.label, meta
 
     @property

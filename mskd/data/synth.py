@@ -5,13 +5,15 @@ For every subject, emotion, lighting and take one sequence is rendered at ``REND
 
 * intensity frame ``k`` (30 FPS) = mean of the ``RENDER_HZ / FPS`` sub-frames in
   ``(t_k - 33 ms, t_k]`` (the exposure, which blurs fast motion), quantised to 8 bits;
+* annotation of frame ``k`` = valence and arousal over the same window, derived from
+  the rendered motion (:func:`mskd.data.affect.synthetic_affect`, ``annotation/``);
 * event frame ``k`` = ON/OFF counts of the events in the same window from the event model
   (:mod:`mskd.data.events`, config :data:`EVENT_CAMERA`) run on the 240 Hz video. The
   render starts two frames early: the first window absorbs the start-up of the emulator
   (references all set at once) and is dropped, the second is the exposure of frame 0.
 
 Subjects are split subject-disjointly (``test_fraction`` of them, at least one, to test).
-The folder gets ``frame/``, ``event/``, ``split.json`` and ``dataset.json`` (generator
+The folder gets ``frame/``, ``event/``, ``annotation/``, ``split.json`` and ``dataset.json`` (generator
 version and settings). Output is bit-identical for the same settings and seed, whatever
 ``workers`` is, because each subject draws from its own generator seeded by
 ``(seed, subject)``. Writing goes through :func:`mskd.fsio.atomic_dir`.
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mskd.data.affect import annotation_path, format_csv, subject_affect, synthetic_affect
 from mskd.data.clips import mix_seed
 from mskd.data.events import EventCameraConfig, accumulate, simulate
 from mskd.data.expressions import expression
@@ -36,7 +39,7 @@ from mskd.data.naming import EMOTIONS, LIGHTINGS
 from mskd.errors import ConfigError, DataError
 from mskd.fsio import atomic_dir, write_json
 
-SYNTH_VERSION = 1
+SYNTH_VERSION = 2  # 2: per-frame valence/arousal annotations (frames and events as in 1)
 FPS = 30
 RENDER_HZ = 240
 SUB = RENDER_HZ // FPS  # rendered sub-frames per frame
@@ -73,7 +76,8 @@ class SynthSettings:
 
 
 def _subject_sequences(settings: SynthSettings, subject_index: int) -> list[tuple]:
-    """Render all sequences of one subject: (emotion, name, frame JPGs, event JPGs)."""
+    """Render all sequences of one subject: (emotion, name, frame JPGs, event JPGs,
+    annotation CSV)."""
     rng = np.random.default_rng(mix_seed(settings.seed, subject_index))
     subject = Subject.sample(rng)
     sex, age = str(rng.choice(["F", "M"])), int(rng.integers(18, 61))
@@ -81,9 +85,13 @@ def _subject_sequences(settings: SynthSettings, subject_index: int) -> list[tupl
             for take in range(1, settings.takes + 1)]
     lengths = rng.integers(settings.min_length, settings.max_length + 1, len(jobs))
     n_sub = SUB * (int(lengths.max()) + 1) + 1
-    videos = []
-    for (emotion, lighting, _), length in zip(jobs, lengths, strict=True):
-        traj = expression(emotion, SUB * (int(length) + 1) + 1, RENDER_HZ, rng)
+    gain, _, offsets = subject_affect(settings.seed, subject_index, len(jobs))
+    videos, affect = [], []
+    for j, ((emotion, lighting, _), length) in enumerate(zip(jobs, lengths, strict=True)):
+        parts: dict = {}
+        traj = expression(emotion, SUB * (int(length) + 1) + 1, RENDER_HZ, rng, parts)
+        affect.append(synthetic_affect(emotion, parts, RENDER_HZ, SUB, int(length), gain,
+                                       offsets[j]))
         video = light(render(subject, traj, settings.size), Lighting.sample(lighting, rng), rng)
         pad = np.repeat(video[-1:], n_sub - len(video), axis=0)  # static tail: noise only
         videos.append(np.concatenate([video, pad]))
@@ -97,7 +105,8 @@ def _subject_sequences(settings: SynthSettings, subject_index: int) -> list[tupl
         sl = slice(j * settings.size, (j + 1) * settings.size)
         out.append((emotion, name, [jpeg_bytes(f) for f in frames],
                     [jpeg_bytes(encode_event_frame(a, b)) for a, b in
-                     zip(on[2:length + 2, :, sl], off[2:length + 2, :, sl], strict=True)]))
+                     zip(on[2:length + 2, :, sl], off[2:length + 2, :, sl], strict=True)],
+                    format_csv(affect[j])))
     return out
 
 
@@ -142,12 +151,15 @@ def synthesize(out: str | Path, subjects: int = 24, seed: int = 0, size: int = 4
     split: dict[str, list[str]] = {"train": [], "test": []}
     with atomic_dir(out, overwrite=overwrite) as tmp, _Progress(progress, subjects) as bar:
         for index, sequences in enumerate(_rendered(settings, workers)):
-            for emotion, name, frames, events in sequences:
+            for emotion, name, frames, events, annotation in sequences:
                 for modality, files in (("frame", frames), ("event", events)):
                     folder = tmp / modality / emotion / name
                     folder.mkdir(parents=True)
                     for k, data in enumerate(files):
                         (folder / FRAME_NAME.format(k)).write_bytes(data)
+                csv_path = annotation_path(tmp, f"{emotion}/{name}")
+                csv_path.parent.mkdir(parents=True, exist_ok=True)
+                csv_path.write_text(annotation)
                 split["test" if index in test_set else "train"].append(f"{emotion}/{name}")
             bar.advance()
         write_json(tmp / "split.json", split)
