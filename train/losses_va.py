@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-
 from mskd.train.student_geometry import VA_OUTPUTS
 
 from mskd.errors import ConfigError

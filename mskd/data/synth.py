@@ -13,10 +13,10 @@ For every subject, emotion, lighting and take one sequence is rendered at ``REND
   (references all set at once) and is dropped, the second is the exposure of frame 0.
 
 Subjects are split subject-disjointly (``test_fraction`` of them, at least one, to test).
-The folder gets ``frame/``, ``event/``, ``annotation/``, ``split.json`` and ``dataset.json`` (generator
-version and settings). Output is bit-identical for the same settings and seed, whatever
-``workers`` is, because each subject draws from its own generator seeded by
-``(seed, subject)``. Writing goes through :func:`mskd.fsio.atomic_dir`.
+The folder gets ``frame/``, ``event/``, ``annotation/``, ``split.json`` and
+``dataset.json`` (generator version and settings). Output is bit-identical for the same
+settings and seed, whatever ``workers`` is, because each subject draws from its own
+generator seeded by ``(seed, subject)``. Writing goes through :func:`mskd.fsio.atomic_dir`.
 """
 
 from __future__ import annotations
