@@ -29,7 +29,7 @@ import torch
 from mskd.convert.float_ref import float_forward, float_weights
 from mskd.convert.quantize import W_MAX, W_MIN
 
-from mskd.encoding import InputEncoding, decode_readout, encode_frames
+from mskd.encoding import InputEncoding, decode_readout, encode_frames, frame_readout
 from mskd.netspec import NetSpec, kind
 
 
@@ -94,10 +94,13 @@ class _Tally:
 def compare_on_data(student, spec: NetSpec, enc: InputEncoding,
                     batches: Iterable[tuple[torch.Tensor, torch.Tensor, list[str]]],
                     divergence_tol: float = 0.05, include_fixed: bool = False) -> dict:
-    """Float vs deployed on ``batches`` of ``(frames, labels, lightings)`` (module doc)."""
+    """Float vs deployed on ``batches`` of ``(frames, labels, lightings)`` (module doc); a
+    dimensional network's labels are per-frame valence/arousal ``[B, n, 2]`` and it is
+    scored by CCC (:func:`mskd.train.evaluate.va_metrics`)."""
     from mskd.deploy.sim import Simulator, run
     from mskd.train.evaluate import metrics
 
+    dimensional = enc.task == "dimensional"
     sim, tally = Simulator(spec), _Tally(neuron_layer_names(spec))
     preds: dict[str, list] = {"float": [], "deployed": [], "fixed": []}
     labels, lights = [], []
@@ -105,16 +108,24 @@ def compare_on_data(student, spec: NetSpec, enc: InputEncoding,
         fr = float_forward(student, frames)
         _, rec = run(sim, encode_frames(frames, enc), record=("v",))
         tally.add(fr.spikes, rec)
-        preds["float"].append(fr.logits.argmax(-1))
-        preds["deployed"].append(decode_readout(rec, enc).argmax(-1))
-        if include_fixed:
-            preds["fixed"].append(student(frames).mean(0).argmax(-1))
+        if dimensional:  # per-frame valence/arousal, [B, n, 2]
+            preds["float"].append(fr.frames.transpose(0, 1))
+            preds["deployed"].append(frame_readout(rec, enc).transpose(0, 1))
+            if include_fixed:
+                preds["fixed"].append(_fixed_frames(student, frames).transpose(0, 1))
+        else:
+            preds["float"].append(fr.logits.argmax(-1))
+            preds["deployed"].append(decode_readout(rec, enc).argmax(-1))
+            if include_fixed:
+                preds["fixed"].append(student(frames).mean(0).argmax(-1))
         labels.append(label)
         lights += list(light)
     label = torch.cat(labels)
     layers, first = tally.rows(divergence_tol)
-    out = {"clips": int(label.numel()), "layers": layers, "first_divergence": first,
+    out = {"clips": int(label.shape[0]), "layers": layers, "first_divergence": first,
            "divergence_tol": divergence_tol}
+    if dimensional:
+        return {**out, **_va_scores(preds, label, lights)}
     for key, p in preds.items():
         if p:
             m = metrics(torch.cat(p), label, lights, len(enc.classes))
@@ -124,17 +135,49 @@ def compare_on_data(student, spec: NetSpec, enc: InputEncoding,
     return out
 
 
+def _fixed_frames(student, frames: torch.Tensor) -> torch.Tensor:
+    """Per-frame outputs ``[n, B, C]`` (float64) of the student's own exact int64 forward,
+    read out as the deployed network is (:func:`mskd.encoding.frame_readout`)."""
+    run = student.forward_fixed(frames)
+    if getattr(student, "dense", False):
+        return run.readout.double() / student.readout_scale
+    v = run.readout_v.double()
+    n = frames.shape[1]
+    return v.reshape(n, -1, *v.shape[1:]).mean(1) / student.readout_scale
+
+
+def _va_scores(preds: dict, target: torch.Tensor, lights: list[str]) -> dict:
+    """CCC of float, deployed (and fixed) per-frame predictions, and the largest difference
+    between the deployed and the fixed-point forward (0 when they are the same network)."""
+    from mskd.train.evaluate import va_metrics
+
+    out: dict = {}
+    for key, p in preds.items():
+        if p:
+            m = va_metrics(torch.cat(p), target, lights)
+            out[key] = {"ccc": m["ccc"], **{d: m[d] for d in ("valence", "arousal")}}
+    out["ccc_drop"] = out["float"]["ccc"] - out["deployed"]["ccc"]
+    if preds["fixed"]:
+        out["fixed_max_abs_diff"] = float((torch.cat(preds["fixed"])
+                                           - torch.cat(preds["deployed"])).abs().max())
+    return out
+
+
 def dataset_batches(root, enc: InputEncoding, split: str = "test", views: int = 1,
                     batch_size: int = 32, seed: int = 0):
-    """``(frames, labels, lightings)`` batches of ``views`` seeded clip views of ``split``."""
+    """``(frames, labels, lightings)`` batches of ``views`` seeded clip views of ``split``;
+    for a dimensional network the labels are the clips' per-frame valence/arousal
+    ``[B, n, 2]`` (from the dataset's annotations)."""
     from mskd.data.see import SEEDataset
 
+    va = enc.task == "dimensional"
     ds = SEEDataset(root, split, clip=enc.clip, size=enc.size, train=False, seed=seed,
-                    dense=enc.dense)
+                    dense=enc.dense, targets="va" if va else "class")
     for view in range(views):
         ds.set_view(view)
         for start in range(0, len(ds), batch_size):
             items = [ds[i] for i in range(start, min(start + batch_size, len(ds)))]
             yield (torch.stack([it[0] for it in items]),
+                   torch.stack([it[3]["va"] for it in items]) if va else
                    torch.tensor([it[2] for it in items]),
                    [it[3]["lighting"] for it in items])

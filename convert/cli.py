@@ -64,7 +64,13 @@ def _summary(report: dict) -> str:
     for prof, m in report.get("mapping", {}).items():
         lines.append(f"{prof}: {m['total_cores']} cores, {m['chips']} chip(s)")
     for key in ("calibration", "evaluation"):
-        if key in report:
+        if key in report and "ccc_drop" in report[key]:
+            c = report[key]
+            lines.append(f"{key}: CCC (valence, arousal mean) float {c['float']['ccc']:.3f} -> "
+                         f"deployed {c['deployed']['ccc']:.3f} (drop {c['ccc_drop']:.3f}; "
+                         f"valence {c['deployed']['valence']['ccc']:.3f}, arousal "
+                         f"{c['deployed']['arousal']['ccc']:.3f})")
+        elif key in report:
             c = report[key]
             lines.append(f"{key}: WAR float {100 * c['float']['war']:.2f} % -> deployed "
                          f"{100 * c['deployed']['war']:.2f} % (drop {c['war_drop_points']:.2f} "

@@ -41,6 +41,7 @@ class FloatRun(NamedTuple):
 
     logits: torch.Tensor
     spikes: list[torch.Tensor]
+    frames: torch.Tensor | None = None  # per-frame outputs [n, B, classes]
 
 
 def float_weights(student, dtype=torch.float64) -> list[torch.Tensor]:
@@ -73,7 +74,8 @@ def float_forward(student, frames: torch.Tensor, dtype=torch.float64) -> FloatRu
     compare, so ``spikes`` is empty.
     """
     if getattr(student, "dense", False):
-        return FloatRun(student.forward_float(frames, dtype).mean(0), [])
+        per_frame = student.forward_float(frames, dtype)
+        return FloatRun(per_frame.mean(0), [], per_frame)
     c, ps, ws = student.config, student.neuron_params(), float_weights(student, dtype)
     batch, n = frames.shape[:2]
     from mskd.frames import frame_schedule, normalize_frames, stack_history
@@ -95,5 +97,7 @@ def float_forward(student, frames: torch.Tensor, dtype=torch.float64) -> FloatRu
         rec.append(spikes)
         if t >= c.n_synaptic:
             out_v.append(v[-1])
-    logits = torch.stack(out_v).mean(0) / student.readout_scale
-    return FloatRun(logits, [torch.stack([r[j] for r in rec]) for j in range(len(ps))])
+    window = torch.stack(out_v) / student.readout_scale
+    per_frame = window.reshape(n, c.steps_per_frame, *window.shape[1:]).mean(1)
+    return FloatRun(window.mean(0), [torch.stack([r[j] for r in rec]) for j in range(len(ps))],
+                    per_frame)

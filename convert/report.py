@@ -65,11 +65,21 @@ def _accuracy(name: str, cmp: dict) -> list[str]:
     tol = _pct(1 - cmp["divergence_tol"])
     lines = [f"## {name}", "", f"{cmp['clips']} clips; first divergence (spike agreement "
              f"float vs deployed < {tol}): {cmp['first_divergence'] or 'none'}", ""]
-    acc = [{"network": k, "WAR": _pct(cmp[k]["war"]), "UAR": _pct(cmp[k]["uar"])}
-           for k in ("float", "fixed", "deployed") if k in cmp]
-    lines += _table(acc, ["network", "WAR", "UAR"])
-    lines += ["", f"WAR drop float -> deployed: {cmp['war_drop_points']:.2f} points; "
-              f"UAR drop: {cmp['uar_drop_points']:.2f} points", ""]
+    if "ccc_drop" in cmp:  # dimensional: per-frame valence and arousal
+        acc = [{"network": k, "CCC": f"{cmp[k]['ccc']:.3f}",
+                **{f"{d} {m}": f"{cmp[k][d][m]:.3f}" for d in ("valence", "arousal")
+                   for m in ("ccc", "pcc", "rmse")}}
+               for k in ("float", "fixed", "deployed") if k in cmp]
+        cols = ["network", "CCC"] + [f"{d} {m}" for d in ("valence", "arousal")
+                                     for m in ("ccc", "pcc", "rmse")]
+        lines += _table(acc, cols)
+        lines += ["", f"CCC drop float -> deployed: {cmp['ccc_drop']:.3f}", ""]
+    else:
+        acc = [{"network": k, "WAR": _pct(cmp[k]["war"]), "UAR": _pct(cmp[k]["uar"])}
+               for k in ("float", "fixed", "deployed") if k in cmp]
+        lines += _table(acc, ["network", "WAR", "UAR"])
+        lines += ["", f"WAR drop float -> deployed: {cmp['war_drop_points']:.2f} points; "
+                  f"UAR drop: {cmp['uar_drop_points']:.2f} points", ""]
     rows = [{"layer": r["layer"], "spike agreement": _pct(r["spike_agreement"]),
              "float spike rate": _pct(r["float_rate"]),
              "deployed spike rate": _pct(r["deployed_rate"])} for r in cmp["layers"]]

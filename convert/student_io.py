@@ -64,6 +64,15 @@ def class_names(n: int) -> tuple[str, ...]:
     return tuple(EMOTIONS) if n == len(EMOTIONS) else tuple(f"class{i}" for i in range(n))
 
 
+def output_names(config) -> tuple[str, ...]:
+    """What the readout's neurons mean: class names, or valence and arousal."""
+    if getattr(config, "task", "categorical") == "dimensional":
+        from mskd.encoding import DIMENSIONAL_OUTPUTS
+
+        return DIMENSIONAL_OUTPUTS
+    return class_names(config.classes)
+
+
 def student_encoding(student, clip: str | None = None) -> InputEncoding:
     """The :class:`InputEncoding` of ``student``'s fixed-point network."""
     c = student.config
@@ -83,6 +92,7 @@ def student_encoding(student, clip: str | None = None) -> InputEncoding:
                          size=(c.size, c.size), latency=c.n_synaptic,
                          readout_layer=f"{n_layers - 1}:dense",
                          readout_scale=float(student.readout_scale),
-                         classes=class_names(c.classes), input_norm=c.input_norm,
+                         classes=output_names(c), input_norm=c.input_norm,
                          input_history=c.input_history, kind="delta" if sdnn else "bias",
-                         readout="sigma" if sdnn else "mean_v", dense=sdnn)
+                         readout="sigma" if sdnn else "mean_v", dense=sdnn,
+                         task=getattr(c, "task", "categorical"))

@@ -143,8 +143,35 @@ def _inputs(net: Path, input: Path | None, data: Path | None, split: str, views:
     return clips.x, clips.labels, clips.clips, clips.describe()
 
 
+def _print_va(pred, described: str, shown: int = 20) -> None:
+    """A dimensional network's clips: mean valence and arousal (and the annotation's)."""
+    lines = [f"valence and arousal of {described} (clip means of the per-frame readout)",
+             f"{'clip':>6}  {'valence':>8} {'arousal':>8}" + (
+                 f"  {'annotated':>17}  sequence (view)" if pred.clips else "")]
+    for k, (v, a) in enumerate(pred.logits[:shown]):
+        clip = pred.clips[k] if k < len(pred.clips) else {}
+        where = ""
+        if clip:
+            true = (" ".join(f"{t:+8.3f}" for t in pred.labels[k].mean(0))
+                    if pred.labels is not None else f"{'-':>17}")
+            where = f"  {true}  {clip['sequence']} ({clip['view']})"
+        lines.append(f"{k:>6}  {v:+8.3f} {a:+8.3f}{where}")
+    if len(pred.logits) > shown:
+        lines.append(f"{'...':>6}  {len(pred.logits) - shown} more (--out keeps them all)")
+    acc = pred.accuracy()
+    if acc:
+        lines.append(" ".join(f"{d}: CCC {acc[d]['ccc']:.3f} PCC {acc[d]['pcc']:.3f} RMSE "
+                              f"{acc[d]['rmse']:.3f};" for d in ("valence", "arousal"))
+                     + f" over {acc['frames']} frames of {acc['clips']} clips")
+    typer.echo("\n".join(lines))
+
+
 def _print_predictions(pred, described: str, shown: int = 20) -> None:
     from collections import Counter
+
+    if pred.task == "dimensional":
+        _print_va(pred, described, shown)
+        return
 
     width = max(len(c) for c in pred.classes) + 2
     lines = [f"predicted emotions of {described} (readout: mean output voltage)",

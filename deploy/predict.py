@@ -30,6 +30,10 @@ class Predictions:
     classes: tuple[str, ...]
     labels: np.ndarray | None = None
     clips: list[dict] = field(default_factory=list)
+    # dimensional networks: the per-frame valence/arousal [B, n, 2] (``logits`` holds the
+    # clip means) and labels are the per-frame annotations [B, n, 2]
+    frames: np.ndarray | None = None
+    task: str = "categorical"
 
     @property
     def predicted(self) -> np.ndarray:
@@ -40,15 +44,30 @@ class Predictions:
         return [self.classes[i] for i in self.predicted]
 
     def accuracy(self) -> dict | None:
-        """WAR and UAR (mean recall over the classes present) when labels are known."""
+        """WAR and UAR (mean recall over the classes present) when labels are known; for a
+        dimensional network CCC, PCC and RMSE per dimension over all frames."""
         if self.labels is None:
             return None
+        if self.task == "dimensional":
+            import torch
+            from mskd.train.evaluate import va_metrics
+
+            m = va_metrics(torch.from_numpy(self.frames), torch.from_numpy(
+                np.asarray(self.labels, dtype=np.float64)), ["all"] * len(self.frames))
+            m.pop("per_lighting")
+            return {**m, "clips": len(self.frames)}
         right = self.predicted == self.labels
         recalls = [float(right[self.labels == c].mean()) for c in np.unique(self.labels)]
         return {"war": float(right.mean()), "uar": float(np.mean(recalls)),
                 "clips": int(right.size)}
 
     def to_npz_dict(self) -> dict[str, np.ndarray]:
+        if self.task == "dimensional":
+            out = {"va_frames": self.frames, "va_clip": self.logits,
+                   "outputs": np.array(self.classes)}
+            if self.labels is not None:
+                out["va_annotation"] = np.asarray(self.labels)
+            return out
         out = {"logits": self.logits, "predicted": self.predicted,
                "classes": np.array(self.classes)}
         if self.labels is not None:
@@ -94,7 +113,7 @@ def run_and_predict(spec, enc, x, backend: str = "sim", record: tuple[str, ...] 
     """
     import torch
 
-    from mskd.encoding import decode_readout
+    from mskd.encoding import frame_readout
 
     if run is None:
         from mskd.deploy.cli import run_backend as run
@@ -106,14 +125,16 @@ def run_and_predict(spec, enc, x, backend: str = "sim", record: tuple[str, ...] 
                        f"latency {enc.latency}); encode clips with `mskd data encode`")
     want = readout_record(enc, record)
     size = x.shape[0] if backend != "sim" else batch_size
-    outs, recs, logits = [], [], []
+    outs, recs, frames = [], [], []
     for k in range(0, x.shape[0], size):
         out, rec = run(backend, spec, x[k:k + size], want, steps, device)
-        logits.append(decode_readout(rec, enc).numpy())
+        frames.append(frame_readout(rec, enc).transpose(0, 1).numpy())  # [b, n, C]
         outs.append(out)
         if keep_record:
             recs.append(rec)
     outputs = torch.cat(outs, 1)
-    pred = Predictions(np.concatenate(logits), tuple(enc.classes),
-                       None if labels is None else np.asarray(labels), list(clips or []))
+    per_frame = np.concatenate(frames)
+    pred = Predictions(per_frame.mean(1), tuple(enc.classes),
+                       None if labels is None else np.asarray(labels), list(clips or []),
+                       per_frame if enc.task == "dimensional" else None, enc.task)
     return outputs, (concat_records(recs) if keep_record else None), pred

@@ -103,16 +103,16 @@ def dataset_inputs(net_path, data_dir, batch_size: int = 16, limit: int | None =
     over the first ``n`` clips of a dataset's test split (view 0), encoded as the ``.net``
     file's ``mskd_encoding`` attribute (written by the converter) says
     (:func:`mskd.data.encode.iter_encoded`). The clips' labels are appended to ``labels``
-    as the batches are drawn.
+    as the batches are drawn (the emotion class of each clip, whatever the network's task).
     """
     from mskd.data.encode import iter_encoded
 
     batches, n, enc = iter_encoded(net_path, data_dir, "test", 1, limit, 0, batch_size)
 
     def xs() -> Iterator[torch.Tensor]:
-        for x, y, _ in batches:
+        for x, _, clips in batches:
             if labels is not None:
-                labels.extend(int(v) for v in y)
+                labels.extend(int(c["label"]) for c in clips)
             yield x
 
     return xs(), n, enc

@@ -96,12 +96,17 @@ def raster_sample(result, enc, labels: list) -> dict | None:
 
     sample = {"steps_per_frame": enc.steps_per_frame, "latency": enc.latency,
               "n_frames": enc.n_frames, "readout_layer": enc.readout_layer}
-    if labels:
-        sample["true"] = enc.classes[labels[0]]
+    dimensional = enc.task == "dimensional"
+    if labels:  # a dimensional network's clip still has its emotion class
+        from mskd.data.naming import EMOTIONS
+
+        sample["true"] = EMOTIONS[labels[0]] if dimensional else enc.classes[labels[0]]
     v = result.output_v
     if v is not None and v.shape[0] == enc.steps and v.shape[1] == len(enc.classes):
         logits = decode_readout(torch.as_tensor(v).unsqueeze(1), enc)
-        sample["predicted"] = enc.classes[int(logits.argmax(-1)[0])]
+        sample["predicted"] = (", ".join(f"{n} {float(x):+.2f}" for n, x in zip(
+            enc.classes, logits[0], strict=True)) if dimensional
+            else enc.classes[int(logits.argmax(-1)[0])])
     return sample
 
 

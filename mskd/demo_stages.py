@@ -145,7 +145,7 @@ def train_into(tmp: Path, ctx: StageContext, kind: str, **train_kw) -> None:
 
 
 def _teacher(tmp: Path, ctx: StageContext) -> None:
-    train_into(tmp, ctx, "teacher", epochs=ctx.o.teacher_epochs)
+    train_into(tmp, ctx, "teacher", epochs=ctx.o.teacher_epochs, task=ctx.o.task)
 
 
 def _student(tmp: Path, ctx: StageContext) -> None:
@@ -153,7 +153,8 @@ def _student(tmp: Path, ctx: StageContext) -> None:
     kd = {"alpha": o.alpha, "tau": o.tau}
     if "teacher" in ctx.inputs:
         kd["teacher"] = str(ctx.ckpt("teacher"))
-    train_into(tmp, ctx, "student", epochs=o.student_epochs, neuron=o.neuron, **kd)
+    train_into(tmp, ctx, "student", epochs=o.student_epochs, neuron=o.neuron, task=o.task,
+               **kd)
 
 
 def _eval(tmp: Path, ctx: StageContext) -> None:
@@ -222,10 +223,10 @@ def _profile(tmp: Path, ctx: StageContext) -> None:
 
 
 DATA = StageDef("data", ("subjects", "seed", "synth_size"), (), _data)
-TEACHER = StageDef("teacher", ("seed", "clip", "size", "augment", "teacher_epochs"),
+TEACHER = StageDef("teacher", ("seed", "clip", "size", "augment", "teacher_epochs", "task"),
                    ("data",), _teacher)
 STUDENT = StageDef("student", ("seed", "clip", "size", "augment", "student_epochs", "neuron",
-                               "alpha", "tau"), ("data", "teacher"), _student,
+                               "task", "alpha", "tau"), ("data", "teacher"), _student,
                    only_if={"teacher": lambda o: o.alpha > 0})
 EVAL = StageDef("eval", ("eval_views", "seed"), ("data", "teacher", "student"), _eval)
 CONVERT = StageDef("convert", ("eval_views",), ("data", "student"), _convert)

@@ -21,6 +21,8 @@ so the file still loads in Lava. The encoding is what a backend needs to run a c
   span (E4-S3: 13 frames), not only the sampled ones. ``readout="sigma"``: the readout
   layer is a Sigma whose value at step ``k + latency`` is frame k's logits times
   ``readout_scale``; the clip's logits are their mean over the frames.
+* ``task="dimensional"``: the two outputs are valence and arousal, per frame
+  (:func:`frame_readout`); the readout is the same.
 
 >>> enc = InputEncoding(input_gain=160, steps_per_frame=2, clip="E2-S1", size=(2, 2),
 ...                     latency=1, readout_layer="2:dense", readout_scale=64.0,
@@ -63,6 +65,8 @@ KINDS = ("bias", "delta")
 MAX_CLASSES = 1 << 16
 MAX_ATTR_BYTES = 1 << 20
 READOUTS = ("mean_v", "sigma")
+TASKS = ("categorical", "dimensional")
+DIMENSIONAL_OUTPUTS = ("valence", "arousal")
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,9 @@ class InputEncoding:
     input_norm: str = "none"
     input_history: int = 1
     dense: bool = False  # every camera frame of the clip's span (sigma-delta students)
+    # "categorical": the outputs are class logits; "dimensional": valence and arousal per
+    # frame (classes = ("valence", "arousal")), read out the same way
+    task: str = "categorical"
 
     def __post_init__(self) -> None:
         for name in ("size", "classes"):
@@ -115,6 +122,10 @@ class InputEncoding:
         if len(self.classes) < 2 or ":" not in self.readout_layer:
             raise ValueError(f"need >= 2 classes and a '<index>:<type>' readout layer, got "
                              f"{len(self.classes)} / {self.readout_layer!r}")
+        if self.task not in TASKS or (self.task == "dimensional" and
+                                      self.classes != DIMENSIONAL_OUTPUTS):
+            raise ValueError(f"task {self.task!r} must be categorical, or dimensional with "
+                             f"outputs {DIMENSIONAL_OUTPUTS}, got {self.classes}")
         from mskd.data.clips import ClipSpec
 
         object.__setattr__(self, "clip", str(ClipSpec.parse(self.clip)))
@@ -227,10 +238,22 @@ def readout_trace(record, enc: InputEncoding) -> torch.Tensor:
     return record.v[enc.readout_layer]
 
 
-def decode_readout(record_or_v, enc: InputEncoding) -> torch.Tensor:
-    """Logits ``[B, classes]`` (float64) from a Record or a ``[T, B, C]`` readout trace."""
+def frame_readout(record_or_v, enc: InputEncoding) -> torch.Tensor:
+    """Per-frame outputs ``[n_frames, B, classes]`` (float64): frame k's readout steps
+    (``mean_v``: its ``steps_per_frame`` window of ``v``, averaged; ``sigma``: the value at
+    step ``k + latency``) divided by ``readout_scale``. A dimensional network's valence and
+    arousal of every frame."""
     v = record_or_v if isinstance(record_or_v, torch.Tensor) else readout_trace(record_or_v, enc)
-    return readout_window(v, enc).double().mean(0) / enc.readout_scale
+    w = readout_window(v, enc).double()
+    w = w.reshape(enc.n_frames, enc.steps_per_frame, *w.shape[1:]).mean(1)
+    return w / enc.readout_scale
+
+
+def decode_readout(record_or_v, enc: InputEncoding) -> torch.Tensor:
+    """Logits ``[B, classes]`` (float64) from a Record or a ``[T, B, C]`` readout trace: the
+    mean over the frames of :func:`frame_readout` (for a dimensional network, the clip's
+    mean valence and arousal)."""
+    return frame_readout(record_or_v, enc).mean(0)
 
 
 def write_encoding(path: str | Path, enc: InputEncoding) -> None:

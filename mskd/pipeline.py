@@ -37,6 +37,9 @@ class DemoOptions:
     student_epochs: int = 30  # as `mskd train student`
     augment: str = "default"  # training augmentation of both models: "default", "none", k=v,..
     neuron: str = "sdnn"  # the student: "sdnn" (sigma-delta, Loihi 2) or "lif" (CUBA-LIF)
+    # "categorical" (7 emotions) or "dimensional" (valence/arousal per frame, M2PKD-style
+    # privileged distillation at the output)
+    task: str = "categorical"
     alpha: float = 0.5
     tau: float = 2.0
     eval_views: int = 5  # seeded clip views per test sequence (SEEN averages 20)
@@ -50,6 +53,8 @@ class DemoOptions:
             raise ConfigError(f"--neuron {self.neuron!r}: expected one of {', '.join(NEURONS)}")
         if self.tau <= 0:
             raise ConfigError(f"--tau {self.tau} must be > 0")
+        if self.task not in ("categorical", "dimensional"):
+            raise ConfigError(f"--task {self.task!r}: expected categorical or dimensional")
         for name in ("subjects", "teacher_epochs", "student_epochs", "eval_views",
                      "verify_samples", "profile_clips", "size", "synth_size"):
             if getattr(self, name) < 1:
@@ -156,6 +161,9 @@ def register(app) -> None:
                                     "or key=value pairs of shift, scale, rotate, gamma."),
         neuron: str = typer.Option(d["neuron"], help="Student: sdnn (sigma-delta, graded spikes, "
                                    "Loihi 2 only) or lif (CUBA-LIF, Loihi 1 and 2)."),
+        task: str = typer.Option(d["task"], help="categorical (7 emotions, WAR/UAR) or "
+                                 "dimensional (valence and arousal per frame, CCC; the "
+                                 "student distilled at the output, M2PKD-style)."),
         alpha: float = typer.Option(d["alpha"], help="MSKD weight in [0, 1] (0: no teacher)."),
         tau: float = typer.Option(d["tau"], help="HCKD softmax temperature."),
         eval_views: int = typer.Option(d["eval_views"], min=1,
@@ -169,7 +177,7 @@ def register(app) -> None:
         opts = DemoOptions(out=out, subjects=subjects, seed=seed, synth_size=synth_size,
                            size=size, clip=clip, teacher_epochs=teacher_epochs,
                            student_epochs=student_epochs, augment=augment, neuron=neuron,
-                           alpha=alpha, tau=tau,
+                           task=task, alpha=alpha, tau=tau,
                            eval_views=eval_views, verify_samples=verify_samples,
                            profile_clips=profile_clips)
         run_demo(opts, force=force)

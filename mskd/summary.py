@@ -54,6 +54,13 @@ def _accuracy_rows(evals: dict, conversion: dict) -> list[str]:
             ("MSKD student, fixed-point forward in PyTorch", evals["student"]),
             ("MSKD student, float weights and neurons", ev.get("float")),
             ("MSKD student deployed (netx HDF5 on the simulator)", ev.get("deployed"))]
+    if evals["teacher"].get("task") == "dimensional":  # valence and arousal per frame
+        lines = ["| model | CCC mean | CCC valence | CCC arousal |", "|---|---|---|---|"]
+        for name, m in rows:
+            cells = [f"{m['ccc']:.3f}", f"{m['valence']['ccc']:.3f}",
+                     f"{m['arousal']['ccc']:.3f}"] if m else ["-"] * 3
+            lines.append(f"| {name.replace('MSKD', 'distilled')} | " + " | ".join(cells) + " |")
+        return lines
     lines = ["| model | WAR % | UAR % |", "|---|---|---|"]
     for name, m in rows:
         lines.append(f"| {name} | {_pct(m and m['war'])} | {_pct(m and m['uar'])} |")
@@ -149,7 +156,18 @@ def _stage_rows(out: Path, folders: dict[str, Path], skipped: list[str]) -> list
 
 
 def _confusion(out: Path, evals: dict, classes) -> list[str]:
+    """The student's confusion plot; for a dimensional student its CCC per lighting."""
     from mskd.deploy.plots import plot_confusion
+
+    if evals["student"].get("task") == "dimensional":
+        per = evals["student"]["per_lighting"]
+        return ["| lighting | frames | CCC valence | CCC arousal | RMSE valence | RMSE arousal |",
+                "|---|---|---|---|---|---|",
+                *[f"| {k} | {m['frames']} | {m['valence']['ccc']:.3f} | "
+                  f"{m['arousal']['ccc']:.3f} | {m['valence']['rmse']:.3f} | "
+                  f"{m['arousal']['rmse']:.3f} |" for k, m in per.items()], "",
+                "Per lighting: the student's fixed-point forward (which the deployed network "
+                "equals bit for bit), per-frame valence and arousal."]
 
     conf = evals["student"]["confusion"]
     views = evals["student"]["views"]
@@ -207,9 +225,16 @@ def closing_lines(folders: dict[str, Path], summary: Path, seconds: float,
     teacher = _load(folders["eval"] / "eval.json")["teacher"]
     verify = _load(folders["verify"] / "verify.json")
     dep = ev["deployed"]
-    lines = [f"deployed MSKD student: WAR {_pct(dep['war'])} %, UAR {_pct(dep['uar'])} % on "
-             f"{ev['clips']} test clips (float student {_pct(ev['float']['war'])} %, teacher "
-             f"{_pct(teacher['war'])} %)",
+    if "ccc_drop" in ev:  # dimensional
+        first = (f"deployed distilled student: CCC valence {dep['valence']['ccc']:.3f}, arousal "
+                 f"{dep['arousal']['ccc']:.3f} (mean {dep['ccc']:.3f}) over the frames of "
+                 f"{ev['clips']} test clips (float student {ev['float']['ccc']:.3f}, teacher "
+                 f"{teacher['ccc']:.3f})")
+    else:
+        first = (f"deployed MSKD student: WAR {_pct(dep['war'])} %, UAR {_pct(dep['uar'])} % "
+                 f"on {ev['clips']} test clips (float student {_pct(ev['float']['war'])} %, "
+                 f"teacher {_pct(teacher['war'])} %)")
+    lines = [first,
              f"simulator vs Lava: {'bit-exact' if verify['bit_exact'] else 'DIVERGED'} on "
              f"{verify['samples']} test clip{'s' * (verify['samples'] != 1)} x "
              f"{verify['steps']} steps"]

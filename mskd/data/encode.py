@@ -33,7 +33,8 @@ def clip_order(n_sequences: int, views: int, limit: int | None) -> list[tuple[in
 @dataclass(frozen=True)
 class EncodedClips:
     """Encoded clips ``x`` ``[B, T, *input_shape]`` (int64 bias mantissas), their labels
-    ``[B]``, one dict per clip (sequence, view, start, emotion, lighting) and the encoding."""
+    ``[B]`` (a dimensional network: per-frame valence/arousal ``[B, n, 2]``, or None without
+    annotations), one dict per clip (sequence, view, start, emotion, lighting) and the encoding."""
 
     x: object  # numpy int64 array
     labels: object  # numpy int64 array
@@ -59,8 +60,13 @@ def _dataset(net: str | Path, root: str | Path, split: str, seed: int):
     except NetError as exc:
         raise NetError(f"{exc}; --data needs it to encode clips (give --input X.npy "
                        "encoded yourself instead)") from None
+    from mskd.data.affect import ANNOTATION_DIR
+
+    # a dimensional network's clips come with their per-frame annotations when the dataset
+    # has them (to score the predictions); without, the network still runs
+    va = enc.task == "dimensional" and (Path(root) / ANNOTATION_DIR).is_dir()
     ds = SEEDataset(root, split, clip=enc.clip, size=enc.size, train=False, seed=seed,
-                    dense=enc.dense)
+                    dense=enc.dense, targets="va" if va else "class")
     if len(ds) == 0:
         raise ConfigError(f"{root}: the {split} split is empty")
     return ds, enc
@@ -77,7 +83,9 @@ def iter_encoded(net: str | Path, root: str | Path, split: str = "test", views: 
                  limit: int | None = None, seed: int = 0, batch_size: int = 32,
                  ) -> tuple[Iterator[tuple], int, object]:
     """``(batches, n, encoding)``: ``batches`` yields ``(x [b, T, ...] int64 tensor,
-    labels [b] tensor, clip dicts)`` over the first ``n`` clips, encoded as ``net`` says."""
+    labels [b] tensor, clip dicts)`` over the first ``n`` clips, encoded as ``net`` says.
+    For a dimensional network the labels are the per-frame valence/arousal ``[b, n, 2]``,
+    or None when the dataset has no annotations."""
     import torch
 
     from mskd.encoding import encode_frames
@@ -93,11 +101,15 @@ def iter_encoded(net: str | Path, root: str | Path, split: str = "test", views: 
                 ds.set_view(view)
                 f, _, label, meta = ds[i]
                 frames.append(f)
-                labels.append(label)
+                labels.append(meta["va"] if "va" in meta else label)
                 clips.append({"sequence": meta["sequence"], "view": view,
                               "start": meta["start"], "emotion": meta["emotion"],
                               "lighting": meta["lighting"], "label": int(label)})
-            yield encode_frames(torch.stack(frames), enc), torch.tensor(labels), clips
+            if enc.task == "dimensional":
+                y = torch.stack(labels) if torch.is_tensor(labels[0]) else None
+            else:
+                y = torch.tensor(labels)
+            yield encode_frames(torch.stack(frames), enc), y, clips
 
     return batches(), len(order), enc
 
@@ -112,11 +124,13 @@ def encode_clips(net: str | Path, root: str | Path, split: str = "test", views: 
     xs, labels, clips = [], [], []
     for x, y, c in batches:
         xs.append(x.numpy())
-        labels.append(y.numpy())
+        if y is not None:
+            labels.append(y.numpy())
         clips += c
     view_text = "view 0" if views == 1 else f"views 0-{views - 1}"
     source = f"{split} clips of {root} ({view_text}, {enc.clip})"
-    return EncodedClips(np.concatenate(xs), np.concatenate(labels), clips, enc, source)
+    return EncodedClips(np.concatenate(xs), np.concatenate(labels) if labels else None, clips,
+                        enc, source)
 
 
 def save_encoded(clips: EncodedClips, out: str | Path) -> tuple[Path, Path]:
