@@ -31,14 +31,15 @@ CHANGES = {
     "student_epochs": (2, AFTER_STUDENT),
     "alpha": (0.25, AFTER_STUDENT),
     "neuron": ("lif", AFTER_STUDENT),
+    "task": ("dimensional", AFTER_DATA),
     "tau": (3.0, AFTER_STUDENT),
     "eval_views": (2, {"eval", "convert", "verify", "profile"}),
     "verify_samples": (2, {"verify"}),
     "profile_clips": (3, {"profile"}),
 }
 BASE = dict(subjects=4, seed=0, synth_size=32, size=16, clip="E4-S3", teacher_epochs=1,
-            student_epochs=1, augment="default", neuron="sdnn", alpha=0.5, tau=2.0, eval_views=1,
-            verify_samples=1, profile_clips=2)
+            student_epochs=1, augment="default", neuron="sdnn", task="categorical", alpha=0.5,
+            tau=2.0, eval_views=1, verify_samples=1, profile_clips=2)
 
 
 def _stub(tmp: Path, ctx) -> None:
@@ -111,7 +112,7 @@ def _demo(out: Path, *args: str) -> set[str]:
 REAL = {"subjects": ("4", ALL), "size": ("20", AFTER_DATA), "clip": ("E3-S3", AFTER_DATA),
         "augment": ("none", AFTER_DATA), "teacher-epochs": ("2", AFTER_DATA),
         "student-epochs": ("2", AFTER_STUDENT), "neuron": ("lif", AFTER_STUDENT),
-        "alpha": ("0.25", AFTER_STUDENT),
+        "task": ("dimensional", AFTER_DATA), "alpha": ("0.25", AFTER_STUDENT),
         "tau": ("3", AFTER_STUDENT), "eval-views": ("2", {"eval", "convert", "verify",
                                                            "profile"}),
         "verify-samples": ("2", {"verify"}), "profile-clips": ("3", {"profile"}),
