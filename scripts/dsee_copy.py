@@ -1,8 +1,8 @@
 """DSEE-style copy of a SEE-layout dataset: the event frames re-synthesized from the frames.
 
 The MSKD paper also evaluates on DSEE, whose events are synthesized from the intensity
-frames. This copies ``frame/``, ``split.json`` and ``dataset.json`` from SRC and writes
-``event/`` anew: for every sequence, the event model of the synthetic set
+frames. This copies ``frame/``, ``annotation/`` (when present), ``split.json`` and
+``dataset.json`` from SRC and writes ``event/`` anew: for every sequence, the event model of the synthetic set
 (:data:`mskd.data.synth.EVENT_CAMERA`) runs on its 30 FPS frames (interpolated to 240 Hz
 sub-steps, as :func:`mskd.data.eventize.eventize` does), so the events carry no
 information the frames lack. Event frame 0 of each sequence is empty (nothing precedes the
@@ -44,6 +44,8 @@ def dsee_copy(src: Path, dst: Path, seed: int = 0, workers: int = 2) -> int:
     with atomic_dir(dst) as tmp:
         shutil.copytree(src / "frame", tmp / "frame")
         shutil.copy(src / "split.json", tmp / "split.json")
+        if (src / "annotation").is_dir():  # per-frame valence/arousal belong to the frames
+            shutil.copytree(src / "annotation", tmp / "annotation")
         manifest = (json.loads((src / "dataset.json").read_text())
                     if (src / "dataset.json").is_file() else {})
         manifest["events"] = {"from": "frames (DSEE-style, scripts/dsee_copy.py)", "seed": seed,

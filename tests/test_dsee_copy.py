@@ -38,6 +38,7 @@ def pair(tmp_path_factory) -> tuple[Path, Path]:
 def test_frames_and_split_are_copied_and_events_remade(pair) -> None:
     src, dst = pair
     assert _files(src / "frame") == _files(dst / "frame")
+    assert _files(src / "annotation") == _files(dst / "annotation")  # valence/arousal too
     assert (src / "split.json").read_bytes() == (dst / "split.json").read_bytes()
     src_events, dst_events = _files(src / "event"), _files(dst / "event")
     assert sorted(src_events) == sorted(dst_events)  # one event frame per intensity frame
