@@ -2,11 +2,12 @@
 
 The MSKD paper also evaluates on DSEE, whose events are synthesized from the intensity
 frames. This copies ``frame/``, ``annotation/`` (when present), ``split.json`` and
-``dataset.json`` from SRC and writes ``event/`` anew: for every sequence, the event model of the synthetic set
-(:data:`mskd.data.synth.EVENT_CAMERA`) runs on its 30 FPS frames (interpolated to 240 Hz
-sub-steps, as :func:`mskd.data.eventize.eventize` does), so the events carry no
-information the frames lack. Event frame 0 of each sequence is empty (nothing precedes the
-first frame). The output is written atomically and is identical for the same SRC and seed.
+``dataset.json`` from SRC and writes ``event/`` anew: for every sequence, the event model of
+the synthetic set (:data:`mskd.data.synth.EVENT_CAMERA`) runs on its 30 FPS frames
+(interpolated to 240 Hz sub-steps, as :func:`mskd.data.eventize.eventize` does), so the
+events carry no information the frames lack. Event frame 0 of each sequence is empty
+(nothing precedes the first frame). The output is written atomically and is identical for
+the same SRC and seed.
 
     .venv/bin/python scripts/dsee_copy.py SRC DST [--seed 0] [--workers 2]
 """

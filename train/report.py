@@ -16,7 +16,7 @@ def summary_rows(opts) -> list[dict]:
     from mskd.train.summary import summarize
 
     n = ClipSpec.parse(opts.clip).n if opts.kind == "student" else None
-    rows = [summarize(build_model(opts.kind, {"size": opts.size, **opts.model}, n))]
+    rows = [summarize(build_model(opts.kind, opts.model_config(), n))]
     if opts.kind == "student" and opts.teacher:
         rows.append(summarize(load_model(opts.teacher, kind="teacher")))
     elif opts.kind == "teacher":  # the default student at the same input size, to compare

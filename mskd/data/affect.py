@@ -37,7 +37,7 @@ they are not a function of the class alone. The draws come from their own genera
 frame,valence,arousal
 0,0.1000,-0.2000
 1,0.3000,0.4000
->>> parse_csv(format_csv(rows), 2, "x.csv").tolist()
+>>> parse_csv(format_csv(rows), 2, "x.csv").astype(float).round(4).tolist()
 [[0.1, -0.2], [0.3, 0.4]]
 """
 
