@@ -17,6 +17,12 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
+def scan_keys(root: Path) -> list[str]:
+    from mskd.data.scan import scan_dataset
+
+    return sorted(scan_dataset(root).sequences)
+
+
 def test_summary_counts(tmp_path: Path) -> None:
     root = make_tree(tmp_path / "see", {"neutral": 7})
     summary = summarize(root)
@@ -26,6 +32,12 @@ def test_summary_counts(tmp_path: Path) -> None:
     assert summary["splits"]["train"]["normal"]["happiness"] == 1
     assert summary["splits"]["test"]["low-light"]["neutral"] == 1
     assert summary["splits"]["test"]["HDR"]["anger"] == 0
+    assert summary["annotated"] == 0
+    key = next(iter(scan_keys(root)))
+    csv = root / "annotation" / f"{key}.csv"
+    csv.parent.mkdir(parents=True)
+    csv.write_text("frame,valence,arousal\n0,0,0\n")
+    assert summarize(root)["annotated"] == 1  # counted by file, checked when training
 
 
 def test_cli_json_and_table(tmp_path: Path) -> None:

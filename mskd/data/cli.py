@@ -129,6 +129,7 @@ def _print_table(summary: dict) -> None:
     length = summary["length"]
     console.print(f"sequences {summary['sequences']}, frames {summary['frames']}, "
                   f"length min/mean/max {length['min']}/{length['mean']}/{length['max']}, "
-                  f"image size {summary['image_size']}")
+                  f"image size {summary['image_size']}, valence/arousal annotations for "
+                  f"{summary['annotated']} of {summary['sequences']} sequences")
     for path, reason in summary["skipped"]:
         console.print(f"skipped {path}: {reason}")

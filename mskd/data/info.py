@@ -31,6 +31,9 @@ def summarize(root: str | Path, split_file: str | Path | None = None) -> dict:
         by_light[record.name.lighting][record.name.emotion] += 1
     order = {"train": 0, "test": 1, "unsplit": 2}
     splits = dict(sorted(splits.items(), key=lambda item: order[item[0]]))
+    from mskd.data.affect import annotation_path
+
+    annotated = sum(annotation_path(scan.root, k).is_file() for k in records)
     lengths = [r.length for r in records.values()]
     size = None
     if records:
@@ -42,6 +45,7 @@ def summarize(root: str | Path, split_file: str | Path | None = None) -> dict:
         "length": {"min": min(lengths, default=0), "max": max(lengths, default=0),
                    "mean": round(sum(lengths) / len(lengths), 2) if lengths else 0.0},
         "splits": splits, "skipped": scan.skipped,
+        "annotated": annotated,  # sequences with a valence/arousal CSV (dimensional task)
     }
 
 
