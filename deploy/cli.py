@@ -59,12 +59,13 @@ INPUT_SHAPE_HELP = ("Input shape C,H,W (or N) of a file without an input layer (
                     "Network(input_shape=...), given in torch order).")
 INPUT_BITS_HELP = ("Graded input: payload bits of the messages into the first synapse of a "
                    "network without input neurons (netx's Network(input_message_bits=...)); "
-                   "0 = binary spikes.")
+                   "0 = binary spikes (default: the width `mskd convert --input-message-bits` "
+                   "recorded in the file, else 0).")
 
 
-def read_options(input_shape: str | None, input_message_bits: int) -> dict:
+def read_options(input_shape: str | None, input_message_bits: int | None) -> dict:
     """``read_netx`` keyword arguments from the ``--input-shape``/``--input-message-bits``
-    options.
+    options (``input_message_bits`` None: the file's record, see :func:`read_netx`).
 
     >>> read_options("2,8,8", 0)
     {'input_shape': (2, 8, 8), 'input_message_bits': 0}
@@ -230,7 +231,7 @@ def register(app: typer.Typer) -> None:
         batch_size: int = typer.Option(64, "--batch-size", min=1,
                                        help="Simulator batch (clips at a time)."),
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
-        input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
+        input_message_bits: int = typer.Option(None, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
         timeout: float = typer.Option(None, "--timeout", min=0.001, help=TIMEOUT_HELP),
     ) -> None:
@@ -283,7 +284,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, min=0, help="Seed of the random inputs (or of the clip "
                                  "views)."),
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
-        input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
+        input_message_bits: int = typer.Option(None, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
         timeout: float = typer.Option(None, "--timeout", min=0.001, help=TIMEOUT_HELP),
     ) -> None:
