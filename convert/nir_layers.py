@@ -271,7 +271,7 @@ def graded_exponent(gw: np.ndarray, gw_rec, e: int, peak: int, i_decay: int,
         if _current_bound(wq, peak, wr, i_decay) <= CURRENT_MAX:
             break
         e -= 1
-    if float(np.abs(gw).max()) * 2.0 ** e < 0.5:
+    if not np.round(gw * 2.0 ** e).any():
         raise NetError(f"NIR node '{name}': graded payloads up to {peak} would wrap its "
                        "24-bit current unless every weight rounds to 0: narrow "
                        "--input-range or give fewer --input-message-bits")

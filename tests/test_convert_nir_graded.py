@@ -166,3 +166,35 @@ def test_graded_nir_import_is_bit_exact_in_lava(tmp_path, capsys):
     code, _ = _cli(capsys, "deploy", "verify", tmp_path / "g.net", "--samples", "2",
                    "--steps", "6")
     assert code == 0
+
+
+def _wide_graph(n: int = 1000):
+    """input (n) -> Linear(ones) -> LIF (gain 1, threshold 1): n thresholds of current per
+    step at full input."""
+    lif = nir.LIF(tau=np.full(2, 0.01), r=np.full(2, 10.0), v_leak=np.zeros(2),
+                  v_threshold=np.ones(2))
+    return nir.NIRGraph(nodes={"input": nir.Input(np.array([n])),
+                               "fc": nir.Linear(np.ones((2, n))), "lif": lif,
+                               "output": nir.Output(np.array([2]))},
+                        edges=[("input", "fc"), ("fc", "lif"), ("lif", "output")])
+
+
+def test_the_exponent_keeps_the_current_within_24_bits():
+    """1000 inputs at full scale: without the cap the exponent would be 13 (weights 127,
+    1000 x 127 x 64 payload units of current, far beyond u's 2**23 / 64); with it, 7
+    (weights 2): the current at full input is 1000 x 2 x 64 = 128000 <= 2**17, u never
+    wraps and the layer fires every step. 16-bit payloads leave no exponent: refused."""
+    from mskd.convert.nir_import import nir_to_netspec
+    from mskd.deploy.sim import run
+
+    from mskd.errors import NetError
+
+    g = GradedInput.choose(8, 0.0, 1.0)
+    spec = nir_to_netspec(_wide_graph(), 1e-3, g).spec
+    assert int(spec.layers[1].weight.max()) == 2 and spec.layers[1].neuron.vth_mant == 128
+    _, rec = run(spec, encode(torch.ones(1, 5, 1000), g), record=("u",))
+    u = rec.u["1:dense"][1:]
+    assert int(u.min()) == 1000 * 2 * 64 * 64 and bool(rec.spikes["1:dense"][1:].all())
+    with pytest.raises(NetError, match="NIR node 'fc': graded payloads up to 16384 would "
+                                       "wrap its 24-bit current"):
+        nir_to_netspec(_wide_graph(), 1e-3, GradedInput.choose(16, 0.0, 1.0))
