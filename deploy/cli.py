@@ -3,7 +3,10 @@
 Input layout (``--input X.npy``): for a network whose first layer is a netx Input layer
 with neurons, X holds integer bias mantissas (-4096..4095) ``[B, T, C, H, W]`` (or
 ``[B, T, N]``), or ``[B, C, H, W]`` held for ``--steps T``; for a network whose first
-layer is a synapse, X holds binary spikes ``[B, T, *in_shape]``. ``--data DIR`` instead
+layer is a synapse, X holds binary spikes ``[B, T, *in_shape]``, or, for a network with
+graded input (``input_message_bits``: the width ``mskd convert --input-message-bits``
+recorded, :mod:`mskd.graded`), integer payloads; with ``--analog`` X holds the analog
+values ``x`` themselves, sent as the recorded ``round(x * S)``. ``--data DIR`` instead
 encodes a dataset's clips with the network's stored encoding (:mod:`mskd.data.encode`).
 Outputs (``--out``, npz): ``output`` ``[T, B, *shape]`` uint8 spikes of the last layer,
 ``spikes/<layer>`` for every neuron layer, ``u/<layer>``, ``v/<layer>`` (int32) with
@@ -24,8 +27,11 @@ from mskd.errors import ConfigError, NetError
 from mskd.limits import MAX_STEPS
 
 INPUT_HELP = ("Input .npy: bias mantissas [B, T, *shape] (or [B, *shape] with --steps) for a "
-              "bias-driven input layer, binary spikes [B, T, *shape] otherwise; (C, H, W) "
-              "order. `mskd data encode` writes one from a dataset.")
+              "bias-driven input layer, integer payloads for graded input, binary spikes "
+              "[B, T, *shape] otherwise; (C, H, W) order. `mskd data encode` writes one "
+              "from a dataset.")
+ANALOG_HELP = ("--input holds analog values x in the range the file records (mskd convert "
+               "--input-message-bits): send them as its round(x * S) payloads.")
 DATA_HELP = ("Dataset folder (SEE layout): encode its clips with the network's stored input "
              "encoding instead of --input.")
 BACKENDS = ("sim", "lava", "loihi2")
@@ -128,6 +134,22 @@ def _save_npz(out: Path, outputs, rec, extra: dict | None = None) -> None:
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     write_bytes(out, buf.getvalue())
+
+
+def analog_payloads(net: Path, x, input: Path):
+    """``--analog``: the values ``x`` of ``input`` as the payloads ``round(x * S)`` the
+    network's graded-input record says (:func:`mskd.graded.encode`); ConfigError naming
+    the file when ``net`` records none or ``x`` leaves its range."""
+    from mskd.graded import encode, read_graded
+
+    graded = read_graded(net)
+    if graded is None:
+        raise ConfigError(f"--analog: {net} records no graded input (convert the graph with "
+                          "--input-message-bits N)")
+    try:
+        return encode(x, graded)
+    except ValueError as exc:
+        raise ConfigError(f"{input}: {exc} (recorded in {net})") from None
 
 
 def _inputs(net: Path, input: Path | None, data: Path | None, split: str, views: int,
@@ -234,6 +256,7 @@ def register(app: typer.Typer) -> None:
         input_message_bits: int = typer.Option(None, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
         timeout: float = typer.Option(None, "--timeout", min=0.001, help=TIMEOUT_HELP),
+        analog: bool = typer.Option(False, "--analog", help=ANALOG_HELP),
     ) -> None:
         import functools
 
@@ -242,6 +265,10 @@ def register(app: typer.Typer) -> None:
         spec = read_netx(net, **read_options(input_shape, input_message_bits))
         fields = _record_fields(record)
         x, labels, clips, described = _inputs(net, input, data, split, views, limit, seed)
+        if analog:
+            if input is None:
+                raise ConfigError("--analog applies to --input X.npy (analog values)")
+            x = analog_payloads(net, x, input)
         from mskd.deploy.predict import input_steps, run_and_predict
 
         enc = _encoding_or_none(net)

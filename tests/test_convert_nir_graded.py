@@ -93,8 +93,8 @@ def test_analog_snntorch_mlp_deploys_with_graded_input(tmp_path, capsys):
 
 def test_random_analog_fidelity_and_deploy_run(tmp_path, capsys):
     """Without --data the report drives both with seeded uniform inputs in --input-range;
-    ``mskd deploy run`` takes the payloads with the recorded width, and a width that
-    differs from the record is refused."""
+    ``mskd deploy run`` takes the payloads with the recorded width (or, ``--analog``, the
+    values, encoded as recorded), and a width that differs from the record is refused."""
     _analog_mlp(tmp_path)
     code, out = _convert(capsys, tmp_path, "g.net", "--input-message-bits", "6",
                          "--input-range", "-0.5,1", "--fidelity-samples", "16")
@@ -106,6 +106,18 @@ def test_random_analog_fidelity_and_deploy_run(tmp_path, capsys):
     code, _ = _cli(capsys, "deploy", "run", tmp_path / "g.net", "--input", tmp_path / "p.npy",
                    "--out", tmp_path / "o.npz")
     assert code == 0 and (tmp_path / "o.npz").exists()
+    np.save(tmp_path / "a.npy", x)  # --analog: the values themselves, encoded as recorded
+    code, _ = _cli(capsys, "deploy", "run", tmp_path / "g.net", "--input", tmp_path / "a.npy",
+                   "--analog", "--out", tmp_path / "a.npz")
+    assert code == 0
+    with np.load(tmp_path / "o.npz") as o, np.load(tmp_path / "a.npz") as a:
+        assert sorted(o) == sorted(a) and all(np.array_equal(o[k], a[k]) for k in o)
+    np.save(tmp_path / "big.npy", x + 1)
+    code, line = _cli(capsys, "deploy", "run", tmp_path / "g.net", "--input",
+                      tmp_path / "big.npy", "--analog")
+    assert (code, line) == (1, f"error: {tmp_path / 'big.npy'}: analog inputs "
+                               f"{x.min() + 1:g}..{x.max() + 1:g} outside the declared range "
+                               f"[-0.5, 1] (recorded in {tmp_path / 'g.net'})")
     code, line = _cli(capsys, "deploy", "run", tmp_path / "g.net", "--input",
                       tmp_path / "p.npy", "--input-message-bits", "8")
     assert code == 1 and "input_message_bits=8 differs from the 6 its attribute " \
