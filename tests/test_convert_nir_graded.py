@@ -5,14 +5,15 @@ An snnTorch MLP fed pixel-like intensities (a static ``x`` in [0, 1] per input, 
 steps, as an image is fed to a rate-free snnTorch net) is exported by snnTorch's own
 ``export_to_nir``, converted with 8-bit graded input (``x`` sent as ``round(64 x)``, ``1 /
 64`` folded into the first synapse) and held against snnTorch's own float run on the very
-same ``x``: per-layer spike-count ratio within 5 % of 1 (measured 0.997 and 1.013) and
-output class agreement >= 80 % (measured 82.8 %: a static input makes every output fire
-regularly, and a class flips where the float net's top two outputs are within a spike of
-each other). The report's fidelity (``--data`` with the same ``x``) gives the same numbers:
-its float reference runs what snnTorch runs. Control: the same graph converted as binary
-input (the default), fed the usual rate code of ``x`` (Bernoulli(x) spikes per step), misses
-the spike counts by about 10 % (measured 0.898 and 0.886) and agrees on 65.6 % of the
-classes; 4-bit payloads sit in between (73.4 %).
+same ``x``: per-layer spike-count ratio within 5 % of 1 (measured 1.003 and 1.002; 82 %
+and 55 % of the float spikes on the very same step) and output class agreement >= 75 %
+(measured 81.2 %; 90.8 % leaving out the 30 of 128 samples whose float top two outputs are
+within one spike, where 15 of the 24 flips fall: a static input makes every output fire
+regularly, and one moved spike flips a near tie). The report's fidelity (``--data`` with
+the same ``x``) gives the same numbers: its float reference runs what snnTorch runs.
+Control: the same graph converted as binary input (the default), fed the usual rate code
+of ``x`` (Bernoulli(x) spikes per step), misses the spike counts by 11-12 % (measured 0.893
+and 0.878) and agrees on 64.8 % of the classes; 4-bit payloads sit in between (69.5 %).
 """
 
 from __future__ import annotations
@@ -75,7 +76,11 @@ def test_analog_snntorch_mlp_deploys_with_graded_input(tmp_path, capsys):
     dep, _ = _deployed(tmp_path / "g.net", encode(x, g).double())
     measured, agreement = _fidelity(fl, dep), _agreement(fl[-1].sum(0), dep[-1].sum(0))
     assert all(0.95 <= ratio <= 1.05 for ratio, _ in measured), measured
-    assert agreement >= 0.8, agreement
+    assert agreement >= 0.75, agreement
+    top2 = fl[-1].sum(0).topk(2, 1).values
+    clear = top2[:, 0] - top2[:, 1] > 1  # the float net's top output leads by 2+ spikes
+    same = fl[-1].sum(0).argmax(1) == dep[-1].sum(0).argmax(1)
+    assert float(same[clear].double().mean()) >= 0.88
     fid = json.loads((tmp_path / "rep" / "convert_report.json").read_text())["fidelity"]
     for row, (ratio, same_step) in zip(fid["layers"], measured, strict=True):
         assert row["spike_ratio"] == pytest.approx(ratio, abs=1e-3)
