@@ -87,6 +87,8 @@ def test_analog_snntorch_mlp_deploys_with_graded_input(tmp_path, capsys):
         assert row["same_step"] == pytest.approx(same_step, abs=1e-3)
     assert fid["class_agreement"] == pytest.approx(agreement, abs=1e-9)
     assert "deployed as x in [0, 1] sent as round(x * 64) in 8-bit payloads" in fid["inputs"]
+    md = (tmp_path / "rep" / "convert_report.md").read_text()
+    assert "## Graded input\n\nInput x in [0, 1] sent as round(x * 64) in 8-bit" in md
     # control: converted as binary input, fed the rate code of x, it does measurably worse
     assert _convert(capsys, tmp_path, "b.net", "--fidelity-samples", "0")[0] == 0
     rate = (torch.rand(B, T, 20, generator=torch.Generator().manual_seed(2)) < x).double()
