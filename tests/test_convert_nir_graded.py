@@ -157,6 +157,8 @@ def test_random_analog_fidelity_and_deploy_run(tmp_path, capsys):
                       tmp_path / "p.npy", "--input-message-bits", "8")
     assert code == 1 and "input_message_bits=8 differs from the 6 its attribute " \
                           "'mskd_graded_input' records" in line
+    code, _ = _cli(capsys, "convert", tmp_path / "g.net", "--out", tmp_path / "h.net")
+    assert code == 0 and read_graded(tmp_path / "h.net") == g  # a netx re-convert keeps it
 
 
 @pytest.mark.parametrize("args, line", [
