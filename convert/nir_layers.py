@@ -230,7 +230,21 @@ SYNAPSES: dict[str, Callable] = {"Affine": _dense, "Linear": _dense, "Conv2d": _
                                  "Conv1d": _conv1d}
 
 
-def _exponent(gw: np.ndarray, threshold: float | None, name: str) -> int:
+def _exponent(gw: np.ndarray, threshold: float | None, name: str,
+              in_peak: int | None = None) -> int:
+    """The largest ``e`` with ``max|gw| 2**e <= 127`` and ``threshold 2**e <= 2**17 - 1``;
+    NetError naming the node when no weight survives (``in_peak``: graded payloads up to
+    it shrink ``gw`` by the input scale, and the message says so)."""
+    try:
+        return _largest_exponent(gw, threshold, name)
+    except NetError as exc:
+        if in_peak is None:
+            raise
+        raise NetError(f"{exc}, with graded payloads up to {in_peak}: give a smaller "
+                       "--input-scale or fewer --input-message-bits") from None
+
+
+def _largest_exponent(gw: np.ndarray, threshold: float | None, name: str) -> int:
     peak = float(np.abs(gw).max())
     if peak == 0 or not math.isfinite(peak):
         raise NetError(f"NIR node '{name}': weights are all zero or not finite")
@@ -265,6 +279,10 @@ def graded_exponent(gw: np.ndarray, gw_rec, e: int, peak: int, i_decay: int,
     NetError naming the node when the weights then round to 0."""
     if gb is not None and np.any(gb):
         e = min(e, math.floor(math.log2(BIAS_MANT_MAX / float(np.abs(gb).max()))))
+        if not np.round(gw * 2.0 ** e).any():
+            raise NetError(f"NIR node '{name}': its bias keeps 13 bits only where every "
+                           f"weight for payloads up to {peak} rounds to 0: give a smaller "
+                           "--input-scale or fewer --input-message-bits")
     while e > -64 and i_decay:
         wq = np.round(gw * 2.0 ** e)
         wr = None if gw_rec is None else np.round(gw_rec * 2.0 ** e)
@@ -438,7 +456,7 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
     e = stored_exponent(snode, sname)
     if e is None:
         e = _exponent(gw if gw_rec is None else np.concatenate([gw, gw_rec], 1), threshold,
-                      sname)
+                      sname, in_peak)
     if in_peak is not None:
         e = graded_exponent(gw, gw_rec, e, in_peak, model.i_decay, sname,
                             None if b is None else rows * b)

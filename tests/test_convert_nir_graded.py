@@ -247,3 +247,11 @@ def test_the_exponent_keeps_the_current_within_24_bits():
     with pytest.raises(NetError, match="NIR node 'fc': graded payloads up to 16384 would "
                                        "wrap its 24-bit current"):
         nir_to_netspec(_wide_graph(), 1e-3, GradedInput.choose(16, 0.0, 1.0))
+    biased = _wide_graph(4)
+    biased.nodes["fc"] = nir.Affine(np.ones((2, 4)), np.full(2, 0.5))
+    with pytest.raises(NetError, match="NIR node 'fc': its bias keeps 13 bits only where "
+                                       "every weight for payloads up to 16384 rounds to 0"):
+        nir_to_netspec(biased, 1e-3, GradedInput.choose(16, 0.0, 1.0))
+    with pytest.raises(NetError, match="v_threshold=1 is beyond 17 bits after scaling .*, "
+                                       "with graded payloads up to 4194304: give a smaller"):
+        nir_to_netspec(_wide_graph(4), 1e-3, GradedInput.choose(24, 0.0, 1.0))
