@@ -188,8 +188,10 @@ def register(app: typer.Typer) -> None:
                                          "what Loihi cannot keep the nearest way it can, and "
                                          "list each change in the report."),
         data: Path = typer.Option(None, "--data", help="NIR import: input spikes .npy "
-                                  "[samples, steps, *input shape] (0/1) for the fidelity "
-                                  "check (default: 128 seeded random trains of 60 steps)."),
+                                  "[samples, steps, *input shape] (0/1; analog values in "
+                                  "--input-range with --input-message-bits) for the "
+                                  "fidelity check (default: 128 seeded random inputs of 60 "
+                                  "steps)."),
         fidelity_samples: int = typer.Option(None, "--fidelity-samples", min=0, max=100000,
                                              help="NIR import: random input spike trains "
                                                   "for the fidelity check (default 128; 0: "
