@@ -203,6 +203,11 @@ def test_data_outside_the_range_and_an_mskd_export_are_refused(tmp_path, capsys)
                               "layer takes frames (bias_input), not graded payloads: drop "
                               "--input-message-bits")
     assert not (tmp_path / "g.net").exists() and not (tmp_path / "s.net").exists()
+    (tmp_path / "in.net").write_bytes(b"")
+    code, err = _cli(capsys, "convert", tmp_path / "in.net", "--out", tmp_path / "o.net",
+                     "--input-message-bits", "8")
+    assert (code, err) == (1, f"error: --input-message-bits applies to NIR graphs only "
+                              f"({tmp_path / 'in.net'} is not a .nir file)")
 
 
 @pytest.mark.lava
