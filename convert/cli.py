@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from mskd.convert.nir_presets import SOURCES as NIR_SOURCES
 
 from mskd.config import config_option
 from mskd.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mskd.graded import GradedInput
 
 
 def _student(src: Path, out: Path, o: dict) -> dict:
@@ -111,7 +115,8 @@ def _input_range(text: str) -> tuple[float, float]:
     return lo, hi
 
 
-def graded_input(bits: int | None, scale: float | None, span: str | None):
+def graded_input(bits: int | None, scale: float | None, span: str | None
+                 ) -> GradedInput | None:
     """The :class:`~mskd.graded.GradedInput` of ``--input-message-bits N`` (1..24),
     ``--input-scale S`` (a power of two; default the largest that fits, see
     :func:`mskd.graded.choose_scale`) and ``--input-range LO,HI`` (default 0,1), or None
@@ -131,8 +136,9 @@ def graded_input(bits: int | None, scale: float | None, span: str | None):
     try:
         return GradedInput.choose(bits, lo, hi, scale)
     except ValueError as exc:
-        opt = "--input-scale" if scale is not None else "--input-message-bits"
-        raise ConfigError(f"{opt} {scale if scale is not None else bits}: {exc}") from None
+        given = f"--input-scale {scale:g}" if scale is not None else \
+            f"--input-message-bits {bits}"
+        raise ConfigError(f"{given}: {exc}") from None
 
 
 def check_outputs(out: Path, nir: Path | None, force: bool) -> None:

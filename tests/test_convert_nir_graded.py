@@ -167,9 +167,9 @@ def test_random_analog_fidelity_and_deploy_run(tmp_path, capsys):
     (("--input-message-bits", "1"), "--input-message-bits 1: 1-bit payloads (-1..0) cannot "
                                     "carry inputs in [0, 1]: give more bits"),
     (("--input-message-bits", "8", "--input-scale", "3"),
-     "--input-scale 3.0: input scale 3 is not a power of two"),
+     "--input-scale 3: input scale 3 is not a power of two"),
     (("--input-message-bits", "8", "--input-scale", "256"),
-     "--input-scale 256.0: inputs in [0, 1] times 256 give payloads 0..256, beyond 8-bit "
+     "--input-scale 256: inputs in [0, 1] times 256 give payloads 0..256, beyond 8-bit "
      "messages (-128..127)"),
     (("--input-scale", "4"), "--input-scale applies to graded input: give "
                              "--input-message-bits 1..24 too"),
