@@ -199,9 +199,10 @@ def register(app: typer.Typer) -> None:
                                   "fidelity check (default: 128 seeded random inputs of 60 "
                                   "steps)."),
         fidelity_samples: int = typer.Option(None, "--fidelity-samples", min=0, max=100000,
-                                             help="NIR import: random input spike trains "
-                                                  "for the fidelity check (default 128; 0: "
-                                                  "skip it)."),
+                                             help="NIR import: random inputs (spike "
+                                                  "trains, or analog values with graded "
+                                                  "input) for the fidelity check (default "
+                                                  "128; 0: skip it)."),
         input_message_bits: int = typer.Option(
             None, "--input-message-bits", metavar="N",
             help="NIR import: the graph takes analog input: send x as signed N-bit graded "
