@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from mskd.convert.nir_presets import SOURCES as NIR_SOURCES
 
 from mskd.config import config_option
 from mskd.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mskd.graded import GradedInput
 
 
 def _student(src: Path, out: Path, o: dict) -> dict:
@@ -34,7 +38,7 @@ def _nir(src: Path, out: Path, o: dict) -> dict:
     return convert_nir(src, out, dt=x["dt"], profiles=o["profiles"], report=o["report"],
                        source=x["source"], reset=x["reset"], spikes=x["spikes"],
                        approximate=x["approximate"], data=x["data"],
-                       samples=x["fidelity_samples"])
+                       samples=x["fidelity_samples"], graded=x["graded"])
 
 
 def _netx(src: Path, out: Path, o: dict) -> dict:
@@ -55,6 +59,9 @@ def _summary(report: dict) -> str:
         unit = " step (sinabs's taus count steps)" if c["from"] == "sinabs" else " s"
         lines.append(f"read as {c['from']} (checked against {c['checked_against']}): dt "
                      f"{c['dt']:g}{unit} from {c['chosen_by']}")
+    if "graded_input" in report:
+        lines.append(f"graded input: {report['graded_input']['payload']} (recorded in the "
+                     "file: mskd deploy builds it with this width)")
     lines += [f"approximated: node '{a['node']}': {a['semantic']} -> {a['how']}"
               for a in report.get("approximations", [])]
     if "fidelity" in report:
@@ -86,7 +93,9 @@ def check_nir_options(src: Path, given: dict) -> None:
     that is not a NIR graph (where it would be ignored without a word)."""
     flag = {"source": "--from", "dt": "--dt", "reset": "--reset", "spikes": "--spikes",
             "approximate": "--approximate", "data": "--data",
-            "fidelity_samples": "--fidelity-samples"}
+            "fidelity_samples": "--fidelity-samples",
+            "input_message_bits": "--input-message-bits", "input_scale": "--input-scale",
+            "input_range": "--input-range"}
     used = [flag[k] for k, v in given.items() if v is not None]
     if used and src.suffix.lower() != ".nir":
         raise ConfigError(f"{used[0]} applies to NIR graphs only ({src} is not a .nir file)")
@@ -94,6 +103,42 @@ def check_nir_options(src: Path, given: dict) -> None:
                          ("spikes", ("single", "multi"))):
         if given[key] is not None and given[key] not in allowed:
             raise ConfigError(f"{flag[key]} {given[key]}: expected one of {'|'.join(allowed)}")
+
+
+def _input_range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--input-range {text!r}: expected LO,HI (two numbers)") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ConfigError(f"--input-range {text!r}: expected finite LO < HI")
+    return lo, hi
+
+
+def graded_input(bits: int | None, scale: float | None, span: str | None
+                 ) -> GradedInput | None:
+    """The :class:`~mskd.graded.GradedInput` of ``--input-message-bits N`` (1..24),
+    ``--input-scale S`` (a power of two; default the largest that fits, see
+    :func:`mskd.graded.choose_scale`) and ``--input-range LO,HI`` (default 0,1), or None
+    for binary spikes (no option, or N = 0); ConfigError naming the option."""
+    from mskd.graded import MAX_BITS, GradedInput
+
+    if not bits:
+        given = "--input-scale" if scale is not None else "--input-range" if span else None
+        if given:
+            raise ConfigError(f"{given} applies to graded input: give --input-message-bits "
+                              f"1..{MAX_BITS} too")
+        return None
+    if not 1 <= bits <= MAX_BITS:
+        raise ConfigError(f"--input-message-bits {bits}: outside 0..{MAX_BITS} (Loihi 2 "
+                          "graded messages; 0: binary spikes)")
+    lo, hi = _input_range(span) if span else (0.0, 1.0)
+    try:
+        return GradedInput.choose(bits, lo, hi, scale)
+    except ValueError as exc:
+        given = f"--input-scale {scale:g}" if scale is not None else \
+            f"--input-message-bits {bits}"
+        raise ConfigError(f"{given}: {exc}") from None
 
 
 def check_outputs(out: Path, nir: Path | None, force: bool) -> None:
@@ -149,12 +194,28 @@ def register(app: typer.Typer) -> None:
                                          "what Loihi cannot keep the nearest way it can, and "
                                          "list each change in the report."),
         data: Path = typer.Option(None, "--data", help="NIR import: input spikes .npy "
-                                  "[samples, steps, *input shape] (0/1) for the fidelity "
-                                  "check (default: 128 seeded random trains of 60 steps)."),
+                                  "[samples, steps, *input shape] (0/1; analog values in "
+                                  "--input-range with --input-message-bits) for the "
+                                  "fidelity check (default: 128 seeded random inputs of 60 "
+                                  "steps)."),
         fidelity_samples: int = typer.Option(None, "--fidelity-samples", min=0, max=100000,
-                                             help="NIR import: random input spike trains "
-                                                  "for the fidelity check (default 128; 0: "
-                                                  "skip it)."),
+                                             help="NIR import: random inputs (spike "
+                                                  "trains, or analog values with graded "
+                                                  "input) for the fidelity check (default "
+                                                  "128; 0: skip it)."),
+        input_message_bits: int = typer.Option(
+            None, "--input-message-bits", metavar="N",
+            help="NIR import: the graph takes analog input: send x as signed N-bit graded "
+                 "payloads round(x * S) into the first synapse (1..24; default: binary "
+                 "spikes, which NIR cannot tell apart)."),
+        input_scale: float = typer.Option(
+            None, "--input-scale", metavar="S",
+            help="NIR import, graded input: the power of two S (default: the largest that "
+                 "keeps --input-range within N bits)."),
+        input_range: str = typer.Option(
+            None, "--input-range", metavar="LO,HI",
+            help="NIR import, graded input: the range of x (default 0,1); random fidelity "
+                 "inputs are drawn from it and --data must stay in it."),
         input_shape: str = typer.Option(None, "--input-shape", metavar="C,H,W|N",
                                         help="netx import: the input shape of a file "
                                              "without an input layer (a lava-dl export "
@@ -171,7 +232,10 @@ def register(app: typer.Typer) -> None:
         check_nir_options(src, dict(source=source, dt=dt, reset=reset, spikes=spikes,
                                     approximate=approximate or None,
                                     data=None if data is None else str(data),
-                                    fidelity_samples=fidelity_samples))
+                                    fidelity_samples=fidelity_samples,
+                                    input_message_bits=input_message_bits,
+                                    input_scale=input_scale, input_range=input_range))
+        graded = graded_input(input_message_bits, input_scale, input_range)
         if data is not None and fidelity_samples is not None:
             raise ConfigError("--data and --fidelity-samples: give one (--data brings its own "
                               "inputs)")
@@ -191,7 +255,7 @@ def register(app: typer.Typer) -> None:
                            else source, "reset": reset, "spikes": spikes,
                            "approximate": approximate,
                            "data": None if data is None else str(data),
-                           "input_shape": shape,
+                           "input_shape": shape, "graded": graded,
                            "fidelity_samples": 128 if fidelity_samples is None
                            else fidelity_samples,
                            "teacher": None if teacher is None else str(teacher)})

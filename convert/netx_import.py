@@ -5,7 +5,8 @@ convT, recurrent and other layers Loihi's netx path cannot run are refused there
 every synaptic layer's weights must survive netx's rescaling and Lava's truncation
 unchanged (:func:`mskd.convert.quantize.check_representable`, netx's -256..255 range),
 then the design rules of each profile. The network is re-written atomically with an
-optional :class:`~mskd.encoding.InputEncoding`.
+optional :class:`~mskd.encoding.InputEncoding` (and the source's graded-input record,
+:mod:`mskd.graded`, when it has one).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from mskd.convert.quantize import check_representable
 from mskd.convert.report import network_rows, write_reports
 
 from mskd.encoding import InputEncoding
+from mskd.graded import read_graded
 from mskd.netspec import SYNAPSE_LAYERS, WEIGHT_MAX, WEIGHT_MIN, NetSpec, kind
 from mskd.netx_io import read_netx
 
@@ -44,7 +46,8 @@ def convert_netx(src: str | Path, out: str | Path, encoding: InputEncoding | Non
     check_outputs(out, report)
     spec = check_netspec(read_netx(src, input_shape=input_shape), f"{src}: ")
     mapping = map_profiles(spec, profiles)
-    write_net(spec, encoding, out)
+    graded = read_graded(src)  # an mskd convert of a graded-input graph keeps its record
+    write_net(spec, encoding, out, graded=graded)
     result = {"source": str(src), "out": str(out), "network": network_rows(spec),
               "mapping": mapping}
     if input_shape is not None:

@@ -1,12 +1,13 @@
 """Write a NetSpec plus its :class:`~mskd.encoding.InputEncoding` as one netx HDF5 file.
 
 The file is built under a temporary name (:func:`mskd.fsio.atomic_path`): the network by
-:func:`mskd.netspec.write_netx`, then the root attributes ``mskd_encoding`` and
-``mskd_provenance`` (:mod:`mskd.provenance`: toolchain versions, when, and the wall time
-of the conversion that produced it); only then is it renamed onto the target, so a failure
-at any point leaves no partial ``.net`` file. lava-dl's ``netx.hdf5.Network`` reads only
-the ``layer`` group and ignores the attributes (``tests/test_convert_netx.py`` loads such
-a file in Lava).
+:func:`mskd.netspec.write_netx`, then the root attributes ``mskd_encoding``
+(``mskd_graded_input`` for graded input, :mod:`mskd.graded`) and ``mskd_provenance``
+(:mod:`mskd.provenance`: toolchain versions, when, and the wall time of the conversion
+that produced it); only then is it renamed onto the target, so a failure at any point
+leaves no partial ``.net`` file. lava-dl's ``netx.hdf5.Network`` reads only the ``layer``
+group and ignores the attributes (``tests/test_convert_netx.py`` loads such a file in
+Lava).
 """
 
 from __future__ import annotations
@@ -16,18 +17,25 @@ from pathlib import Path
 from mskd.encoding import InputEncoding, read_encoding, write_encoding
 from mskd.errors import NetError
 from mskd.fsio import atomic_path
+from mskd.graded import GradedInput, write_graded
 from mskd.netspec import NetSpec, specs_equal
 from mskd.netx_io import read_netx, write_netx
 
 
 def write_net(spec: NetSpec, enc: InputEncoding | None, out: str | Path,
-              wall_seconds: float | None = None) -> Path:
-    """Write ``spec`` (and ``enc``) to ``out`` atomically with its provenance (``wall_seconds``:
-    how long producing it took); verify by reading it back."""
+              wall_seconds: float | None = None, graded: GradedInput | None = None) -> Path:
+    """Write ``spec`` (and ``enc``; ``graded``: the graded-input record of a network fed
+    payloads, :mod:`mskd.graded`) to ``out`` atomically with its provenance
+    (``wall_seconds``: how long producing it took); verify by reading it back."""
+    if (graded.input_message_bits if graded else 0) != spec.input_message_bits:
+        raise NetError(f"{out}: a network with input_message_bits="
+                       f"{spec.input_message_bits} needs its graded-input record")
     with atomic_path(out) as tmp:
         write_netx(spec, tmp)
         if enc is not None:
             write_encoding(tmp, enc)
+        if graded is not None:
+            write_graded(tmp, graded)
         write_provenance(tmp, wall_seconds)
         back = read_netx(tmp)
         if not specs_equal(back, spec):

@@ -18,6 +18,11 @@ read from step k on: the **one-step-per-layer lag aligned**.
 
 Inputs: ``samples`` Bernoulli spike trains of ``steps`` steps with probability ``p``
 (seeded), or the user's own (``--data X.npy``: ``[samples, steps, *input shape]``, 0/1).
+A graph imported with graded input (:mod:`mskd.graded`) is driven with analog values
+instead: uniform in the declared ``[lo, hi]`` (seeded, a new value per input and step) or
+the user's own (``--data``, values in ``[lo, hi]``). The float reference takes ``x`` itself
+(its first synapse holds ``W / S``, fed ``x S``), the deployed network the payloads
+``round(x S)`` it would get on the chip: the report includes the input's rounding.
 
 Per spiking layer: the spike-count ratio (deployed / float), the share of float spikes sent
 on the very same step by the deployed layer (exact-time overlap), both layers' spike rates;
@@ -58,8 +63,16 @@ def random_inputs(shape, samples: int = SAMPLES, steps: int = STEPS, p: float = 
     return (torch.rand(samples, steps, *shape, generator=g) < p).double()
 
 
-def load_inputs(path: str | Path, shape) -> torch.Tensor:
-    """``--data``: a ``.npy`` array ``[samples, steps, *shape]`` of 0/1 spikes."""
+def random_analog(shape, lo: float, hi: float, samples: int = SAMPLES, steps: int = STEPS,
+                  seed: int = SEED) -> torch.Tensor:
+    """Analog inputs ``[samples, steps, *shape]`` (float64), uniform in ``[lo, hi]``."""
+    g = torch.Generator().manual_seed(seed)
+    return lo + (hi - lo) * torch.rand(samples, steps, *shape, generator=g, dtype=torch.float64)
+
+
+def load_inputs(path: str | Path, shape, graded=None) -> torch.Tensor:
+    """``--data``: a ``.npy`` array ``[samples, steps, *shape]`` of 0/1 spikes (of analog
+    values in the declared range with ``graded``)."""
     try:
         a = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -69,7 +82,14 @@ def load_inputs(path: str | Path, shape) -> torch.Tensor:
     if a.ndim != 2 + len(shape) or tuple(a.shape[2:]) != tuple(shape) or 0 in a.shape[:2]:
         raise NetError(f"{path}: shape {tuple(a.shape)} is not [samples, steps, "
                        f"{', '.join(map(str, shape))}] (the graph's input)")
-    if not np.isin(a, (0, 1)).all():
+    if graded is not None:
+        from mskd.graded import encode
+
+        try:
+            encode(a, graded)
+        except ValueError as exc:
+            raise NetError(f"{path}: {exc} (--input-range)") from None
+    elif not np.isin(a, (0, 1)).all():
         raise NetError(f"{path}: values must be 0 or 1 (input spikes)")
     return torch.from_numpy(a.astype(np.float64))
 
@@ -126,7 +146,8 @@ def float_reference(floats, x: torch.Tensor, reset: str, spikes: str):
 
 
 def deployed_run(spec, x: torch.Tensor):
-    """The simulator's spikes and v per neuron layer ``[T, B, ...]``, lag aligned."""
+    """The simulator's spikes and v per neuron layer ``[T, B, ...]``, lag aligned; ``x``:
+    the network's input (spikes, or graded payloads)."""
     from mskd.deploy.sim import run
 
     batch, steps = x.shape[:2]
@@ -155,18 +176,36 @@ def _verdict(rows, agreement: float) -> tuple[str, str]:
     return "FAIR", what
 
 
+def _drive(graded, shape, x, origin, samples):
+    """``(x, origin, float input, deployed input)``: spikes drive both alike; analog ``x``
+    drives the float reference as ``x S`` (its first synapse holds ``W / S``) and the
+    deployed network as the payloads ``round(x S)`` (:func:`mskd.graded.encode`)."""
+    if graded is None:
+        if x is None:
+            x, origin = random_inputs(shape, samples), (
+                f"{samples} random spike trains of {STEPS} steps (p {P_SPIKE}, seed {SEED})")
+        return x, origin, x, x
+    from mskd.graded import encode
+
+    if x is None:
+        lo, hi = graded.input_range
+        x, origin = random_analog(shape, lo, hi, samples), (
+            f"{samples} random analog inputs of {STEPS} steps, uniform in [{lo:g}, {hi:g}] "
+            f"(seed {SEED})")
+    origin += f"; deployed as {graded.describe()}"
+    return x, origin, x * graded.input_scale, encode(x, graded)
+
+
 def fidelity(imp, x: torch.Tensor | None = None, origin: str | None = None,
              samples: int = SAMPLES) -> dict:
     """The fidelity section of the report for a :class:`~mskd.convert.nir_import.NirImport`
     (see the module docstring); ``x`` ``[B, T, *shape]`` or None for ``samples`` random
     inputs."""
     in_shape = tuple(imp.spec.layers[0].out_shape)
-    if x is None:
-        x, origin = random_inputs(in_shape, samples), (
-            f"{samples} random spike trains of {STEPS} steps (p {P_SPIKE}, seed {SEED})")
+    x, origin, f_in, d_in = _drive(imp.graded, in_shape, x, origin, samples)
     conv = imp.conventions
-    f_s, f_v = float_reference(imp.floats, x, conv.reset, conv.spikes)
-    d_s, d_v = deployed_run(imp.spec, x)
+    f_s, f_v = float_reference(imp.floats, f_in, conv.reset, conv.spikes)
+    d_s, d_v = deployed_run(imp.spec, d_in)
     rows = []
     for k, flt in enumerate(imp.floats):
         row = {"layer": flt.neuron, "synapse": flt.synapse, "threshold": flt.threshold,

@@ -7,7 +7,14 @@ as the last layer only, a never-spiking ``LI``/``CubaLI`` readout, and a pool
 (:mod:`mskd.convert.nir_pool`); a ``Scale`` is folded into the synapse next to it
 (:mod:`mskd.convert.nir_scale`). A ``Conv1d`` runs as a ``(1, k)`` Conv2d: a ``(C, L)``
 graph input is deployed as ``(C, 1, L)``, and every Conv1d map gets a unit height. The
-graph input is binary spikes (netx Input layer without neurons).
+graph input is binary spikes (netx Input layer without neurons), or, given ``graded``
+(``--input-message-bits N``, :mod:`mskd.graded`), analog values ``x`` sent as signed
+``N``-bit payloads ``round(x S)``: ``1 / S`` is folded into the first synapse's columns
+(as a NIR Scale on its input), and its exponent is capped so that no payload in the
+declared range can wrap the 24-bit current
+(:func:`mskd.convert.nir_layers.graded_exponent`). NIR cannot say whether a graph's
+input is spikes or analog values: binary spikes are assumed unless graded input is asked
+for.
 
 Discretisation with step ``dt`` (forward Euler, NIR's equations), per layer:
 ``dv = round(4096 dt / tau_mem)``, ``iDecay = round(4096 dt / tau_syn)`` (4096, i.e. no
@@ -56,6 +63,7 @@ the input encoding (graph metadata ``mskd_encoding``) is written into the ``.net
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +77,7 @@ from mskd.convert.nir_presets import PRESETS
 from mskd.convert.nir_scale import fold_scale, last_scale, per_channel, scale_map
 
 from mskd.errors import NetError
+from mskd.graded import GradedInput
 from mskd.netspec import FlattenLayer, InputLayer, NetSpec
 
 
@@ -83,6 +92,7 @@ class NirImport:
     approximations: tuple[Approximation, ...] = ()
     floats: tuple = ()  # one FloatLayer per synaptic layer (nir_layers), for the fidelity
     bias_input: bool = False  # an mskd export: a bias-driven input layer (frames, not spikes)
+    graded: GradedInput | None = None  # analog input sent as payloads (mskd.graded)
 
 
 def _input_shape(graph) -> tuple[int, ...]:
@@ -118,12 +128,24 @@ def _bias_input(nodes, shape, conv: Conventions):
     return InputLayer(tuple(shape), neuron), gain
 
 
-def _layers(nodes, shape, conv: Conventions):
+def _graded_scale(graded, first, nodes, shape) -> np.ndarray | None:
+    """``1 / S`` on every input (:mod:`mskd.graded`): folded into the first synapse's
+    columns, as a NIR Scale on its input would be, so ``W round(x S) / S ~= W x``."""
+    if graded is None:
+        return None
+    if first is not None:
+        raise NetError(f"NIR node '{nodes[0][0]}': this mskd export's input layer takes "
+                       "frames (bias_input), not graded payloads: drop --input-message-bits")
+    return np.full(shape, 1.0 / graded.input_scale)
+
+
+def _layers(nodes, shape, conv: Conventions, graded=None):
     if len(shape) == 2:  # (C, L), the input of a Conv1d: a (C, 1, L) map (see above)
         shape = (shape[0], 1, shape[1])
     first, _ = _bias_input(nodes, shape, conv)
     layers, sources, pending, scale = [first or InputLayer(shape)], ["input"], None, None
-    floats, insc = [], None  # insc: a Scale on the spikes, folded into the next synapse
+    floats = []  # insc: a Scale on the spikes (or graded input's 1 / S), folded into the
+    insc = _graded_scale(graded, first, nodes, shape)  # next synapse
     dly = None  # a Delay on the spikes (steps per element), into the next synapse
     pool = None  # a pooling node waiting for the synapse it folds into (nir_pool)
     if first is not None:
@@ -182,7 +204,8 @@ def _layers(nodes, shape, conv: Conventions):
             rec, node = (node.rec_name, node.rec), node.neuron
         layer, scale, flt = quantize_pair(pending[:2], (name, node), pending[2], conv,
                                           pending[3], pending[5], pending[4], rec,
-                                          pending[6])
+                                          pending[6], None if graded is None or floats
+                                          else graded.peak)
         layers.append(layer)
         floats.append(flt)
         pending = None
@@ -216,22 +239,25 @@ def stored_encoding(graph):
                        f"({exc})") from None
 
 
-def nir_to_netspec(graph, conv: Conventions | float) -> NirImport:
+def nir_to_netspec(graph, conv: Conventions | float,
+                   graded: GradedInput | None = None) -> NirImport:
     """Quantize a NIR graph (see the module docstring) into a :class:`NetSpec`, read under
     ``conv`` (:func:`mskd.convert.nir_conventions.resolve`; a number is a step in seconds
-    under NIR's own equations)."""
+    under NIR's own equations); ``graded``: the input is analog, sent as payloads
+    ``round(x S)`` of ``input_message_bits`` bits (:mod:`mskd.graded`)."""
     if not isinstance(conv, Conventions):
         conv = Conventions(PRESETS["nir"], float(conv), "dt argument")
     conv = Conventions(conv.preset, conv.dt, conv.origin, conv.reset, conv.spikes,
                        conv.approximate)  # a fresh list of notes for this import
     nodes = chain(graph)
-    layers, sources, scale, floats, bias_input = _layers(nodes, _input_shape(graph), conv)
+    layers, sources, scale, floats, bias_input = _layers(nodes, _input_shape(graph), conv,
+                                                         graded)
     try:
-        spec = NetSpec(tuple(layers))
+        spec = NetSpec(tuple(layers), graded.input_message_bits if graded else 0)
     except ValueError as exc:
         raise NetError(f"NIR graph: {exc}") from None
     return NirImport(spec, float(scale or 1.0), tuple(sources), conv, tuple(conv.notes),
-                     tuple(floats), bias_input)
+                     tuple(floats), bias_input, graded)
 
 
 def read_graph(src: str | Path):
@@ -253,12 +279,15 @@ def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
                 profiles: Sequence[str] | None = None, report: str | None = None,
                 source: str | None = None, reset: str | None = None,
                 spikes: str | None = None, approximate: bool = False,
-                data: str | None = None, samples: int = 128) -> dict:
+                data: str | None = None, samples: int = 128,
+                graded: GradedInput | None = None) -> dict:
     """Read ``src`` (``nir.read``), choose its conventions (``source``: ``--from``; ``dt``,
     ``reset``, ``spikes``, ``approximate``: see :func:`~mskd.convert.nir_conventions.resolve`),
-    import, map, measure the fidelity (:mod:`mskd.convert.nir_fidelity`, on ``data``: a
-    ``.npy`` of input spikes, or ``samples`` random ones; 0: not measured), and write
-    ``out`` atomically; nothing is written on any error."""
+    import (``graded``: analog input sent as payloads, :mod:`mskd.graded`), map, measure
+    the fidelity (:mod:`mskd.convert.nir_fidelity`, on ``data``: a ``.npy`` of input spikes,
+    or analog values with ``graded``, or ``samples`` random ones; 0: not measured), and
+    write ``out`` atomically (with the graded-input record); nothing is written on any
+    error."""
     from mskd.convert.mapping_check import map_profiles
     from mskd.convert.netx_writer import write_net
     from mskd.convert.nir_fidelity import fidelity, load_inputs
@@ -272,7 +301,8 @@ def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
         raise NetError(f"{src}: not a readable NIR file "
                        f"({' '.join(str(exc).split())[:200] or type(exc).__name__})") from None
     try:
-        imp = nir_to_netspec(graph, resolve(graph, source, dt, reset, spikes, approximate))
+        imp = nir_to_netspec(graph, resolve(graph, source, dt, reset, spikes, approximate),
+                             graded)
     except NetError as exc:
         raise NetError(f"{src}: {exc}") from None
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
@@ -288,14 +318,18 @@ def convert_nir(src: str | Path, out: str | Path, dt: float | None = None,
     elif data is None and samples == 0:
         fid = None
     else:
-        x = None if data is None else load_inputs(data, imp.spec.layers[0].out_shape)
+        x = None if data is None else load_inputs(data, imp.spec.layers[0].out_shape,
+                                                  imp.graded)
         fid = fidelity(imp, x, None if data is None else f"{data} ({x.shape[0]} inputs)",
                        samples)
-    write_net(imp.spec, enc, out)
+    write_net(imp.spec, enc, out, graded=imp.graded)
     result = {"source": str(src), "out": str(out), "network": network_rows(imp.spec),
               "mapping": mapping, "readout_scale": imp.readout_scale,
               "nir_nodes": list(imp.sources), "conventions": imp.conventions.to_json(),
               "approximations": [a.to_json() for a in imp.approximations]}
+    if imp.graded is not None:
+        result["graded_input"] = {**json.loads(imp.graded.to_json()),
+                                  "payload": imp.graded.describe()}
     if fid is not None:
         result["fidelity"] = fid
     if enc is not None:

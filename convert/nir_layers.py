@@ -29,10 +29,11 @@ from mskd.convert.nir_presets import SPIKING
 from mskd.convert.quantize import check_representable
 
 from mskd.errors import NetError
-from mskd.loihi import BIAS_MANT_MAX, BIAS_MANT_MIN, DECAY_UNITY, VTH_MAX
+from mskd.loihi import ACT_SHIFT, BIAS_MANT_MAX, BIAS_MANT_MIN, DECAY_UNITY, UV_MAX, VTH_MAX
 from mskd.netspec import ConvLayer, DenseLayer, LifNeuron, conv_out_hw
 
 W_TARGET = 127  # largest weight magnitude after scaling
+CURRENT_MAX = UV_MAX >> ACT_SHIFT  # |a_in| (4096 / iDecay) <= 2**17: u = a << 6 in 24 bits
 
 
 class NeuronModel(NamedTuple):
@@ -229,7 +230,21 @@ SYNAPSES: dict[str, Callable] = {"Affine": _dense, "Linear": _dense, "Conv2d": _
                                  "Conv1d": _conv1d}
 
 
-def _exponent(gw: np.ndarray, threshold: float | None, name: str) -> int:
+def _exponent(gw: np.ndarray, threshold: float | None, name: str,
+              in_peak: int | None = None) -> int:
+    """The largest ``e`` with ``max|gw| 2**e <= 127`` and ``threshold 2**e <= 2**17 - 1``;
+    NetError naming the node when no weight survives (``in_peak``: graded payloads up to
+    it shrink ``gw`` by the input scale, and the message says so)."""
+    try:
+        return _largest_exponent(gw, threshold, name)
+    except NetError as exc:
+        if in_peak is None:
+            raise
+        raise NetError(f"{exc}, with graded payloads up to {in_peak}: give a smaller "
+                       "--input-scale or fewer --input-message-bits") from None
+
+
+def _largest_exponent(gw: np.ndarray, threshold: float | None, name: str) -> int:
     peak = float(np.abs(gw).max())
     if peak == 0 or not math.isfinite(peak):
         raise NetError(f"NIR node '{name}': weights are all zero or not finite")
@@ -241,6 +256,43 @@ def _exponent(gw: np.ndarray, threshold: float | None, name: str) -> int:
         if peak * 2.0 ** e < 0.5:
             raise NetError(f"NIR node '{name}': v_threshold={threshold:g} is beyond 17 bits "
                            f"after scaling (every weight rounds to 0 at vThMant <= {VTH_MAX})")
+    return e
+
+
+def _current_bound(wq: np.ndarray, peak: int, wq_rec, i_decay: int) -> float:
+    """The largest current a layer's neurons can reach: ``max_i (sum_j |w_ij| P + sum_k
+    |w_rec_ik|) 4096 / iDecay`` (payloads up to ``P``, the layer's own spikes 0/1; the
+    current sums a geometric series of its input, ratio ``1 - iDecay / 4096``)."""
+    a = np.abs(wq).reshape(wq.shape[0], -1).sum(1) * float(peak)
+    if wq_rec is not None:
+        a = a + np.abs(wq_rec).sum(1)
+    return float(a.max()) * DECAY_UNITY / i_decay
+
+
+def graded_exponent(gw: np.ndarray, gw_rec, e: int, peak: int, i_decay: int,
+                    name: str, gb: np.ndarray | None = None) -> int:
+    """The weight exponent of a synapse fed graded payloads up to ``peak``: at most ``e``,
+    small enough that no input in range can wrap the 24-bit current
+    (:func:`_current_bound` ``<= CURRENT_MAX``; not bounded for ``iDecay = 0``, a current
+    that never decays), and that the bias ``gb`` keeps 13 bits (``max|gb| 2**e <= 4095``:
+    ``1 / S`` in the weights lifts ``e`` by ``log2 S`` where binary input would not).
+    NetError naming the node when the weights then round to 0."""
+    if gb is not None and np.any(gb):
+        e = min(e, math.floor(math.log2(BIAS_MANT_MAX / float(np.abs(gb).max()))))
+        if not np.round(gw * 2.0 ** e).any():
+            raise NetError(f"NIR node '{name}': its bias keeps 13 bits only where every "
+                           f"weight for payloads up to {peak} rounds to 0: give a smaller "
+                           "--input-scale or fewer --input-message-bits")
+    while e > -64 and i_decay:
+        wq = np.round(gw * 2.0 ** e)
+        wr = None if gw_rec is None else np.round(gw_rec * 2.0 ** e)
+        if _current_bound(wq, peak, wr, i_decay) <= CURRENT_MAX:
+            break
+        e -= 1
+    if not np.round(gw * 2.0 ** e).any():
+        raise NetError(f"NIR node '{name}': graded payloads up to {peak} would wrap its "
+                       "24-bit current unless every weight rounds to 0: narrow "
+                       "--input-range or give fewer --input-message-bits")
     return e
 
 
@@ -360,14 +412,16 @@ def _scale_in(w, in_scale, geo: dict, shape, name: str):
 
 def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
                   conv: Conventions, pool=None, in_scale=None, out_scale=None, rec=None,
-                  delay=None):
+                  delay=None, in_peak: int | None = None):
     """(synapse node, neuron node) -> (netx layer, readout scale ``64 * 2**e``, its
     :class:`FloatLayer`); ``in_scale`` / ``out_scale``: NIR Scales folded into the
     synapse's columns / rows (:mod:`mskd.convert.nir_scale`); ``rec``: (name, node) of a
     recurrent synapse from the neuron's spikes to itself (netx ``dense_rec``: its input
     gain is the neuron's, its bias adds to the layer's, one exponent for both matrices).
     The exponent ``e`` is the one an mskd export stored (so the round trip gives the same
-    integers), else the largest that fits (see :mod:`mskd.convert.nir_import`)."""
+    integers), else the largest that fits (see :mod:`mskd.convert.nir_import`); ``in_peak``:
+    the largest graded payload into the synapse (None: binary spikes), which caps the
+    exponent (:func:`graded_exponent`)."""
     (sname, snode), (nname, nnode) = syn, neu
     w, b, geo = SYNAPSES[type(snode).__name__](snode, sname, shape)
     if delay is not None and (geo or rec is not None):
@@ -402,7 +456,10 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
     e = stored_exponent(snode, sname)
     if e is None:
         e = _exponent(gw if gw_rec is None else np.concatenate([gw, gw_rec], 1), threshold,
-                      sname)
+                      sname, in_peak)
+    if in_peak is not None:
+        e = graded_exponent(gw, gw_rec, e, in_peak, model.i_decay, sname,
+                            None if b is None else rows * b)
     wq = np.round(gw * 2.0 ** e).astype(np.int64)
     if gw_rec is not None:
         wq_rec = np.round(gw_rec * 2.0 ** e).astype(np.int64)

@@ -4,7 +4,8 @@
 ``encoding``, ``weights`` (:func:`mskd.convert.calibrate.weight_report`), ``calibration``
 and ``evaluation`` (:func:`mskd.convert.calibrate.compare_on_data`), ``mapping``
 (:func:`mskd.convert.mapping_check.map_profiles`), ``checks`` (e.g. ONNX results),
-``fidelity`` (a NIR import: :func:`mskd.convert.nir_fidelity.fidelity`).
+``fidelity`` (a NIR import: :func:`mskd.convert.nir_fidelity.fidelity`), ``graded_input``
+(a NIR import with analog input: :mod:`mskd.graded`).
 Both files are written atomically (:mod:`mskd.fsio`).
 
 >>> md = to_markdown({"network": [{"index": 0, "kind": "input", "shape": [1, 2, 2],
@@ -145,6 +146,9 @@ def to_markdown(report: dict) -> str:
             lines += _table(report["approximations"], ["node", "semantic", "how"]) + [""]
         else:
             lines += ["Nothing was approximated.", ""]
+    if "graded_input" in report:  # a NIR import with analog input (mskd.graded)
+        lines += ["## Graded input", "", f"Input {report['graded_input']['payload']} into "
+                  "the first synapse (recorded in the file as `mskd_graded_input`).", ""]
     if "fidelity" in report:
         lines += _fidelity(report["fidelity"])
     if "weights" in report:

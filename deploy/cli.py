@@ -3,7 +3,10 @@
 Input layout (``--input X.npy``): for a network whose first layer is a netx Input layer
 with neurons, X holds integer bias mantissas (-4096..4095) ``[B, T, C, H, W]`` (or
 ``[B, T, N]``), or ``[B, C, H, W]`` held for ``--steps T``; for a network whose first
-layer is a synapse, X holds binary spikes ``[B, T, *in_shape]``. ``--data DIR`` instead
+layer is a synapse, X holds binary spikes ``[B, T, *in_shape]``, or, for a network with
+graded input (``input_message_bits``: the width ``mskd convert --input-message-bits``
+recorded, :mod:`mskd.graded`), integer payloads; with ``--analog`` X holds the analog
+values ``x`` themselves, sent as the recorded ``round(x * S)``. ``--data DIR`` instead
 encodes a dataset's clips with the network's stored encoding (:mod:`mskd.data.encode`).
 Outputs (``--out``, npz): ``output`` ``[T, B, *shape]`` uint8 spikes of the last layer,
 ``spikes/<layer>`` for every neuron layer, ``u/<layer>``, ``v/<layer>`` (int32) with
@@ -24,8 +27,11 @@ from mskd.errors import ConfigError, NetError
 from mskd.limits import MAX_STEPS
 
 INPUT_HELP = ("Input .npy: bias mantissas [B, T, *shape] (or [B, *shape] with --steps) for a "
-              "bias-driven input layer, binary spikes [B, T, *shape] otherwise; (C, H, W) "
-              "order. `mskd data encode` writes one from a dataset.")
+              "bias-driven input layer, integer payloads for graded input, binary spikes "
+              "[B, T, *shape] otherwise; (C, H, W) order. `mskd data encode` writes one "
+              "from a dataset.")
+ANALOG_HELP = ("--input holds analog values x in the range the file records (mskd convert "
+               "--input-message-bits): send them as its round(x * S) payloads.")
 DATA_HELP = ("Dataset folder (SEE layout): encode its clips with the network's stored input "
              "encoding instead of --input.")
 BACKENDS = ("sim", "lava", "loihi2")
@@ -59,12 +65,13 @@ INPUT_SHAPE_HELP = ("Input shape C,H,W (or N) of a file without an input layer (
                     "Network(input_shape=...), given in torch order).")
 INPUT_BITS_HELP = ("Graded input: payload bits of the messages into the first synapse of a "
                    "network without input neurons (netx's Network(input_message_bits=...)); "
-                   "0 = binary spikes.")
+                   "0 = binary spikes (default: the width `mskd convert --input-message-bits` "
+                   "recorded in the file, else 0).")
 
 
-def read_options(input_shape: str | None, input_message_bits: int) -> dict:
+def read_options(input_shape: str | None, input_message_bits: int | None) -> dict:
     """``read_netx`` keyword arguments from the ``--input-shape``/``--input-message-bits``
-    options.
+    options (``input_message_bits`` None: the file's record, see :func:`read_netx`).
 
     >>> read_options("2,8,8", 0)
     {'input_shape': (2, 8, 8), 'input_message_bits': 0}
@@ -127,6 +134,22 @@ def _save_npz(out: Path, outputs, rec, extra: dict | None = None) -> None:
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     write_bytes(out, buf.getvalue())
+
+
+def analog_payloads(net: Path, x, input: Path):
+    """``--analog``: the values ``x`` of ``input`` as the payloads ``round(x * S)`` the
+    network's graded-input record says (:func:`mskd.graded.encode`); ConfigError naming
+    the file when ``net`` records none or ``x`` leaves its range."""
+    from mskd.graded import encode, read_graded
+
+    graded = read_graded(net)
+    if graded is None:
+        raise ConfigError(f"--analog: {net} records no graded input (convert the graph with "
+                          "--input-message-bits N)")
+    try:
+        return encode(x, graded)
+    except ValueError as exc:
+        raise ConfigError(f"{input}: {exc} (recorded in {net})") from None
 
 
 def _inputs(net: Path, input: Path | None, data: Path | None, split: str, views: int,
@@ -230,9 +253,10 @@ def register(app: typer.Typer) -> None:
         batch_size: int = typer.Option(64, "--batch-size", min=1,
                                        help="Simulator batch (clips at a time)."),
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
-        input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
+        input_message_bits: int = typer.Option(None, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
         timeout: float = typer.Option(None, "--timeout", min=0.001, help=TIMEOUT_HELP),
+        analog: bool = typer.Option(False, "--analog", help=ANALOG_HELP),
     ) -> None:
         import functools
 
@@ -241,6 +265,10 @@ def register(app: typer.Typer) -> None:
         spec = read_netx(net, **read_options(input_shape, input_message_bits))
         fields = _record_fields(record)
         x, labels, clips, described = _inputs(net, input, data, split, views, limit, seed)
+        if analog:
+            if input is None:
+                raise ConfigError("--analog applies to --input X.npy (analog values)")
+            x = analog_payloads(net, x, input)
         from mskd.deploy.predict import input_steps, run_and_predict
 
         enc = _encoding_or_none(net)
@@ -283,7 +311,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, min=0, help="Seed of the random inputs (or of the clip "
                                  "views)."),
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
-        input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
+        input_message_bits: int = typer.Option(None, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
         timeout: float = typer.Option(None, "--timeout", min=0.001, help=TIMEOUT_HELP),
     ) -> None:

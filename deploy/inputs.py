@@ -52,8 +52,9 @@ def input_range(spec: NetSpec) -> tuple[int, int]:
         return BIAS_MANT_MIN, BIAS_MANT_MAX
     if kind == "spikes":
         return 0, 1
-    bits = DELTA_INPUT_BITS if kind == "delta" else spec.input_message_bits
-    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    from mskd.graded import payload_range
+
+    return payload_range(DELTA_INPUT_BITS if kind == "delta" else spec.input_message_bits)
 
 
 def _shape_str(shape) -> str:

@@ -183,7 +183,8 @@ def _print_summary(rep: dict, out: Path) -> None:
 
 
 INPUT_SHAPE_HELP = "Input shape C,H,W (or N) of a file without an input layer."
-INPUT_BITS_HELP = "Payload bits of a graded network input (0: binary spikes)."
+INPUT_BITS_HELP = ("Payload bits of a graded network input (0: binary spikes; default: the "
+                   "width the file records, else 0).")
 
 
 def register_profile(app: typer.Typer) -> None:
@@ -215,7 +216,7 @@ def register_profile(app: typer.Typer) -> None:
         step_budget: int = typer.Option(None, "--step-budget", min=1,
                                         help="Steps per inference for the throughput figure."),
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
-        input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
+        input_message_bits: int = typer.Option(None, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
     ) -> None:
         from mskd.deploy.cli import read_options

@@ -103,9 +103,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
         input_shape: str = typer.Option(None, "--input-shape", help="Input shape C,H,W (or "
                                         "N) of a file without an input layer."),
-        input_message_bits: int = typer.Option(0, "--input-message-bits", min=0,
+        input_message_bits: int = typer.Option(None, "--input-message-bits", min=0,
                                                help="Payload bits of a graded network input "
-                                                    "(0: binary spikes)."),
+                                                    "(0: binary spikes; default: the width "
+                                                    "the file records, else 0)."),
     ) -> None:
         from mskd.deploy.cli import read_options
         from mskd.deploy.net_summary import summarize_net

@@ -238,13 +238,17 @@ def _build_layer(g, t: str, where: str, prev: tuple[int, ...] | None) -> Layer:
                      groups, neuron, bias, delay)
 
 
-def read_netx(path, input_shape: tuple[int, ...] | None = None, input_message_bits: int = 0,
-              spike_exp: int = SPIKE_EXP) -> NetSpec:
+def read_netx(path, input_shape: tuple[int, ...] | None = None,
+              input_message_bits: int | None = None, spike_exp: int = SPIKE_EXP) -> NetSpec:
     """Read and validate a netx HDF5 file; any problem is a one-line :class:`NetError`.
 
     ``input_shape`` (torch order, (C, H, W) or (N,)) is for files without an input layer;
     ``input_message_bits`` and ``spike_exp`` are netx's ``Network(...)`` arguments of the
-    same names (see :class:`~mskd.netspec.NetSpec`).
+    same names (see :class:`~mskd.netspec.NetSpec`). ``input_message_bits=None`` takes the
+    width a graded-input record of ``mskd convert`` stores (root attribute
+    ``mskd_graded_input``, :mod:`mskd.graded`), else 0 (binary spikes); a width given
+    that differs from the record is refused (the first synapse's weights are scaled for
+    the recorded payloads).
     """
     import h5py
 
@@ -259,6 +263,7 @@ def read_netx(path, input_shape: tuple[int, ...] | None = None, input_message_bi
                 raise NetError(f"{path}: layers must be named 0..N-1, found "
                                f"{', '.join(names[:5]) or 'none'}")
             layers = _read_layers(group, names, path, input_shape)
+            input_message_bits = _message_bits(f.attrs, path, input_message_bits)
     except NetError:
         raise
     except RecursionError:
@@ -271,6 +276,21 @@ def read_netx(path, input_shape: tuple[int, ...] | None = None, input_message_bi
         return NetSpec(tuple(layers), input_message_bits, spike_exp)
     except NetError as exc:
         raise NetError(f"{path}: {exc}") from None
+
+
+def _message_bits(attrs, path, given: int | None) -> int:
+    """The input message width: ``given``, or the file's graded-input record, or 0."""
+    from mskd.graded import ATTR, stored_graded
+
+    graded = stored_graded(attrs, str(path))
+    if graded is None:
+        return 0 if given is None else given
+    if given is not None and given != graded.input_message_bits:
+        raise NetError(f"{path}: input_message_bits={given} differs from the "
+                       f"{graded.input_message_bits} its attribute '{ATTR}' records (the "
+                       "first synapse's weights are scaled for those payloads): drop "
+                       "--input-message-bits")
+    return graded.input_message_bits
 
 
 def _check_total(f, path) -> None:
