@@ -163,7 +163,8 @@ def register(app) -> None:
                                    "Loihi 2 only) or lif (CUBA-LIF, Loihi 1 and 2)."),
         task: str = typer.Option(d["task"], help="categorical (7 emotions, WAR/UAR) or "
                                  "dimensional (valence and arousal per frame, CCC; the "
-                                 "student distilled at the output, M2PKD-style)."),
+                                 "student distilled at the output and a feature layer, "
+                                 "M2PKD-style)."),
         alpha: float = typer.Option(d["alpha"], help="MSKD weight in [0, 1] (0: no teacher)."),
         tau: float = typer.Option(d["tau"], help="HCKD softmax temperature."),
         eval_views: int = typer.Option(d["eval_views"], min=1,
