@@ -312,13 +312,17 @@ def summarise(args, results: dict) -> dict:
     return table
 
 
-def _ms(xs: list[float]) -> str:
-    return f"{statistics.fmean(xs):.1f} ± {statistics.stdev(xs) if len(xs) > 1 else 0:.1f}"
+def _ms(xs: list[float], digits: int = 1) -> str:
+    """``mean ± sample std``."""
+    sd = statistics.stdev(xs) if len(xs) > 1 else 0
+    return f"{statistics.fmean(xs):.{digits}f} ± {sd:.{digits}f}"
 
 
-def _iv(d: dict) -> str:
-    return (f"{d['mean']:+.1f} [{d['low']:+.1f}, {d['high']:+.1f}] "
-            f"({d['ahead']} of {d['n']} up; " + ", ".join(f"{x:+.1f}" for x in d["diff"]) + ")")
+def _iv(d: dict, digits: int = 1) -> str:
+    """A paired difference: ``mean [95 % CI] (k of n up; per seed)``."""
+    f = f"+.{digits}f"
+    return (f"{d['mean']:{f}} [{d['low']:{f}}, {d['high']:{f}}] ({d['ahead']} of {d['n']} up; "
+            + ", ".join(f"{x:{f}}" for x in d["diff"]) + ")")
 
 
 def render(args, results: dict, table: dict) -> str:

@@ -26,6 +26,7 @@ import statistics
 import time
 from pathlib import Path
 
+import bench_kd
 from bench_kd import Method, _digest, _seeds, _train, interval, parse_method
 
 from mskd.fsio import write_json, write_text
@@ -127,12 +128,11 @@ def summarise(args, results: dict) -> dict:
 
 
 def _ms(xs: list[float]) -> str:
-    return f"{statistics.fmean(xs):.3f} ± {statistics.stdev(xs) if len(xs) > 1 else 0:.3f}"
+    return bench_kd._ms(xs, 3)
 
 
 def _iv(d: dict) -> str:
-    return (f"{d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] "
-            f"({d['ahead']} of {d['n']} up; " + ", ".join(f"{x:+.3f}" for x in d["diff"]) + ")")
+    return bench_kd._iv(d, 3)
 
 
 def render(args, results: dict, table: dict) -> str:

@@ -38,3 +38,32 @@ def test_method_parsing() -> None:
     m = bench_kd.parse_method("old=0.5:hckd+tckd")
     assert (m.name, m.alpha, m.kd_terms) == ("old", 0.5, ("hckd", "tckd"))
     assert bench_kd.parse_method("a0=0").kd_terms == ()
+
+
+def test_bench_va_pairs_ccc_by_seed(monkeypatch) -> None:
+    """scripts/bench_va.py's table: per-dimension CCC paired with alpha=0 seed by seed."""
+    import types
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "scripts"))
+    spec = importlib.util.spec_from_file_location(
+        "bench_va", Path(__file__).resolve().parents[1] / "scripts" / "bench_va.py")
+    bench_va = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_va)
+
+    def run(ccc_v: float, ccc_a: float) -> dict:
+        dim = {"valence": {"ccc": ccc_v, "pcc": ccc_v, "rmse": 0.3},
+               "arousal": {"ccc": ccc_a, "pcc": ccc_a, "rmse": 0.4}}
+        return {"ccc": (ccc_v + ccc_a) / 2, **dim}
+
+    results = {"V-sdnn-a0-s0": run(0.2, 0.3), "V-sdnn-a0-s1": run(0.3, 0.3),
+               "V-sdnn-out-s0": run(0.25, 0.3), "V-sdnn-out-s1": run(0.3, 0.4)}
+    args = types.SimpleNamespace(data=[("V", "x")], students=["sdnn"], seeds=[0, 1],
+                                 methods=[bench_va.Method("a0", 0.0),
+                                          bench_va.Method("out", 0.5, ("out",))],
+                                 epochs=1, teacher_epochs=1, views=1, clip="E4-S3")
+    row = bench_va.summarise(args, results)["V-sdnn"]["out"]
+    assert row["minus_a0_valence_ccc"]["diff"] == pytest.approx([0.05, 0.0])
+    assert row["minus_a0_arousal_ccc"]["diff"] == pytest.approx([0.0, 0.1])
+    assert row["minus_a0_ccc"]["mean"] == pytest.approx(0.0375)
+    text = bench_va.render(args, results, bench_va.summarise(args, results))
+    assert "| out | 0.31" in text and "(2 of 2 up; +0.025, +0.050)" in text
