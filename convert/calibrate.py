@@ -112,7 +112,7 @@ def compare_on_data(student, spec: NetSpec, enc: InputEncoding,
             preds["float"].append(fr.frames.transpose(0, 1))
             preds["deployed"].append(frame_readout(rec, enc).transpose(0, 1))
             if include_fixed:
-                preds["fixed"].append(_fixed_frames(student, frames).transpose(0, 1))
+                preds["fixed"].append(_fixed_frames(student, frames, enc).transpose(0, 1))
         else:
             preds["float"].append(fr.logits.argmax(-1))
             preds["deployed"].append(decode_readout(rec, enc).argmax(-1))
@@ -135,15 +135,13 @@ def compare_on_data(student, spec: NetSpec, enc: InputEncoding,
     return out
 
 
-def _fixed_frames(student, frames: torch.Tensor) -> torch.Tensor:
+def _fixed_frames(student, frames: torch.Tensor, enc: InputEncoding) -> torch.Tensor:
     """Per-frame outputs ``[n, B, C]`` (float64) of the student's own exact int64 forward,
-    read out as the deployed network is (:func:`mskd.encoding.frame_readout`)."""
+    its output layer's whole trace (the Sigma values, or ``v``) read out by
+    :func:`mskd.encoding.frame_readout`, as the deployed network's is."""
     run = student.forward_fixed(frames)
-    if getattr(student, "dense", False):
-        return run.readout.double() / student.readout_scale
-    v = run.readout_v.double()
-    n = frames.shape[1]
-    return v.reshape(n, -1, *v.shape[1:]).mean(1) / student.readout_scale
+    return frame_readout(run.messages[-1] if getattr(student, "dense", False) else run.v[-1],
+                         enc)
 
 
 def _va_scores(preds: dict, target: torch.Tensor, lights: list[str]) -> dict:

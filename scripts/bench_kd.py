@@ -107,21 +107,26 @@ def _eval(runner: StageRunner, name: str, ckpt: Path, data: str, views: int) -> 
 
     def fn(tmp: Path) -> None:
         res = evaluate(ckpt, data, views=views)
-        res.update(pair_accuracy(res["confusion"], list(EMOTIONS)))
+        if "confusion" in res:  # categorical: the class-pair view of it
+            res.update(pair_accuracy(res["confusion"], list(EMOTIONS)))
         write_json(tmp / "eval.json", res)
 
     key = {"ckpt": _digest(ckpt), "views": views}
     return json.loads((runner.run(name, key, fn) / "eval.json").read_text())
 
 
-def _deploy(runner: StageRunner, name: str, ckpt: Path, data: str, views: int) -> dict:
+DEPLOY_KEYS = ("float", "deployed", "war_drop_points", "clips")
+
+
+def _deploy(runner: StageRunner, name: str, ckpt: Path, data: str, views: int,
+            keys: tuple[str, ...] = DEPLOY_KEYS) -> dict:
+    """Convert ``ckpt`` and keep ``keys`` of its float-vs-deployed evaluation."""
     from mskd.convert.pipeline import ConvertOptions, convert_checkpoint
 
     def fn(tmp: Path) -> None:
         rep = convert_checkpoint(ckpt, tmp / "student.net", ConvertOptions(eval=data,
                                                                            views=views))
-        write_json(tmp / "deploy.json", {k: rep["evaluation"][k] for k in (
-            "float", "deployed", "war_drop_points", "clips")})
+        write_json(tmp / "deploy.json", {k: rep["evaluation"][k] for k in keys})
 
     key = {"ckpt": _digest(ckpt), "views": views}
     stage = runner.run(name, key, fn)

@@ -21,13 +21,12 @@ Stages are cached under ``--out`` as in ``bench_kd.py``. Writes ``bench_va.json`
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import bench_kd
-from bench_kd import Method, _digest, _seeds, _train, interval, parse_method
+from bench_kd import Method, _digest, _eval, _seeds, _train, interval, parse_method
 
 from mskd.fsio import write_json, write_text
 from mskd.stages import StageRunner
@@ -41,27 +40,9 @@ def default_methods() -> list[Method]:
             Method("both", 0.5, ("out", "feat"))]
 
 
-def _eval(runner: StageRunner, name: str, ckpt: Path, data: str, views: int) -> dict:
-    from mskd.train.evaluate import evaluate
-
-    def fn(tmp: Path) -> None:
-        write_json(tmp / "eval.json", evaluate(ckpt, data, views=views))
-
-    key = {"ckpt": _digest(ckpt), "views": views}
-    return json.loads((runner.run(name, key, fn) / "eval.json").read_text())
-
-
 def _deploy(runner: StageRunner, name: str, ckpt: Path, data: str, views: int) -> dict:
-    from mskd.convert.pipeline import ConvertOptions, convert_checkpoint
-
-    def fn(tmp: Path) -> None:
-        rep = convert_checkpoint(ckpt, tmp / "student.net", ConvertOptions(eval=data,
-                                                                           views=views))
-        write_json(tmp / "deploy.json", {k: rep["evaluation"][k] for k in (
-            "float", "deployed", "fixed", "ccc_drop", "clips") if k in rep["evaluation"]})
-
-    key = {"ckpt": _digest(ckpt), "views": views}
-    return json.loads((runner.run(name, key, fn) / "deploy.json").read_text())
+    return bench_kd._deploy(runner, name, ckpt, data, views,
+                            ("float", "deployed", "ccc_drop", "clips"))
 
 
 def run(args) -> dict:

@@ -38,12 +38,17 @@ def metrics(pred: torch.Tensor, label: torch.Tensor, lightings: list[str], class
     return {"war": war, "uar": uar, "per_lighting": per, "confusion": conf.tolist()}
 
 
+def _outputs(model: torch.nn.Module, batch) -> torch.Tensor:
+    """Per-step outputs ``[n, B, C]``: a student reads the frames, the teacher both."""
+    return model(batch.frames) if model.kind == "student" else model(batch.frames, batch.events)
+
+
 @torch.no_grad()
 def predict(model: torch.nn.Module, ds, batch_size: int = 64):
     """Predicted class, label and lighting of every clip of ``ds``."""
     preds, labels, lights = [], [], []
     for batch in eval_loader(ds, batch_size):
-        z = model(batch.frames) if model.kind == "student" else model(batch.frames, batch.events)
+        z = _outputs(model, batch)
         preds.append(z.mean(0).argmax(-1))
         labels.append(batch.labels)
         lights += [m.get("lighting", "all") for m in batch.meta]
@@ -76,8 +81,7 @@ def predict_va(model: torch.nn.Module, ds, batch_size: int = 64):
     and each clip's lighting."""
     preds, targets, lights = [], [], []
     for batch in eval_loader(ds, batch_size):
-        z = model(batch.frames) if model.kind == "student" else model(batch.frames, batch.events)
-        preds.append(z.transpose(0, 1))
+        preds.append(_outputs(model, batch).transpose(0, 1))
         targets.append(batch.va.transpose(0, 1))
         lights += [m.get("lighting", "all") for m in batch.meta]
     return torch.cat(preds), torch.cat(targets), lights

@@ -13,6 +13,7 @@ import torch
 from mskd.train.checkpoint import Checkpoint, load_checkpoint, restore_model
 from mskd.train.student import Student
 from mskd.train.student_config import StudentConfig
+from mskd.train.student_geometry import feature_dim
 from mskd.train.teacher import Teacher, TeacherConfig
 
 from mskd.errors import CheckpointError, ConfigError
@@ -55,7 +56,7 @@ def model_for(ckpt: Checkpoint) -> torch.nn.Module:
             cfg = StudentConfig.from_dict(ckpt.model_config)
             expected = {f"weights.{i}": s for i, s in enumerate(cfg.weight_shapes())}
             if cfg.kd_projection:
-                expected["kd_proj.weight"] = (cfg.kd_projection, cfg.weight_shapes()[-1][1])
+                expected["kd_proj.weight"] = (cfg.kd_projection, feature_dim(cfg))
         else:
             cfg = TeacherConfig.from_dict(ckpt.model_config)
             expected = cfg.param_shapes()

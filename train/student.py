@@ -43,6 +43,7 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
+from mskd.train import student_geometry
 from mskd.train.quant import (
     check_exact_sum,
     quantize_weight,
@@ -98,7 +99,8 @@ class Student(nn.Module):
         self.config = config
         self.shapes = shapes
         if config.kd_projection:  # feature-level distillation only (see kd_features)
-            self.kd_proj = nn.Linear(dims[-2], config.kd_projection, bias=False)
+            self.kd_proj = nn.Linear(student_geometry.feature_dim(config),
+                                     config.kd_projection, bias=False)
 
     # -- parameters in Loihi units -------------------------------------------------------
     def neuron_params(self) -> list[LifParams]:

@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
+from mskd.train import student_geometry
 from mskd.train.quant import quantize_weight, round_ste, standardize_weights
 from mskd.train.sdnn_config import SdnnConfig
 from torch import nn
@@ -80,7 +81,8 @@ class SdnnStudent(nn.Module):
                                            "vth_mants": (1,) * (config.n_synaptic - 1)})
         self.config = config
         if config.kd_projection:  # feature-level distillation only (see kd_features)
-            self.kd_proj = nn.Linear(dims[-2], config.kd_projection, bias=False)
+            self.kd_proj = nn.Linear(student_geometry.feature_dim(config),
+                                     config.kd_projection, bias=False)
 
     # -- parameters in Loihi units -------------------------------------------------------
     def float_weights(self) -> list[torch.Tensor]:
