@@ -18,7 +18,7 @@ import click
 import typer
 
 from mskd.errors import ConfigError, MskdError
-from mskd.interrupts import Terminated, exit_status, raise_if_swallowed
+from mskd.interrupts import Terminated, exit_status, leaving, raise_if_swallowed
 
 app = typer.Typer(
     name="mskd",
@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
         code = _invoke(argv)
         raise_if_swallowed()
     except (KeyboardInterrupt, Terminated) as exc:
+        leaving()
         _fail(*exit_status(exc))
     except click.exceptions.Abort:  # a prompt got end-of-file
         _fail("error: aborted (no input)", 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from mskd.interrupts import Terminated, exit_status, install, raise_if_swallowed
+from mskd.interrupts import Terminated, exit_status, install, leaving, raise_if_swallowed
 
 
 def main() -> None:
@@ -19,6 +19,7 @@ def main() -> None:
 
         raise_if_swallowed()
     except (KeyboardInterrupt, Terminated) as exc:
+        leaving()
         line, code = exit_status(exc)
         print(line, file=sys.stderr)
         sys.exit(code)

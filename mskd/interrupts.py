@@ -82,6 +82,16 @@ def _on_signal(signum: int, _frame) -> None:
     raise _exception(signum)
 
 
+def leaving() -> None:
+    """The interrupt was handled and mskd is exiting: ignore further signals. Python's
+    finalization puts its own handlers back to the default, so a second Ctrl-C landing
+    there killed the process by SIGINT (exit -2 instead of 130) after the one line was
+    printed; an ignored signal stays ignored through finalization."""
+    if installed():
+        for sig in HANDLED:
+            signal.signal(sig, signal.SIG_IGN)
+
+
 def _quiet_child() -> None:
     """In a forked helper (a worker pool): leave Ctrl-C to mskd, which stops the helpers;
     die at once, without a traceback, on the SIGTERM it sends them."""
