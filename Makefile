@@ -22,7 +22,7 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -q tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check mskd train convert deploy hw_profiles tests scripts
+	$(BIN)/ruff check mskd train convert deploy profiling hw_profiles tests scripts
 
 clean:
 	rm -rf $(VENV) build *.egg-info

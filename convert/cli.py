@@ -3,7 +3,7 @@
 The source file's kind picks the converter (:data:`SOURCES`, by suffix):
 
 * ``*.safetensors``: a trained student checkpoint (:func:`convert_checkpoint`);
-* ``*.nir``: a NIR graph (:func:`mskd.convert.nir_import.convert_nir`);
+* ``*.nir``: a NIR graph (:func:`mskd.convert.nir.importer.convert_nir`);
 * ``*.net`` / ``*.h5`` / ``*.hdf5``: a netx file from lava-dl (e.g. slayer's
   ``export_hdf5``), checked and re-written with an encoding
   (:func:`mskd.convert.netx_import.convert_netx`).
@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from mskd.convert.nir_presets import SOURCES as NIR_SOURCES
+from mskd.convert.nir.presets import SOURCES as NIR_SOURCES
 
 from mskd.config import config_option
 from mskd.errors import ConfigError
 
 if TYPE_CHECKING:
-    from mskd.graded import GradedInput
+    from mskd.loihi.graded import GradedInput
 
 
 def _student(src: Path, out: Path, o: dict) -> dict:
@@ -32,7 +32,7 @@ def _student(src: Path, out: Path, o: dict) -> dict:
 
 
 def _nir(src: Path, out: Path, o: dict) -> dict:
-    from mskd.convert.nir_import import convert_nir
+    from mskd.convert.nir.importer import convert_nir
 
     x = o["extra"]
     return convert_nir(src, out, dt=x["dt"], profiles=o["profiles"], report=o["report"],
@@ -65,7 +65,7 @@ def _summary(report: dict) -> str:
     lines += [f"approximated: node '{a['node']}': {a['semantic']} -> {a['how']}"
               for a in report.get("approximations", [])]
     if "fidelity" in report:
-        from mskd.convert.nir_fidelity import short_lines
+        from mskd.convert.nir.fidelity import short_lines
 
         lines += short_lines(report["fidelity"])
     for prof, m in report.get("mapping", {}).items():
@@ -117,11 +117,11 @@ def _input_range(text: str) -> tuple[float, float]:
 
 def graded_input(bits: int | None, scale: float | None, span: str | None
                  ) -> GradedInput | None:
-    """The :class:`~mskd.graded.GradedInput` of ``--input-message-bits N`` (1..24),
+    """The :class:`~mskd.loihi.graded.GradedInput` of ``--input-message-bits N`` (1..24),
     ``--input-scale S`` (a power of two; default the largest that fits, see
-    :func:`mskd.graded.choose_scale`) and ``--input-range LO,HI`` (default 0,1), or None
+    :func:`mskd.loihi.graded.choose_scale`) and ``--input-range LO,HI`` (default 0,1), or None
     for binary spikes (no option, or N = 0); ConfigError naming the option."""
-    from mskd.graded import MAX_BITS, GradedInput
+    from mskd.loihi.graded import MAX_BITS, GradedInput
 
     if not bits:
         given = "--input-scale" if scale is not None else "--input-range" if span else None
@@ -242,7 +242,7 @@ def register(app: typer.Typer) -> None:
         if input_shape is not None and fn is not _netx:
             raise ConfigError(f"--input-shape applies to netx files only ({src} is not a "
                               ".net/.h5/.hdf5 file)")
-        from mskd.deploy.cli import read_options
+        from mskd.config import read_options
 
         shape = read_options(input_shape, 0)["input_shape"]
         check_outputs(out, nir, force)

@@ -2,22 +2,23 @@
 
 The training code exposes only the fixed-point forward (float64 with straight-through
 rounding, or int64), so the float reference lives here. It runs the student's own float
-parameters through the same graph, timing and units as :mod:`mskd.train.student`, with:
+parameters through the same graph, timing and units as :mod:`mskd.train.student_lif`, with:
 
 * weights ``w * 2**e`` (no rounding to the 8-bit mantissa, no clamp to -128..127);
 * input bias ``x * input_gain * 2**6`` (no rounding; ``x`` = the student's own host-side
-  ``stack_history(normalize_frames(frames))``, as in :mod:`mskd.encoding`);
-* neurons ``u' = u (1 - iDecay/4096) + 64 a``, ``v' = v (1 - vDecay/4096) + u' + bias``,
-  spike when ``v' > vth * 64``, then ``v' = 0`` -- the CUBA-LIF of :mod:`mskd.loihi` with
-  exact products instead of round-toward-zero, and no 24-bit wrap or saturation;
+  ``stack_history(normalize_frames(frames))``, as in :mod:`mskd.net.encoding`);
+* neurons :func:`mskd.loihi.lif.float_lif_step`: ``u' = u (1 - iDecay/4096) + 64 a``,
+  ``v' = v (1 - vDecay/4096) + u' + bias``, spike when ``v' > vth * 64``, then ``v' = 0``
+  -- the CUBA-LIF of :mod:`mskd.loihi.lif` with exact products instead of
+  round-toward-zero, and no 24-bit wrap or saturation;
 * the same one-step synaptic delay, frame holding and mean-``v`` readout.
 
 Everything is float64. Differences from the deployed network therefore come only from
 quantization (weights, input, decays) and register limits, which is what the report needs.
 
 >>> import torch
->>> from mskd.train.student import Student
->>> from mskd.train.student_config import StudentConfig
+>>> from mskd.train.student_lif import Student
+>>> from mskd.train.lif_config import StudentConfig
 >>> torch.manual_seed(0) and None
 >>> s = Student(StudentConfig(size=8, channels=(2,), hidden=(4,), steps_per_frame=2,
 ...                           n_frames=2))
@@ -31,9 +32,15 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 
-from mskd.loihi import ACT_SHIFT, DECAY_UNITY, VTH_SHIFT
+from mskd.loihi.lif import (
+    ACT_SHIFT,
+    DECAY_UNITY,
+    NETX_BIAS_EXP,
+    LifState,
+    float_lif_step,
+    float_synapse,
+)
 
 
 class FloatRun(NamedTuple):
@@ -51,17 +58,15 @@ def float_weights(student, dtype=torch.float64) -> list[torch.Tensor]:
 
 
 def _lif(a_in, u, v, p, bias):
-    u = u * (1 - p.i_decay / DECAY_UNITY) + a_in * (1 << ACT_SHIFT)
-    v = v * (1 - p.v_decay / DECAY_UNITY) + u + bias
-    s = (v > p.vth << VTH_SHIFT).to(v.dtype)
-    return s, u, v * (1 - s)
+    """:func:`mskd.loihi.lif.float_lif_step` in Loihi units (``a_in << 6``, ``vth << 6``)."""
+    s, st = float_lif_step(a_in * (1 << ACT_SHIFT), LifState(u, v), p.i_decay / DECAY_UNITY,
+                           p.v_decay / DECAY_UNITY, float(p.vth_eff), bias)
+    return s, st.u, st.v
 
 
-def _synapse(student, i: int, spikes: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+def _synapse(student, spikes: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     c = student.config
-    if i < len(c.channels):
-        return F.conv2d(spikes, w, stride=c.stride, padding=c.padding)
-    return F.linear(spikes.flatten(1), w)
+    return float_synapse(spikes, w, stride=c.stride, padding=c.padding)
 
 
 @torch.no_grad()
@@ -81,7 +86,7 @@ def float_forward(student, frames: torch.Tensor, dtype=torch.float64) -> FloatRu
     from mskd.frames import frame_schedule, normalize_frames, stack_history
 
     x = stack_history(normalize_frames(frames, c.input_norm), c.input_history)
-    bias = x.to(dtype) * c.input_gain * (1 << 6)
+    bias = x.to(dtype) * c.input_gain * (1 << NETX_BIAS_EXP)
     nshapes = [s for i, s in enumerate(student.shapes) if i != len(c.channels) + 1]
     u = [torch.zeros((batch, *s), dtype=dtype) for s in nshapes]
     v = [x.clone() for x in u]
@@ -90,7 +95,7 @@ def float_forward(student, frames: torch.Tensor, dtype=torch.float64) -> FloatRu
     for t, k in enumerate(frame_schedule(n, c.steps_per_frame, c.n_synaptic)):
         spikes = []
         for j in range(len(ps)):
-            a_in = 0.0 if j == 0 else _synapse(student, j - 1, prev[j - 1], ws[j - 1])
+            a_in = 0.0 if j == 0 else _synapse(student, prev[j - 1], ws[j - 1])
             s, u[j], v[j] = _lif(a_in, u[j], v[j], ps[j], bias[:, k] if j == 0 else 0.0)
             spikes.append(s)
         prev = spikes

@@ -1,12 +1,12 @@
 """Accept a netx file written by someone else (e.g. lava-dl slayer's ``export_hdf5``).
 
-The file goes through :func:`mskd.netspec.read_netx` (types, shapes, neuron fields; pool,
+The file goes through :func:`mskd.net.spec.read_netx` (types, shapes, neuron fields; pool,
 convT, recurrent and other layers Loihi's netx path cannot run are refused there), then
 every synaptic layer's weights must survive netx's rescaling and Lava's truncation
 unchanged (:func:`mskd.convert.quantize.check_representable`, netx's -256..255 range),
 then the design rules of each profile. The network is re-written atomically with an
-optional :class:`~mskd.encoding.InputEncoding` (and the source's graded-input record,
-:mod:`mskd.graded`, when it has one).
+optional :class:`~mskd.net.encoding.InputEncoding` (and the source's graded-input record,
+:mod:`mskd.loihi.graded`, when it has one).
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from mskd.convert.mapping_check import map_profiles
+from mskd.convert.fit_check import map_profiles
 from mskd.convert.netx_writer import write_net
 from mskd.convert.quantize import check_representable
 from mskd.convert.report import network_rows, write_reports
 
-from mskd.encoding import InputEncoding
-from mskd.graded import read_graded
-from mskd.netspec import SYNAPSE_LAYERS, WEIGHT_MAX, WEIGHT_MIN, NetSpec, kind
-from mskd.netx_io import read_netx
+from mskd.loihi.graded import read_graded
+from mskd.net.encoding import InputEncoding
+from mskd.net.netx_io import read_netx
+from mskd.net.spec import SYNAPSE_LAYERS, WEIGHT_MAX, WEIGHT_MIN, NetSpec, kind
 
 
 def check_netspec(spec: NetSpec, source: str = "") -> NetSpec:

@@ -1,8 +1,8 @@
-"""Write a NetSpec plus its :class:`~mskd.encoding.InputEncoding` as one netx HDF5 file.
+"""Write a NetSpec plus its :class:`~mskd.net.encoding.InputEncoding` as one netx HDF5 file.
 
 The file is built under a temporary name (:func:`mskd.fsio.atomic_path`): the network by
-:func:`mskd.netspec.write_netx`, then the root attributes ``mskd_encoding``
-(``mskd_graded_input`` for graded input, :mod:`mskd.graded`) and ``mskd_provenance``
+:func:`mskd.net.spec.write_netx`, then the root attributes ``mskd_encoding``
+(``mskd_graded_input`` for graded input, :mod:`mskd.loihi.graded`) and ``mskd_provenance``
 (:mod:`mskd.provenance`: toolchain versions, when, and the wall time of the conversion
 that produced it); only then is it renamed onto the target, so a failure at any point
 leaves no partial ``.net`` file. lava-dl's ``netx.hdf5.Network`` reads only the ``layer``
@@ -14,18 +14,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mskd.encoding import InputEncoding, read_encoding, write_encoding
 from mskd.errors import NetError
 from mskd.fsio import atomic_path
-from mskd.graded import GradedInput, write_graded
-from mskd.netspec import NetSpec, specs_equal
-from mskd.netx_io import read_netx, write_netx
+from mskd.loihi.graded import GradedInput, write_graded
+from mskd.net.encoding import InputEncoding, read_encoding, write_encoding
+from mskd.net.netx_io import read_netx, write_netx
+from mskd.net.spec import NetSpec, specs_equal
 
 
 def write_net(spec: NetSpec, enc: InputEncoding | None, out: str | Path,
               wall_seconds: float | None = None, graded: GradedInput | None = None) -> Path:
     """Write ``spec`` (and ``enc``; ``graded``: the graded-input record of a network fed
-    payloads, :mod:`mskd.graded`) to ``out`` atomically with its provenance
+    payloads, :mod:`mskd.loihi.graded`) to ``out`` atomically with its provenance
     (``wall_seconds``: how long producing it took); verify by reading it back."""
     if (graded.input_message_bits if graded else 0) != spec.input_message_bits:
         raise NetError(f"{out}: a network with input_message_bits="

@@ -96,9 +96,8 @@ def export_teacher(teacher, frames: torch.Tensor, events: torch.Tensor, out) -> 
 
 def check_step(path, net, frames: torch.Tensor) -> dict:
     """Integer step graph over all T steps vs the simulator: exact equality per register."""
-    from mskd.deploy.sim import run
-
-    from mskd.encoding import encode_frames
+    from mskd.net.encoding import encode_frames
+    from mskd.sim.simulator import run
 
     x = encode_frames(frames, net.encoding)
     got = run_onnx_steps(path, net.spec, x)

@@ -5,9 +5,9 @@ layer's bias mantissas ``[B, *in]``, int64) and, per neuron layer ``k`` (netx or
 input first), ``u{k}``, ``v{k}`` (registers) and ``s{k}`` (its spikes of the previous
 step, which the next synapse delivers now), all int64. Outputs: ``u{k}_out``,
 ``v{k}_out``, ``s{k}_out``. :func:`run_onnx_steps` loops it over T steps with
-onnxruntime and returns a :class:`mskd.record.Record` comparable with the simulator's.
+onnxruntime and returns a :class:`mskd.net.record.Record` comparable with the simulator's.
 
-Every operation mirrors :mod:`mskd.loihi` / :mod:`mskd.deploy.synapses` in int64:
+Every operation mirrors :mod:`mskd.loihi.lif` / :mod:`mskd.sim.synapses` in int64:
 
 * dense: ``MatMul`` of 0/1 spikes and netx's effective weights (``netx_weights``), then
   the ``weight_exp`` shift as floor division (``(a - Mod(a, 2**k)) / 2**k``; ONNX
@@ -28,9 +28,9 @@ import numpy as np
 import torch
 
 from mskd.fsio import atomic_path
-from mskd.loihi import ACT_SHIFT, DECAY_SHIFT, DECAY_UNITY, NETX_BIAS_EXP, UV_MAX, netx_weights
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec, kind
-from mskd.record import LayerInfo, Record
+from mskd.loihi.lif import ACT_SHIFT, DECAY_SHIFT, DECAY_UNITY, NETX_BIAS_EXP, UV_MAX, netx_weights
+from mskd.net.record import LayerInfo, Record
+from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec, kind
 
 OPSET = 17
 IR_VERSION = 8  # the IR of opset 17; newer onnx writes a newer IR than onnxruntime reads

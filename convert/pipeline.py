@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mskd.convert.calibrate import compare_on_data, dataset_batches, weight_report
-from mskd.convert.mapping_check import map_profiles
+from mskd.convert.fit_check import map_profiles
 from mskd.convert.netx_writer import write_net
+from mskd.convert.quant_report import compare_on_data, dataset_batches, weight_report
 from mskd.convert.report import network_rows, write_reports
 from mskd.convert.student_io import checkpoint_clip, load_student
 from mskd.convert.student_net import student_netspec
@@ -69,7 +69,7 @@ def _exports(student, net, opts: ConvertOptions, stage: Path) -> list[dict]:
         checks.append({"check": "nir", "result": "not written: NIR has no sigma-delta (or "
                                                  "ReLU) primitive for this student"})
     elif opts.nir:
-        from mskd.convert.nir_export import export_student_nir
+        from mskd.convert.nir.export import export_student_nir
 
         export_student_nir(student, stage / "student.nir", encoding=net.encoding)
         checks.append({"check": "nir written", "result": shown_path(opts.nir, opts.report)})

@@ -1,11 +1,11 @@
-"""Fold a fixed-point student (:class:`mskd.train.spec.QuantizedStudent`) into a netx NetSpec.
+"""Fold a fixed-point student (:class:`mskd.train.quantized.QuantizedStudent`) into a netx NetSpec.
 
 The student already computes in Loihi units, so folding is a change of container plus the
 checks that the numbers survive the trip through netx and Lava unchanged:
 
 * every weight is an int64 mantissa in -128..127 (the 8-bit range Lava stores);
 * netx rescales each weight matrix (``optimize_weight_bits``) and Lava clips and truncates
-  it again; :func:`check_representable` runs that path (:func:`mskd.loihi.netx_weights`)
+  it again; :func:`check_representable` runs that path (:func:`mskd.loihi.lif.netx_weights`)
   and refuses a layer whose effective weights are not exactly ``w * 2**-weight_exp``
   (e.g. an all-negative matrix whose low bits Lava drops);
 * neuron fields fit their registers (``LifNeuron`` checks 12-bit decays, 17-bit vth).
@@ -14,7 +14,7 @@ Layers are converted through the :data:`CONVERTERS` table (kind -> function); a 
 in the table is a :class:`~mskd.errors.NetError` naming the layer.
 
 >>> import torch
->>> from mskd.train.spec import QuantLayer
+>>> from mskd.train.quantized import QuantLayer
 >>> q = QuantLayer("dense", (3,), (2,), weight=torch.tensor([[1, -2, 3], [0, 4, -5]]),
 ...                i_decay=4096, v_decay=1024, vth_mant=64)
 >>> layer = fold_layer(q, 1)
@@ -34,11 +34,10 @@ import numpy as np
 import torch
 
 from mskd.errors import NetError
-from mskd.loihi import lava_dense_weights, netx_optimize, netx_weights
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
-from mskd.neurons import SdnNeuron
-
-W_MIN, W_MAX = -128, 127  # signed 8-bit weight mantissa
+from mskd.loihi.lif import lava_dense_weights, netx_optimize, netx_weights
+from mskd.loihi.neurons import SdnNeuron
+from mskd.loihi.quantizers import WEIGHT_MANT_MAX, WEIGHT_MANT_MIN
+from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
 
 
 def _where(q, index: int) -> str:
@@ -56,8 +55,8 @@ def _np_int(t, name: str, where: str) -> np.ndarray | None:
     return a.astype(np.int64)
 
 
-def check_representable(w: np.ndarray, where: str, lo: int = W_MIN, hi: int = W_MAX,
-                        w_rec: np.ndarray | None = None) -> None:
+def check_representable(w: np.ndarray, where: str, lo: int = WEIGHT_MANT_MIN,
+                        hi: int = WEIGHT_MANT_MAX, w_rec: np.ndarray | None = None) -> None:
     """Raise unless netx + Lava run ``w`` exactly (effective ``w_eff >> -exp == w``).
 
     With ``w_rec`` (a ``dense_rec`` layer) both matrices are checked as netx maps them:
@@ -151,5 +150,5 @@ def fold_layer(q, index: int):
 
 
 def fold_student(qs) -> NetSpec:
-    """A :class:`~mskd.train.spec.QuantizedStudent` -> validated :class:`NetSpec`."""
+    """A :class:`~mskd.train.quantized.QuantizedStudent` -> validated :class:`NetSpec`."""
     return NetSpec(tuple(fold_layer(q, i) for i, q in enumerate(qs.layers)))

@@ -1,11 +1,11 @@
 """The convert report: one JSON document and the same facts as Markdown tables.
 
 ``report`` dict keys (all optional except ``network``): ``network`` (layer rows),
-``encoding``, ``weights`` (:func:`mskd.convert.calibrate.weight_report`), ``calibration``
-and ``evaluation`` (:func:`mskd.convert.calibrate.compare_on_data`), ``mapping``
-(:func:`mskd.convert.mapping_check.map_profiles`), ``checks`` (e.g. ONNX results),
-``fidelity`` (a NIR import: :func:`mskd.convert.nir_fidelity.fidelity`), ``graded_input``
-(a NIR import with analog input: :mod:`mskd.graded`).
+``encoding``, ``weights`` (:func:`mskd.convert.quant_report.weight_report`), ``calibration``
+and ``evaluation`` (:func:`mskd.convert.quant_report.compare_on_data`), ``mapping``
+(:func:`mskd.convert.fit_check.map_profiles`), ``checks`` (e.g. ONNX results),
+``fidelity`` (a NIR import: :func:`mskd.convert.nir.fidelity.fidelity`), ``graded_input``
+(a NIR import with analog input: :mod:`mskd.loihi.graded`).
 Both files are written atomically (:mod:`mskd.fsio`).
 
 >>> md = to_markdown({"network": [{"index": 0, "kind": "input", "shape": [1, 2, 2],
@@ -20,7 +20,7 @@ import math
 from pathlib import Path
 
 from mskd.fsio import write_json, write_text
-from mskd.netspec import NetSpec, kind
+from mskd.net.spec import NetSpec, kind
 
 JSON_NAME, MD_NAME = "convert_report.json", "convert_report.md"
 
@@ -90,7 +90,7 @@ def _accuracy(name: str, cmp: dict) -> list[str]:
 
 
 def _fidelity(fid: dict) -> list[str]:
-    from mskd.convert.nir_fidelity import GOOD, POOR
+    from mskd.convert.nir.fidelity import GOOD, POOR
 
     lines = ["## Fidelity", "", f"**{fid['line']}**", "",
              f"Reference: {fid['reference']}; deployed: the written network in the "
@@ -146,7 +146,7 @@ def to_markdown(report: dict) -> str:
             lines += _table(report["approximations"], ["node", "semantic", "how"]) + [""]
         else:
             lines += ["Nothing was approximated.", ""]
-    if "graded_input" in report:  # a NIR import with analog input (mskd.graded)
+    if "graded_input" in report:  # a NIR import with analog input (mskd.loihi.graded)
         lines += ["## Graded input", "", f"Input {report['graded_input']['payload']} into "
                   "the first synapse (recorded in the file as `mskd_graded_input`).", ""]
     if "fidelity" in report:

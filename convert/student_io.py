@@ -5,8 +5,8 @@ naming the field; a non-finite float weight is a :class:`~mskd.errors.NetError` 
 layer, raised before anything is quantized or written.
 
 >>> import torch
->>> from mskd.train.student import Student
->>> from mskd.train.student_config import StudentConfig
+>>> from mskd.train.student_lif import Student
+>>> from mskd.train.lif_config import StudentConfig
 >>> torch.manual_seed(0) and None
 >>> s = Student(StudentConfig(size=8, channels=(2,), hidden=(4,), steps_per_frame=2,
 ...                           n_frames=2))
@@ -25,14 +25,14 @@ from pathlib import Path
 
 import torch
 
-from mskd.encoding import InputEncoding
 from mskd.errors import CheckpointError, NetError
+from mskd.net.encoding import InputEncoding
 
 DEFAULT_CLIP_SKIP = 3  # E<n>-S3, the SEE protocol, when the checkpoint records no clip
 
 
 def load_student(path: str | Path):
-    """The :class:`mskd.train.student.Student` in ``path`` (eval mode), weights checked."""
+    """The :class:`mskd.train.student_lif.Student` in ``path`` (eval mode), weights checked."""
     from mskd.train.models import load_model
 
     model = load_model(path, kind="student")
@@ -57,19 +57,14 @@ def check_finite(student) -> None:
                            f"{int((~torch.isfinite(w)).sum())} NaN/inf value(s)")
 
 
-def class_names(n: int) -> tuple[str, ...]:
-    """SEE's seven emotions when there are seven classes, else ``class0..``."""
-    from mskd.data.naming import EMOTIONS
-
-    return tuple(EMOTIONS) if n == len(EMOTIONS) else tuple(f"class{i}" for i in range(n))
-
-
 def output_names(config) -> tuple[str, ...]:
     """What the readout's neurons mean: class names, or valence and arousal."""
     if getattr(config, "task", "categorical") == "dimensional":
-        from mskd.encoding import DIMENSIONAL_OUTPUTS
+        from mskd.net.encoding import DIMENSIONAL_OUTPUTS
 
         return DIMENSIONAL_OUTPUTS
+    from mskd.labels import class_names
+
     return class_names(config.classes)
 
 
@@ -78,7 +73,7 @@ def student_encoding(student, clip: str | None = None) -> InputEncoding:
     c = student.config
     clip = clip or (f"E{c.n_frames}-S{DEFAULT_CLIP_SKIP}" if getattr(c, "neuron", "lif") == "lif"
                     else f"E{c.n_frames}-S0")
-    from mskd.data.clips import ClipSpec
+    from mskd.clips import ClipSpec
 
     spec = ClipSpec.parse(clip)
     frames = spec.span if getattr(c, "neuron", "lif") == "sdnn" else spec.n

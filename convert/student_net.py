@@ -1,8 +1,8 @@
 """Student -> deployable netx network: quantize, fold, attach the encoding, write.
 
 >>> import tempfile, pathlib, torch
->>> from mskd.train.student import Student
->>> from mskd.train.student_config import StudentConfig
+>>> from mskd.train.student_lif import Student
+>>> from mskd.train.lif_config import StudentConfig
 >>> torch.manual_seed(0) and None
 >>> s = Student(StudentConfig(size=8, channels=(2,), hidden=(4,), steps_per_frame=2,
 ...                           n_frames=2))
@@ -23,8 +23,8 @@ from mskd.convert.netx_writer import write_net
 from mskd.convert.quantize import fold_student
 from mskd.convert.student_io import check_finite, student_encoding
 
-from mskd.encoding import InputEncoding, read_encoding  # noqa: F401 - doctest
-from mskd.netspec import NetSpec
+from mskd.net.encoding import InputEncoding, read_encoding  # noqa: F401 - doctest
+from mskd.net.spec import NetSpec
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ with neurons, X holds integer bias mantissas (-4096..4095) ``[B, T, C, H, W]`` (
 ``[B, T, N]``), or ``[B, C, H, W]`` held for ``--steps T``; for a network whose first
 layer is a synapse, X holds binary spikes ``[B, T, *in_shape]``, or, for a network with
 graded input (``input_message_bits``: the width ``mskd convert --input-message-bits``
-recorded, :mod:`mskd.graded`), integer payloads; with ``--analog`` X holds the analog
+recorded, :mod:`mskd.loihi.graded`), integer payloads; with ``--analog`` X holds the analog
 values ``x`` themselves, sent as the recorded ``round(x * S)``. ``--data DIR`` instead
 encodes a dataset's clips with the network's stored encoding (:mod:`mskd.data.encode`).
 Outputs (``--out``, npz): ``output`` ``[T, B, *shape]`` uint8 spikes of the last layer,
@@ -17,12 +17,12 @@ Outputs (``--out``, npz): ``output`` ``[T, B, *shape]`` uint8 spikes of the last
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 import typer
+from mskd.deploy.backends import BACKENDS, run_backend
 
-from mskd.config import config_option
+from mskd.config import config_option, read_options
 from mskd.errors import ConfigError, NetError
 from mskd.limits import MAX_STEPS
 
@@ -34,7 +34,6 @@ ANALOG_HELP = ("--input holds analog values x in the range the file records (msk
                "--input-message-bits): send them as its round(x * S) payloads.")
 DATA_HELP = ("Dataset folder (SEE layout): encode its clips with the network's stored input "
              "encoding instead of --input.")
-BACKENDS = ("sim", "lava", "loihi2")
 DEVICES = ("cpu", "cuda")
 SPLITS = ("train", "test")
 RECORD_METAVAR = "[u,v|sigma,act,residue,error|all]"
@@ -50,7 +49,7 @@ def _load_input(path: Path):
 
 
 def _record_fields(text: str) -> tuple[str, ...]:
-    from mskd.record import REGISTERS
+    from mskd.net.record import REGISTERS
 
     fields = tuple(f for f in (t.strip() for t in text.split(",")) if f)
     if fields == ("all",):
@@ -69,61 +68,6 @@ INPUT_BITS_HELP = ("Graded input: payload bits of the messages into the first sy
                    "recorded in the file, else 0).")
 
 
-def read_options(input_shape: str | None, input_message_bits: int | None) -> dict:
-    """``read_netx`` keyword arguments from the ``--input-shape``/``--input-message-bits``
-    options (``input_message_bits`` None: the file's record, see :func:`read_netx`).
-
-    >>> read_options("2,8,8", 0)
-    {'input_shape': (2, 8, 8), 'input_message_bits': 0}
-    """
-    shape = None
-    if input_shape:
-        try:
-            shape = tuple(int(s) for s in input_shape.split(","))
-        except ValueError:
-            raise ConfigError(f"--input-shape {input_shape!r}: expected C,H,W or N") from None
-        if len(shape) not in (1, 3) or min(shape) < 1:
-            raise ConfigError(f"--input-shape {input_shape!r}: expected 1 or 3 positive sizes")
-    return {"input_shape": shape, "input_message_bits": input_message_bits}
-
-
-def _progress_runner(label: str, total: int):
-    """A rich progress bar as a ``progress(done)`` callback, plus the context to show it."""
-    from rich.console import Console
-    from rich.progress import Progress
-
-    bar = Progress(transient=True, console=Console(stderr=True),
-                   disable=not sys.stderr.isatty())  # a bar in a log file is noise
-    task = bar.add_task(label, total=total)
-    return bar, (lambda done: bar.update(task, completed=done))
-
-
-def run_backend(backend: str, net, x, record, steps, device, timeout=None, input_path=None):
-    """Dispatch to one backend; the CLI's ``run`` and ``verify`` both go through it."""
-    import numpy as np
-    from mskd.deploy.inputs import naming_input
-
-    from mskd.netspec import NetSpec
-
-    n_layers = sum(1 for la in net.layers if not type(la).__name__ == "FlattenLayer") \
-        if isinstance(net, NetSpec) else 1
-    if backend == "sim":
-        from mskd.deploy import sim
-
-        bar, cb = _progress_runner("sim layers", n_layers)
-        with bar, naming_input(input_path):
-            return sim.run(net, x, record, steps=steps, device=device, progress=cb)
-    if backend in ("lava", "loihi2"):
-        from mskd.deploy import lava_backend
-
-        bar, cb = _progress_runner(f"{backend} samples", int(np.asarray(x).shape[0]))
-        limit = {} if timeout is None else {"timeout": timeout}
-        with bar, naming_input(input_path):
-            return lava_backend.run(net, x, record, steps=steps, backend=backend, progress=cb,
-                                    **limit)
-    raise ConfigError(f"--backend {backend}: choose from {', '.join(BACKENDS)}")
-
-
 def _save_npz(out: Path, outputs, rec, extra: dict | None = None) -> None:
     import numpy as np
 
@@ -138,9 +82,9 @@ def _save_npz(out: Path, outputs, rec, extra: dict | None = None) -> None:
 
 def analog_payloads(net: Path, x, input: Path):
     """``--analog``: the values ``x`` of ``input`` as the payloads ``round(x * S)`` the
-    network's graded-input record says (:func:`mskd.graded.encode`); ConfigError naming
+    network's graded-input record says (:func:`mskd.loihi.graded.encode`); ConfigError naming
     the file when ``net`` records none or ``x`` leaves its range."""
-    from mskd.graded import encode, read_graded
+    from mskd.loihi.graded import encode, read_graded
 
     graded = read_graded(net)
     if graded is None:
@@ -217,7 +161,7 @@ def _print_predictions(pred, described: str, shown: int = 20) -> None:
 
 
 def _encoding_or_none(net: Path):
-    from mskd.encoding import read_encoding
+    from mskd.net.encoding import read_encoding
 
     try:
         return read_encoding(net)
@@ -260,7 +204,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         import functools
 
-        from mskd.netx_io import read_netx
+        from mskd.net.netx_io import read_netx
 
         spec = read_netx(net, **read_options(input_shape, input_message_bits))
         fields = _record_fields(record)
@@ -315,10 +259,10 @@ def register(app: typer.Typer) -> None:
                                                help=INPUT_BITS_HELP),
         timeout: float = typer.Option(None, "--timeout", min=0.001, help=TIMEOUT_HELP),
     ) -> None:
-        from mskd.deploy.inputs import naming_input
         from mskd.deploy.verify import verify_net
 
-        from mskd.netx_io import read_netx
+        from mskd.net.inputs import naming_input
+        from mskd.net.netx_io import read_netx
 
         spec = read_netx(net, **read_options(input_shape, input_message_bits))
         if input is not None and data is not None:
@@ -338,10 +282,6 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
     app.add_typer(deploy_app, name="deploy")
-
-    from mskd.deploy.profile_cli import register_profile
-
-    register_profile(app)
 
 
 def _choice(values: tuple[str, ...]):

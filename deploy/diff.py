@@ -5,7 +5,7 @@ network order, then messages ("spikes": spikes or graded payloads) before the re
 (u, v, sigma, act, residue, error, in that order), then the lowest neuron index (C, H, W).
 
 >>> import torch
->>> from mskd.record import LayerInfo, Record
+>>> from mskd.net.record import LayerInfo, Record
 >>> info = (LayerInfo("1:dense", "dense", (2,)),)
 >>> a = Record(info, {"1:dense": torch.tensor([[[0, 1]], [[1, 0]]], dtype=torch.uint8)})
 >>> b = Record(info, {"1:dense": torch.tensor([[[0, 1]], [[1, 1]]], dtype=torch.uint8)})
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from mskd.record import REGISTERS, Record
+from mskd.net.record import REGISTERS, Record
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from mskd.deploy.inputs import prepare_inputs
 from mskd.deploy.lava_supervisor import (
     DEFAULT_TIMEOUT_S,
     lava_tempdir,
@@ -48,9 +47,10 @@ from mskd.deploy.lava_supervisor import (
 )
 
 from mskd.errors import MissingExtraError, NetError, require_lava
-from mskd.netspec import ConvLayer, DenseLayer, InputLayer, NetSpec, kind
-from mskd.netx_io import read_netx, write_netx
-from mskd.record import LayerInfo, Record, check_registers
+from mskd.net.inputs import prepare_inputs
+from mskd.net.netx_io import read_netx, write_netx
+from mskd.net.record import LayerInfo, Record, check_registers
+from mskd.net.spec import ConvLayer, DenseLayer, InputLayer, NetSpec, kind
 
 LOIHI_EXTENSION = "lava.magma.compiler.subcompilers.nc"
 
@@ -179,7 +179,7 @@ def run(net, inputs, record: Sequence[str] = (), *, steps: int | None = None,
         timeout: float = DEFAULT_TIMEOUT_S, **read):
     """Run ``net`` (path or :class:`NetSpec`) in Lava; same layouts as the simulator.
 
-    ``read`` goes to :func:`mskd.netx_io.read_netx` for a path (``input_shape``,
+    ``read`` goes to :func:`mskd.net.netx_io.read_netx` for a path (``input_shape``,
     ``input_message_bits``); a path is given to netx as it is, so Lava reads the user's
     own file. ``path`` with a NetSpec: the file the spec was read from (netx reads it, the
     spec gives the build options); without it a NetSpec is written to a temporary file.

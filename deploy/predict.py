@@ -1,9 +1,9 @@
 """Predicted classes of a converted network: run a backend, read out as the network says.
 
 A network written by ``mskd convert`` carries its readout in the ``mskd_encoding``
-attribute (:mod:`mskd.encoding`): our students are read as the mean voltage of the output
+attribute (:mod:`mskd.net.encoding`): our students are read as the mean voltage of the output
 layer over the steps after the pipeline latency (``readout = "mean_v"``,
-:func:`mskd.encoding.decode_readout`); the prediction is its argmax, named by the stored
+:func:`mskd.net.encoding.decode_readout`); the prediction is its argmax, named by the stored
 class names. :func:`run_and_predict` runs any backend in batches and returns the outputs,
 the record (concatenated over batches) and the :class:`Predictions`.
 
@@ -50,7 +50,8 @@ class Predictions:
             return None
         if self.task == "dimensional":
             import torch
-            from mskd.train.evaluate import va_metrics
+
+            from mskd.metrics import va_metrics
 
             m = va_metrics(torch.from_numpy(self.frames), torch.from_numpy(
                 np.asarray(self.labels, dtype=np.float64)), ["all"] * len(self.frames))
@@ -76,10 +77,10 @@ class Predictions:
 
 
 def concat_records(records: list):
-    """One :class:`mskd.record.Record` from records of consecutive batches (batch axis 1)."""
+    """One :class:`mskd.net.record.Record` from records of consecutive batches (batch axis 1)."""
     import torch
 
-    from mskd.record import Record
+    from mskd.net.record import Record
 
     if len(records) == 1:
         return records[0]
@@ -108,15 +109,15 @@ def run_and_predict(spec, enc, x, backend: str = "sim", record: tuple[str, ...] 
     """``(outputs, record or None, Predictions)`` of ``x`` ``[B, T, *shape]`` on ``backend``.
 
     ``run(backend, spec, x_batch, record, steps, device)`` runs one batch (default: the
-    CLI's :func:`mskd.deploy.cli.run_backend`, with progress bars); the readout needs the
+    CLI's :func:`mskd.deploy.backends.run_backend`, with progress bars); the readout needs the
     encoding's step count.
     """
     import torch
 
-    from mskd.encoding import frame_readout
+    from mskd.net.encoding import frame_readout
 
     if run is None:
-        from mskd.deploy.cli import run_backend as run
+        from mskd.deploy.backends import run_backend as run
     x = np.asarray(x)
     t = input_steps(spec, x, steps)
     if t != enc.steps:

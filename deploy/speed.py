@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mskd.netspec import ConvLayer, FlattenLayer, InputLayer, NetSpec
-from mskd.netx_io import read_netx
-from mskd.neurons import SdnNeuron
+from mskd.loihi.neurons import SdnNeuron
+from mskd.net.netx_io import read_netx
+from mskd.net.spec import ConvLayer, FlattenLayer, InputLayer, NetSpec
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class SpeedResult:
 
 
 def sim_runner(spec: NetSpec, x: np.ndarray) -> Callable[[], object]:
-    from mskd.deploy.sim import Simulator
+    from mskd.sim.simulator import Simulator
 
     net = Simulator(spec)
     net.run(x)  # warm-up: kernels, allocator
@@ -125,10 +125,11 @@ def lava_rates(net_path: Path, x: np.ndarray, samples: int) -> tuple[float, floa
 
 def lava_matches_sim(net_path: Path, spec: NetSpec, x: np.ndarray) -> bool:
     """Simulator == Lava in messages and every register on ``x``."""
-    from mskd.deploy import lava_backend, sim
+    from mskd.deploy import lava_backend
     from mskd.deploy.diff import first_divergence
 
-    from mskd.record import REGISTERS
+    from mskd.net.record import REGISTERS
+    from mskd.sim import simulator as sim
 
     _, rec_lava = lava_backend.run(net_path, x, REGISTERS)
     _, rec_sim = sim.run(spec, x, REGISTERS)

@@ -1,6 +1,6 @@
 """Simulator vs Lava on the same inputs: ``bit-exact`` or the first divergence.
 
->>> from mskd.netspec import InputLayer, LifNeuron, NetSpec
+>>> from mskd.net.spec import InputLayer, LifNeuron, NetSpec
 >>> spec = NetSpec((InputLayer((3,), LifNeuron(4096, 0, 10)),))
 >>> random_inputs(spec, samples=2, steps=4, seed=0).shape
 (2, 4, 3)
@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 from mskd.deploy.diff import first_divergence
-from mskd.deploy.inputs import INPUT_WHAT, input_range
-from mskd.deploy.ranges import width_note
 
+from mskd.chip.widths import width_note
 from mskd.errors import InputError
 from mskd.limits import MAX_INPUT_ENTRIES, check_entries
-from mskd.loihi import BIAS_MANT_MAX
-from mskd.netspec import NetSpec
-from mskd.netx_io import read_netx
-from mskd.record import REGISTERS
+from mskd.loihi.lif import BIAS_MANT_MAX
+from mskd.net.inputs import INPUT_WHAT, input_range
+from mskd.net.netx_io import read_netx
+from mskd.net.record import REGISTERS
+from mskd.net.spec import NetSpec
 
 
 def random_inputs(spec: NetSpec, samples: int, steps: int, seed: int) -> np.ndarray:
@@ -66,7 +66,9 @@ def verify_net(net, samples: int = 2, input=None, steps: int | None = 8,
     (``described``, when the caller knows better than 'the given input', e.g. '2 test
     clips of data/see ...') and, for a Delta input layer, how Lava was fed.
     """
-    from mskd.deploy import lava_backend, sim
+    from mskd.deploy import lava_backend
+
+    from mskd.sim import simulator as sim
 
     spec = net if isinstance(net, NetSpec) else read_netx(net)
     path = path if path is not None else (None if isinstance(net, NetSpec) else net)

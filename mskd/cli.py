@@ -1,9 +1,10 @@
 """The ``mskd`` command line: a thin layer over the stage libraries.
 
 Each stage owns its sub-commands in its own ``cli`` module (``mskd.data.cli``,
-``mskd.train.cli``, ``mskd.convert.cli``, ``mskd.deploy.cli``, ``mskd.deploy.summary_cli``,
-``mskd.pipeline``, ``mskd.bench``); this module mounts them and turns errors into one line
-and a non-zero exit. ``--debug`` (before or after the sub-command) shows the traceback.
+``mskd.train.cli``, ``mskd.convert.cli``, ``mskd.deploy.cli``, ``mskd.profiling.cli``,
+``mskd.profiling.summary_cli``, ``mskd.workflow.demo``, ``mskd.workflow.bench``); this
+module mounts them and turns errors into one line and a non-zero exit. ``--debug`` (before
+or after the sub-command) shows the traceback.
 
 Start-up stays light: the command modules import only typer and the standard library at
 module level; torch, numpy, h5py, matplotlib and Lava are imported inside the commands that
@@ -50,19 +51,21 @@ def _root(
 
 
 def _mount() -> None:
-    from mskd.bench import register as register_bench
     from mskd.convert.cli import register as register_convert
     from mskd.data.cli import app as data_app
     from mskd.deploy.cli import register as register_deploy
-    from mskd.deploy.summary_cli import register as register_summary
-    from mskd.pipeline import register as register_demo
+    from mskd.profiling.cli import register_profile
+    from mskd.profiling.summary_cli import register as register_summary
     from mskd.train.cli import register as register_train
+    from mskd.workflow.bench import register as register_bench
+    from mskd.workflow.demo import register as register_demo
 
     app.add_typer(data_app, name="data", help="Synthesize, inspect, encode and event-encode "
                                               "datasets.")
     register_train(app)
     register_convert(app)
     register_deploy(app)
+    register_profile(app)
     register_summary(app)
     register_demo(app)
     register_bench(app)

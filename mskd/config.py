@@ -154,3 +154,21 @@ def config_option() -> Any:
         None, "--config", help="TOML file with this command's options as keys.",
         is_eager=True, callback=_load_config, exists=False,
     )
+
+
+def read_options(input_shape: str | None, input_message_bits: int | None) -> dict:
+    """``read_netx`` keyword arguments from the ``--input-shape``/``--input-message-bits``
+    options (``input_message_bits`` None: the file's record, see :func:`read_netx`).
+
+    >>> read_options("2,8,8", 0)
+    {'input_shape': (2, 8, 8), 'input_message_bits': 0}
+    """
+    shape = None
+    if input_shape:
+        try:
+            shape = tuple(int(s) for s in input_shape.split(","))
+        except ValueError:
+            raise ConfigError(f"--input-shape {input_shape!r}: expected C,H,W or N") from None
+        if len(shape) not in (1, 3) or min(shape) < 1:
+            raise ConfigError(f"--input-shape {input_shape!r}: expected 1 or 3 positive sizes")
+    return {"input_shape": shape, "input_message_bits": input_message_bits}

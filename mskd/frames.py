@@ -1,7 +1,7 @@
 """Host-side frame preprocessing shared by the student and the deployed network's encoding.
 
 The student's training forward and the input encoding of a converted network
-(:mod:`mskd.encoding`) must turn frames into the same input-layer drive, so the two steps
+(:mod:`mskd.net.encoding`) must turn frames into the same input-layer drive, so the two steps
 are defined once, here.
 """
 

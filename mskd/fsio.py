@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mskd.errors import MskdError
+from mskd.errors import ConfigError, MskdError
 
 LEGACY_STALE_S = 3600.0  # a pid-less temp name (older mskd) counts as stale after an hour
 
@@ -269,3 +269,14 @@ def _acquire(path: Path, target: Path) -> int:
             os.write(fd, f"{os.getpid()}\n".encode())
             return fd
         os.close(fd)  # the holder released and removed it: lock the new file
+
+
+def check_writable(out: Path) -> None:
+    """Create the folder ``out`` and prove it takes a file; ConfigError naming it if not."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"{out}: output folder is not writable ({exc.strerror})") from exc

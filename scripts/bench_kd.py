@@ -9,7 +9,7 @@ difference to ``a0`` per seed with its mean and 95 % interval (t distribution), 
 class-pair and within-pair accuracy. With ``--deploy`` every student is also converted and
 run on the simulator (deployed vs float twin), and one student per kind is profiled on
 Loihi 2 (messages, synaptic ops, energy) beside the same network as a dense 8-bit ANN on
-45 nm with its weight and activation memory traffic (:mod:`mskd.deploy.ann_energy`).
+45 nm with its weight and activation memory traffic (:mod:`mskd.profiling.ann_energy`).
 
 Every run is a cached stage under ``--out`` (re-running skips finished ones), so the work
 can be split over processes by seed (``--seeds 0,2,4`` and ``--seeds 1,3``, after one
@@ -32,8 +32,8 @@ from pathlib import Path
 import torch
 
 from mskd.fsio import write_json, write_text
-from mskd.stages import StageRunner
-from mskd.summary import machine
+from mskd.workflow.cache import StageRunner
+from mskd.workflow.summary_page import machine
 
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228, 14: 2.145, 19: 2.093}  # two-sided 95 % t quantiles by dof
@@ -134,11 +134,11 @@ def _deploy(runner: StageRunner, name: str, ckpt: Path, data: str, views: int,
 
 
 def _energy(runner: StageRunner, name: str, net: Path, data: str, clips: int) -> dict:
-    from mskd.deploy.ann_energy import ann_energy_with_memory
-    from mskd.deploy.profile import dataset_inputs, profile_run
     from mskd.hw_profiles import load_profile
+    from mskd.profiling.ann_energy import ann_energy_with_memory
+    from mskd.profiling.estimate import dataset_inputs, profile_run
 
-    from mskd.netx_io import read_netx
+    from mskd.net.netx_io import read_netx
 
     def fn(tmp: Path) -> None:
         spec, hw = read_netx(net), load_profile("loihi2")
@@ -157,7 +157,7 @@ def _energy(runner: StageRunner, name: str, net: Path, data: str, clips: int) ->
 
 
 def _digest(path: Path) -> str:
-    from mskd.stages import file_digest
+    from mskd.workflow.cache import file_digest
 
     return file_digest(path)
 

@@ -30,9 +30,9 @@ import numpy as np
 import torch
 from mskd.deploy.speed import markdown, measure
 
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
-from mskd.netx_io import write_netx
-from mskd.neurons import LifNeuron
+from mskd.loihi.neurons import LifNeuron
+from mskd.net.netx_io import write_netx
+from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
 
 
 def lif_spec(seed: int = 0) -> NetSpec:
@@ -59,7 +59,7 @@ def sdnn_spec(seed: int = 0) -> NetSpec:
 
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         import lava.lib.dl.slayer as slayer
-    from mskd.netx_io import read_netx
+    from mskd.net.netx_io import read_netx
 
     torch.manual_seed(seed)
     sd = slayer.block.sigma_delta

@@ -29,8 +29,8 @@ import bench_kd
 from bench_kd import Method, _digest, _eval, _seeds, _train, interval, parse_method
 
 from mskd.fsio import write_json, write_text
-from mskd.stages import StageRunner
-from mskd.summary import machine
+from mskd.workflow.cache import StageRunner
+from mskd.workflow.summary_page import machine
 
 DIMS = ("valence", "arousal")
 

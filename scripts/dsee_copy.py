@@ -22,7 +22,7 @@ import zlib
 from multiprocessing import get_context
 from pathlib import Path
 
-from mskd.data.clips import mix_seed
+from mskd.clips import mix_seed
 from mskd.data.eventize import eventize
 from mskd.data.synth import EVENT_CAMERA
 from mskd.errors import DataError, MskdError

@@ -59,8 +59,8 @@ def build_base(root: Path) -> Base:
 
     from mskd.cli import main
     from mskd.data.synth import synthesize
-    from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
-    from mskd.netx_io import write_netx
+    from mskd.net.netx_io import write_netx
+    from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
 
     see = synthesize(root / "see", subjects=2, seed=1, size=8, min_length=4, max_length=6)
     for argv in (["train", "student", see, "--out", root / "s", "--epochs", "1",

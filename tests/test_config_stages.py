@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from mskd.config import config_option
 from mskd.errors import MskdError
-from mskd.stages import StageError, StageRunner
+from mskd.workflow.cache import StageError, StageRunner
 
 
 def _app() -> typer.Typer:

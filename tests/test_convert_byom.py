@@ -28,8 +28,9 @@ import nir
 import numpy as np
 import pytest
 import torch
-from mskd.convert.nir_import import convert_nir
-from mskd.deploy.sim import run
+from mskd.convert.nir.importer import convert_nir
+
+from mskd.sim.simulator import run
 
 T, B, P_IN = 60, 128, 0.2  # steps, samples, input spike probability
 PAD = 8  # zero steps after the input: more than the deepest network's lag
@@ -131,7 +132,7 @@ def test_snntorch_export_deploys_with_snntorch_dynamics(tmp_path, conv):
     report = convert_nir(tmp_path / "m.nir", tmp_path / "m.net", source="snntorch",
                          reset="zero")
     assert report["conventions"]["dt"] == 1e-4 and report["approximations"] == []
-    from mskd.netx_io import read_netx
+    from mskd.net.netx_io import read_netx
 
     layers = [la for la in read_netx(tmp_path / "m.net").layers if hasattr(la, "weight")]
     # (a) by hand: Leaky(beta) is U' = beta U + I, so vDecay = round(4096 (1 - beta)) and
@@ -251,8 +252,8 @@ def _norse_float(net, x) -> tuple[list[torch.Tensor], torch.Tensor]:
 @pytest.mark.parametrize("conv", [False, True], ids=["mlp", "conv"])
 def test_norse_export_deploys_with_norse_dynamics(tmp_path, conv):
     from mskd.convert.netx_writer import write_net
-    from mskd.convert.nir_conventions import resolve
-    from mskd.convert.nir_import import nir_to_netspec
+    from mskd.convert.nir.conventions import resolve
+    from mskd.convert.nir.importer import nir_to_netspec
 
     net, graph, shape = _norse_net(conv)
     if conv:  # norse 1.1 writes Flatten as an empty node, which nir.write cannot store
@@ -263,7 +264,7 @@ def test_norse_export_deploys_with_norse_dynamics(tmp_path, conv):
         nir.write(str(tmp_path / "m.nir"), graph)
         scale = convert_nir(tmp_path / "m.nir", tmp_path / "m.net",
                             source="norse")["readout_scale"]
-    from mskd.netx_io import read_netx
+    from mskd.net.netx_io import read_netx
 
     layers = [la for la in read_netx(tmp_path / "m.net").layers if hasattr(la, "weight")]
     # (a) by hand: tau_syn_inv 200, tau_mem_inv 100 at dt 1e-3 -> iDecay round(4096 * 0.2),
@@ -302,7 +303,7 @@ def test_norse_read_as_plain_nir_misses_the_bounds(tmp_path):
     """Control: norse's w_in = 1 read as NIR means it (x dt/tau_syn = 0.2) and its taus as
     written (x dt): the first layer's weights shrink 5x and it falls nearly silent."""
     net, graph, shape = _norse_net(False)
-    from mskd.convert.nir_graph import chain
+    from mskd.convert.nir.graph import chain
 
     for _, node in chain(graph):  # only the tau fix, as --norse11-taus did before
         for f in ("tau", "tau_mem", "tau_syn"):
@@ -343,7 +344,7 @@ def test_rockpool_export_is_refused_then_approximated_with_its_gain_and_step(tmp
                          spikes="single", approximate=True)
     assert report["conventions"]["dt"] == pytest.approx(1e-3)
     assert {a["semantic"] for a in report["approximations"]} == {"subtract reset"}
-    from mskd.netx_io import read_netx
+    from mskd.net.netx_io import read_netx
 
     layers = [la for la in read_netx(tmp_path / "m.net").layers if hasattr(la, "weight")]
     # by hand: iDecay = 4096 (1 - exp(-1/5)), vDecay = 4096 (1 - exp(-1/20)), w = beta W 2**e

@@ -6,11 +6,11 @@ import math
 
 import pytest
 import torch
-from mskd.convert.calibrate import compare_on_data, dataset_batches, weight_report
 from mskd.convert.float_ref import float_forward
+from mskd.convert.quant_report import compare_on_data, dataset_batches, weight_report
 from mskd.convert.student_net import student_netspec
-from mskd.train.student import Student
-from mskd.train.student_config import StudentConfig
+from mskd.train.lif_config import StudentConfig
+from mskd.train.student_lif import Student
 
 
 def _student(seed=0, **kw) -> Student:

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 from mskd.train.checkpoint import save_checkpoint
-from mskd.train.student import Student
-from mskd.train.student_config import StudentConfig
+from mskd.train.lif_config import StudentConfig
+from mskd.train.student_lif import Student
 
-from mskd.encoding import read_encoding
 from mskd.errors import MskdError
-from mskd.netx_io import read_netx
+from mskd.net.encoding import read_encoding
+from mskd.net.netx_io import read_netx
 
 
 def _student(seed=0) -> Student:
@@ -120,8 +120,8 @@ def test_pool_layer_is_refused(tmp_path, capsys):
 
 
 def test_design_rule_breach_names_rule_layer_and_numbers(tmp_path, capsys):
-    from mskd.netspec import DenseLayer, InputLayer, LifNeuron, NetSpec
-    from mskd.netx_io import write_netx
+    from mskd.net.netx_io import write_netx
+    from mskd.net.spec import DenseLayer, InputLayer, LifNeuron, NetSpec
 
     lif = LifNeuron(4096, 0, 100)
     spec = NetSpec((InputLayer((5000,), lif),

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 from mskd.convert.student_net import convert_student
-from mskd.train.student import Student
-from mskd.train.student_config import StudentConfig
+from mskd.train.lif_config import StudentConfig
+from mskd.train.student_lif import Student
 
-from mskd.encoding import decode_readout, encode_frames, read_encoding
+from mskd.net.encoding import decode_readout, encode_frames, read_encoding
 
 
 def _student(seed: int = 0, **kw) -> Student:
@@ -34,7 +34,7 @@ def _assert_same(fixed, rec) -> None:
 @pytest.mark.parametrize("kw", [{}, {"channels": (2, 3), "hidden": (5, 4), "stride": 1},
                                 {"input_norm": "minmax", "input_history": 3, "n_frames": 3}])
 def test_student_equals_simulator_on_written_file(tmp_path, kw):
-    from mskd.deploy.sim import run
+    from mskd.sim.simulator import run
 
     s = _student(**kw)
     size = s.config.size
@@ -56,8 +56,8 @@ def test_student_equals_simulator_on_written_file(tmp_path, kw):
 def test_encoding_matches_student_input_bias(kw):
     from mskd.convert.student_io import student_encoding
 
-    from mskd.encoding import bias_mantissa
-    from mskd.loihi import effective_bias
+    from mskd.loihi.lif import effective_bias
+    from mskd.net.encoding import bias_mantissa
 
     s = _student(**kw)
     frames = _frames(2, 2, 8)

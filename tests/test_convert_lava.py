@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 from mskd.convert.student_net import convert_student
-from mskd.train.student import Student
-from mskd.train.student_config import StudentConfig
+from mskd.train.lif_config import StudentConfig
+from mskd.train.student_lif import Student
 
-from mskd.encoding import encode_frames
+from mskd.net.encoding import encode_frames
 
 pytestmark = pytest.mark.lava
 
@@ -78,9 +78,9 @@ def test_slayer_export_simulator_equals_lava(tmp_path):
     slayer = pytest.importorskip("lava.lib.dl.slayer")
     import h5py
     from mskd.convert.netx_import import convert_netx
-    from mskd.deploy.sim import run
 
-    from mskd.netx_io import read_netx
+    from mskd.net.netx_io import read_netx
+    from mskd.sim.simulator import run
 
     torch.manual_seed(0)
     params = {"threshold": 0.5, "current_decay": 0.25, "voltage_decay": 0.03,
@@ -114,7 +114,7 @@ def test_deploy_lava_backend_equals_student_and_readout(tmp_path):
     """The deploy stage's Lava backend on the written file: same registers, same logits."""
     pytest.importorskip("lava.lib.dl.netx")
     lava_backend = pytest.importorskip("mskd.deploy.lava_backend")
-    from mskd.encoding import decode_readout
+    from mskd.net.encoding import decode_readout
 
     torch.manual_seed(0)
     s = Student(StudentConfig(size=6, channels=(2,), hidden=(3,), steps_per_frame=3,

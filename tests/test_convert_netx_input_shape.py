@@ -12,11 +12,11 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from mskd.deploy.sim import run
 from test_convert_byom import _cli
 
-from mskd.netspec import InputLayer, specs_equal
-from mskd.netx_io import read_netx
+from mskd.net.netx_io import read_netx
+from mskd.net.spec import InputLayer, specs_equal
+from mskd.sim.simulator import run
 
 
 def _slayer_export(path):
@@ -62,8 +62,8 @@ def test_an_export_without_input_layer_converts_with_input_shape(tmp_path, capsy
     (("--input-shape", "1,7,7"), "input shape (1, 6, 6) differs from the given (1, 7, 7)"),
 ], ids=["two-sizes", "disagrees-with-the-file"])
 def test_bad_input_shapes_are_refused(tmp_path, capsys, args, line):
-    from mskd.netspec import NetSpec
-    from mskd.netx_io import write_netx
+    from mskd.net.netx_io import write_netx
+    from mskd.net.spec import NetSpec
 
     src, out = tmp_path / "in.net", tmp_path / "out.net"
     _slayer_export(tmp_path / "slayer.net")

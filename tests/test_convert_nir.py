@@ -6,13 +6,13 @@ import nir
 import numpy as np
 import pytest
 import torch
-from mskd.convert.nir_conventions import resolve
-from mskd.convert.nir_export import export_student_nir
-from mskd.convert.nir_import import convert_nir, nir_to_netspec
+from mskd.convert.nir.conventions import resolve
+from mskd.convert.nir.export import export_student_nir
+from mskd.convert.nir.importer import convert_nir, nir_to_netspec
 from mskd.convert.quantize import fold_student
 
 from mskd.errors import NetError
-from mskd.netx_io import read_netx
+from mskd.net.netx_io import read_netx
 
 DT = 1e-3
 
@@ -115,11 +115,11 @@ def test_student_nir_round_trip_returns_the_same_network(tmp_path):
     """Export a student, import the file: the same netx layers (the input pair is the
     bias-driven Input layer again, not an extra 1x1 conv), integers and input encoding."""
     from mskd.convert.student_io import student_encoding
-    from mskd.train.student import Student
-    from mskd.train.student_config import StudentConfig
+    from mskd.train.lif_config import StudentConfig
+    from mskd.train.student_lif import Student
 
-    from mskd.encoding import read_encoding
-    from mskd.netspec import specs_equal
+    from mskd.net.encoding import read_encoding
+    from mskd.net.spec import specs_equal
 
     torch.manual_seed(0)
     s = Student(StudentConfig(size=8, channels=(3, 4), hidden=(6,), n_frames=2))
@@ -135,9 +135,9 @@ def test_student_nir_round_trip_returns_the_same_network(tmp_path):
 
 
 def test_a_tagged_input_pair_that_is_not_a_gain_is_refused(tmp_path):
-    from mskd.convert.nir_export import student_graph
-    from mskd.train.student import Student
-    from mskd.train.student_config import StudentConfig
+    from mskd.convert.nir.export import student_graph
+    from mskd.train.lif_config import StudentConfig
+    from mskd.train.student_lif import Student
 
     torch.manual_seed(0)
     g = student_graph(Student(StudentConfig(size=8, channels=(3,), hidden=(6,), n_frames=2)))

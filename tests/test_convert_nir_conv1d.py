@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mskd.convert.nir_import import convert_nir, nir_to_netspec
+from mskd.convert.nir.importer import convert_nir, nir_to_netspec
 from test_convert_byom import _agreement, _cli, _deployed, _fidelity, _spikes
 from test_convert_nir_scale import _chain, _lif, _same
 

@@ -11,11 +11,11 @@ import nir
 import numpy as np
 import pytest
 import torch
-from mskd.convert.nir_import import convert_nir
+from mskd.convert.nir.importer import convert_nir
 from test_convert_byom import _agreement, _check_fidelity, _cli, _deployed, _fidelity, _spikes
 from test_convert_nir_scale import _chain, _lif
 
-from mskd.netx_io import read_netx
+from mskd.net.netx_io import read_netx
 
 DT = 1e-3  # tau 0.01, r 10: decay 0.1 and gain 1 per step
 

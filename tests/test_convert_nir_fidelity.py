@@ -1,4 +1,4 @@
-"""The fidelity report of a NIR import (:mod:`mskd.convert.nir_fidelity`).
+"""The fidelity report of a NIR import (:mod:`mskd.convert.nir.fidelity`).
 
 Held against what ``tests/test_convert_byom.py`` measures with the framework's own float
 run: on the same inputs (``--data``), the report's float reference (the graph as read,
@@ -17,9 +17,9 @@ import nir
 import numpy as np
 import pytest
 import torch
-from mskd.convert.nir_conventions import resolve
-from mskd.convert.nir_fidelity import float_reference, random_inputs
-from mskd.convert.nir_import import convert_nir, nir_to_netspec
+from mskd.convert.nir.conventions import resolve
+from mskd.convert.nir.fidelity import float_reference, random_inputs
+from mskd.convert.nir.importer import convert_nir, nir_to_netspec
 from test_convert_byom import (
     _agreement,
     _cli,
@@ -74,7 +74,7 @@ def test_snntorch_report_agrees_with_snntorch(tmp_path, conv):
 @pytest.mark.parametrize("conv", [False, True], ids=["mlp", "conv"])
 def test_norse_report_agrees_with_norse(tmp_path, conv):
     from mskd.convert.netx_writer import write_net
-    from mskd.convert.nir_fidelity import fidelity
+    from mskd.convert.nir.fidelity import fidelity
 
     net, graph, shape = _norse_net(conv)
     x = _spikes(shape)

@@ -26,8 +26,8 @@ import pytest
 import torch
 from test_convert_byom import B, T, _agreement, _cli, _deployed, _fidelity, _snntorch_float
 
-from mskd.graded import GradedInput, encode, read_graded
-from mskd.netx_io import read_netx
+from mskd.loihi.graded import GradedInput, encode, read_graded
+from mskd.net.netx_io import read_netx
 
 
 def _analog_mlp(tmp_path):
@@ -104,7 +104,7 @@ def test_analog_snntorch_conv_deploys_with_graded_input(tmp_path, conv):
     dense after it) on static analog 8x8 maps: measured ratios 0.992/1.029 and
     0.994/1.019, class agreement 84.4 % and 87.5 %; as binary input fed the rate code,
     0.928/0.949 (73.4 %) and 0.930/0.961 (80.5 %)."""
-    from mskd.convert.nir_import import convert_nir
+    from mskd.convert.nir.importer import convert_nir
     from test_convert_byom import _snntorch_net
 
     net, graph, shape = _snntorch_net(conv)
@@ -190,9 +190,9 @@ def test_data_outside_the_range_and_an_mskd_export_are_refused(tmp_path, capsys)
                          tmp_path / "big.npy")
     assert (code, err) == (1, f"error: {tmp_path / 'big.npy'}: analog inputs 2..2 outside the "
                               "declared range [0, 1] (--input-range)")
-    from mskd.convert.nir_export import export_student_nir
-    from mskd.train.student import Student
-    from mskd.train.student_config import StudentConfig
+    from mskd.convert.nir.export import export_student_nir
+    from mskd.train.lif_config import StudentConfig
+    from mskd.train.student_lif import Student
 
     torch.manual_seed(0)
     path = export_student_nir(Student(StudentConfig(size=8, channels=(3,), hidden=(6,),
@@ -238,10 +238,10 @@ def test_the_exponent_keeps_the_current_within_24_bits():
     1000 x 127 x 64 payload units of current, far beyond u's 2**23 / 64); with it, 7
     (weights 2): the current at full input is 1000 x 2 x 64 = 128000 <= 2**17, u never
     wraps and the layer fires every step. 16-bit payloads leave no exponent: refused."""
-    from mskd.convert.nir_import import nir_to_netspec
-    from mskd.deploy.sim import run
+    from mskd.convert.nir.importer import nir_to_netspec
 
     from mskd.errors import NetError
+    from mskd.sim.simulator import run
 
     g = GradedInput.choose(8, 0.0, 1.0)
     spec = nir_to_netspec(_wide_graph(), 1e-3, g).spec

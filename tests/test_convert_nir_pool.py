@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mskd.convert.nir_pool import fold_conv, fold_dense, pool_of
+from mskd.convert.nir.pool import fold_conv, fold_dense, pool_of
 
 from mskd.errors import NetError
 

@@ -112,7 +112,7 @@ def test_approximations_are_listed_in_the_report(tmp_path, capsys):
         ("lif", "per-neuron tau_mem"), ("fc", "bias into a current-based layer")]
     md = (tmp_path / "rep" / "convert_report.md").read_text()
     assert "| lif | per-neuron tau_mem | the median tau_mem=0.02 for every neuron |" in md
-    from mskd.netx_io import read_netx
+    from mskd.net.netx_io import read_netx
 
     layer = read_netx(tmp_path / "g.net").layers[1]
     assert layer.neuron.v_decay == round(4096 * 1e-3 / 0.02)  # the median tau_mem
@@ -125,8 +125,8 @@ def test_approximations_are_listed_in_the_report(tmp_path, capsys):
 def test_sinabs_and_rockpool_presets_by_hand():
     """Graphs as those exporters write them (their sources, see nir_presets): decays and
     gains computed by hand from the framework's own update rule."""
-    from mskd.convert.nir_conventions import resolve
-    from mskd.convert.nir_layers import neuron_model
+    from mskd.convert.nir.conventions import resolve
+    from mskd.convert.nir.layers import neuron_model
 
     # sinabs LIF(tau_mem=10 steps), norm_input: v = a v + (1 - a) x, a = exp(-1/10)
     g = _graph(_lif(tau=np.full(3, 10.0)))
@@ -155,9 +155,9 @@ def test_per_neuron_thresholds_and_gains_fold_into_the_rows_exactly():
     """v_j and its threshold scale together, so per-neuron thresholds (and r) are folded into
     each row's weights and bias: the same integers as the network written with one
     threshold and the rows scaled by hand."""
-    from mskd.convert.nir_import import nir_to_netspec
+    from mskd.convert.nir.importer import nir_to_netspec
 
-    from mskd.netspec import specs_equal
+    from mskd.net.spec import specs_equal
 
     w, b = np.array([[0.5, -1.0], [1.0, 0.25], [0.3, 0.3]]), np.array([0.1, -0.2, 0.05])
     thr, r = np.array([1.0, 2.0, 4.0]), np.array([1.0, 1.0, 2.0])
@@ -175,7 +175,7 @@ def test_the_old_norse_flag_means_from_norse(tmp_path, capsys):
     ``dt * tau`` and the current's jump gain, both undone."""
     g = _graph(_cuba(tau_syn=np.full(3, 5e-6), tau_mem=np.full(3, 1e-5)))
     assert _convert(capsys, tmp_path, g, "--norse11-taus")[0] == 0
-    from mskd.netx_io import read_netx
+    from mskd.net.netx_io import read_netx
 
     neuron = read_netx(tmp_path / "g.net").layers[1].neuron
     assert (neuron.i_decay, neuron.v_decay) == (819, 410)

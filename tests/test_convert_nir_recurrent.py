@@ -19,7 +19,7 @@ import nir
 import numpy as np
 import pytest
 import torch
-from mskd.convert.nir_import import convert_nir
+from mskd.convert.nir.importer import convert_nir
 from test_convert_byom import (
     _agreement,
     _cli,
@@ -29,7 +29,7 @@ from test_convert_byom import (
     _spikes,
 )
 
-from mskd.netx_io import read_netx
+from mskd.net.netx_io import read_netx
 
 
 def _rleaky_net(all_to_all: bool = True):

@@ -1,4 +1,4 @@
-"""NIR ``Scale`` nodes folded into the synapse next to them (:mod:`mskd.convert.nir_scale`).
+"""NIR ``Scale`` nodes folded into the synapse next to them (:mod:`mskd.convert.nir.scale`).
 
 A graph with Scales converts into the very network of the same graph with the scales
 multiplied into the weights by hand (same integers, same thresholds): the fold is exact.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import nir
 import numpy as np
 import pytest
-from mskd.convert.nir_import import nir_to_netspec
+from mskd.convert.nir.importer import nir_to_netspec
 from test_convert_byom import _cli
 
 DT = 1e-3

@@ -9,8 +9,8 @@ import torch
 from mskd.convert.onnx_export import check_step, export_float_student, export_teacher
 from mskd.convert.onnx_fixed import export_step, run_onnx_steps
 from mskd.convert.student_net import student_netspec
-from mskd.train.student import Student
-from mskd.train.student_config import StudentConfig
+from mskd.train.lif_config import StudentConfig
+from mskd.train.student_lif import Student
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_integer_step_graph_sees_a_changed_threshold(tmp_path, student):
     """The exactness check can fail: a graph built with other thresholds differs."""
     from dataclasses import replace
 
-    from mskd.encoding import encode_frames
+    from mskd.net.encoding import encode_frames
 
     net = student_netspec(student, "E2-S3")
     conv = net.spec.layers[1]

@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import arrays
 from mskd.convert.quantize import check_representable
 
 from mskd.errors import NetError
-from mskd.loihi import netx_weights
+from mskd.loihi.lif import netx_weights
 
 
 @settings(max_examples=100, deadline=None)
@@ -44,7 +44,7 @@ def test_check_agrees_with_netx(w):
 def test_out_of_range_and_per_channel_bias():
     import torch
     from mskd.convert.quantize import fold_layer
-    from mskd.train.spec import QuantLayer
+    from mskd.train.quantized import QuantLayer
 
     with pytest.raises(NetError, match=r"layer 2 \(dense\): field 'weight' range -129..5"):
         check_representable(np.array([-129, 5]), "layer 2 (dense)")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mskd.data.clips import ClipSpec
+from mskd.clips import ClipSpec
 from mskd.data.naming import (
     EMOTIONS,
     LIGHTINGS,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from mskd.demo_stages import DEMO_STAGES, downstream_of
-from mskd.pipeline import DemoOptions, run_stages
-from mskd.stages import StageRunner
+from mskd.workflow.cache import StageRunner
+from mskd.workflow.demo import DemoOptions, run_stages
+from mskd.workflow.stages import DEMO_STAGES, downstream_of
 
 ALL = {s.name for s in DEMO_STAGES}
 AFTER_DATA = ALL - {"data"}

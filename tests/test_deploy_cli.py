@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mskd.netspec import DenseLayer, InputLayer, LifNeuron, NetSpec
-from mskd.netx_io import write_netx
+from mskd.net.netx_io import write_netx
+from mskd.net.spec import DenseLayer, InputLayer, LifNeuron, NetSpec
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

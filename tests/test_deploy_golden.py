@@ -8,10 +8,10 @@ import io
 import numpy as np
 import pytest
 import torch
-from mskd.deploy import sim
 
-from mskd.loihi import netx_weights, synaptic_input
-from mskd.netspec import DenseLayer, InputLayer, LifNeuron, NetSpec
+from mskd.loihi.lif import netx_weights, synaptic_input
+from mskd.net.spec import DenseLayer, InputLayer, LifNeuron, NetSpec
+from mskd.sim import simulator as sim
 
 
 def _one_synapse(w: int) -> NetSpec:
@@ -83,7 +83,7 @@ def test_netx_weights_equal_lava_weight_pipeline() -> None:
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_cpu_and_cuda_agree() -> None:
-    from mskd.netspec import ConvLayer, FlattenLayer
+    from mskd.net.spec import ConvLayer, FlattenLayer
 
     rng = np.random.default_rng(1)
     spec = NetSpec((InputLayer((2, 7, 6)),
@@ -103,7 +103,7 @@ def test_cpu_and_cuda_agree() -> None:
 def test_first_divergence_names_sample_step_layer_and_chw_neuron() -> None:
     from mskd.deploy.diff import first_divergence
 
-    from mskd.netspec import ConvLayer
+    from mskd.net.spec import ConvLayer
 
     spec = NetSpec((InputLayer((1, 4, 4)),
                     ConvLayer((1, 4, 4), (2, 4, 4), np.full((2, 1, 1, 1), 5), (1, 1), (0, 0),

@@ -11,12 +11,13 @@ import multiprocessing
 
 import numpy as np
 import pytest
-from mskd.deploy import lava_backend, sim
+from mskd.deploy import lava_backend
 from mskd.deploy.diff import first_divergence
 from mskd.deploy.verify import random_inputs, verify_net
 
 from mskd.errors import MissingExtraError, NetError
-from mskd.netspec import (
+from mskd.net.netx_io import read_netx, write_netx
+from mskd.net.spec import (
     ConvLayer,
     DenseLayer,
     FlattenLayer,
@@ -25,7 +26,7 @@ from mskd.netspec import (
     NetSpec,
     conv_out_hw,
 )
-from mskd.netx_io import read_netx, write_netx
+from mskd.sim import simulator as sim
 
 pytest.importorskip("lava.lib.dl.netx")
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from mskd.errors import NetError
-from mskd.netspec import (
+from mskd.net.netx_io import read_netx, write_netx
+from mskd.net.spec import (
     ConvLayer,
     DenseLayer,
     FlattenLayer,
@@ -18,7 +19,6 @@ from mskd.netspec import (
     NetSpec,
     specs_equal,
 )
-from mskd.netx_io import read_netx, write_netx
 
 
 def small_spec() -> NetSpec:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from mskd.convert.calibrate import compare_on_data, dataset_batches
+from mskd.convert.quant_report import compare_on_data, dataset_batches
 from mskd.convert.student_net import convert_student
 from mskd.train.checkpoint import load_checkpoint
 from mskd.train.evaluate import evaluate

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mskd.hw_profiles import load_profile
 
-from mskd.mapping import map_network
-from mskd.mapping_rules import DesignRuleError, check_rules
-from mskd.mapping_synapses import layer_synapses
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
+from mskd.chip.mapping import map_network
+from mskd.chip.rules import DesignRuleError, check_rules
+from mskd.chip.synapses import layer_synapses
+from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
 
 LIF = LifNeuron(1024, 128, 80)
 LOIHI1 = load_profile("loihi1")

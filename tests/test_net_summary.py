@@ -8,14 +8,14 @@ import json
 import numpy as np
 import pytest
 import typer
-from mskd.deploy.net_summary import RULE_VALUES, summarize_net
-from mskd.deploy.summary_cli import register
+from mskd.profiling.net_summary import RULE_VALUES, summarize_net
+from mskd.profiling.summary_cli import register
 from typer.testing import CliRunner
 
-from mskd.mapping_rules import DESIGN_RULES
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
-from mskd.netx_io import write_netx
-from mskd.neurons import DEFAULT_NEURON, LifNeuron, SdnNeuron
+from mskd.chip.rules import DESIGN_RULES
+from mskd.loihi.neurons import DEFAULT_NEURON, LifNeuron, SdnNeuron
+from mskd.net.netx_io import write_netx
+from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
 
 LIF = LifNeuron(1024, 128, 40)
 

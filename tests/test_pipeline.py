@@ -75,7 +75,7 @@ def test_demo_with_the_sigma_delta_student(tmp_path: Path) -> None:
     assert "as Delta input values" in summary and "sigma, act and residue" in summary
     assert (out / "loihi2-energy.png").exists() and not (out / "profile" / "loihi1").exists()
     assert not (out / "convert" / "student.nir").exists()  # NIR has no sigma-delta neuron
-    from mskd.netx_io import read_netx
+    from mskd.net.netx_io import read_netx
 
     assert read_netx(out / "convert" / "student.net").input_kind == "delta"
 
@@ -117,9 +117,9 @@ def test_training_stage_resumes_from_its_work_folder(tmp_path: Path, monkeypatch
     starts over."""
     import mskd.train.loop as loop
 
-    from mskd.demo_stages import StageContext, train_into
-    from mskd.pipeline import DemoOptions
-    from mskd.stages import StageRunner
+    from mskd.workflow.cache import StageRunner
+    from mskd.workflow.demo import DemoOptions
+    from mskd.workflow.stages import StageContext, train_into
 
     calls: list[bool] = []
 

@@ -7,13 +7,13 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mskd.deploy.counts import ACTIVE_SPIKE_ONLY, count_ops
-from mskd.deploy.energy import OP_KINDS, energy
 from mskd.hw_profiles import load_profile
+from mskd.profiling.counts import ACTIVE_SPIKE_ONLY, count_ops
+from mskd.profiling.energy import OP_KINDS, energy
 
-from mskd.mapping import map_network
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
-from mskd.record import LayerInfo, Record
+from mskd.chip.mapping import map_network
+from mskd.net.record import LayerInfo, Record
+from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
 
 LIF = LifNeuron(1024, 128, 80)
 LOIHI1 = load_profile("loihi1")

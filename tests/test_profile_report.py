@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import typer
-from mskd.deploy.profile import profile_run
-from mskd.deploy.profile_cli import parse_macs, profile_command, register_profile
 from mskd.hw_profiles import load_profile
+from mskd.profiling.cli import parse_macs, profile_command, register_profile
+from mskd.profiling.estimate import profile_run
 from typer.testing import CliRunner
 
 from mskd.errors import ConfigError, NetError
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
-from mskd.netx_io import write_netx
+from mskd.net.netx_io import write_netx
+from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
 
 LIF = LifNeuron(1024, 128, 40)
 
@@ -121,7 +121,7 @@ def test_bad_options_are_one_line_errors(files, tmp_path: Path) -> None:
 def test_data_split_is_encoded_with_the_nets_encoding(tmp_path: Path) -> None:
     """--data: the test split's clips become bias inputs through the stored encoding."""
     synth = pytest.importorskip("mskd.data.synth")
-    encoding = pytest.importorskip("mskd.encoding")
+    encoding = pytest.importorskip("mskd.net.encoding")
     InputEncoding, write_encoding = encoding.InputEncoding, encoding.write_encoding
 
     synth.synthesize(tmp_path / "see", subjects=4, seed=0, size=8)

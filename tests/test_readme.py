@@ -47,9 +47,9 @@ def test_readme_pipeline_runs_as_written(tmp_path: Path) -> None:
                              capture_output=True, text=True, timeout=900)
         assert run.returncode == 0, f"{command}\n{run.stderr[-2000:]}"
     assert (tmp_path / "out.npz").exists() and (tmp_path / "profile" / "report.md").exists()
-    from mskd.encoding import read_encoding
-    from mskd.netspec import specs_equal
-    from mskd.netx_io import read_netx
+    from mskd.net.encoding import read_encoding
+    from mskd.net.netx_io import read_netx
+    from mskd.net.spec import specs_equal
 
     a, b = tmp_path / "student.net", tmp_path / "student-from-nir.net"
     assert specs_equal(read_netx(a), read_netx(b)) and read_encoding(a) == read_encoding(b)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mskd.deploy.profile_cli import profile_command
+from mskd.profiling.cli import profile_command
 
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
-from mskd.netx_io import write_netx
-from mskd.summary import _copy_plots, latency_note
+from mskd.net.netx_io import write_netx
+from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
+from mskd.workflow.summary_page import _copy_plots, latency_note
 
 LIF = LifNeuron(1024, 128, 40)
 
@@ -81,8 +81,8 @@ def test_a_plot_identical_for_every_profile_is_copied_once(tmp_path: Path) -> No
 def test_raster_sample_names_true_and_predicted_classes(tmp_path: Path) -> None:
     import torch
     from mskd.convert.student_net import convert_student
-    from mskd.train.student import Student
-    from mskd.train.student_config import StudentConfig
+    from mskd.train.lif_config import StudentConfig
+    from mskd.train.student_lif import Student
 
     from mskd.data.synth import synthesize
 

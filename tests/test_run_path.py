@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from mskd.data.encode import encode_clips
-from mskd.encoding import decode_readout, read_encoding
+from mskd.net.encoding import decode_readout, read_encoding
 
 CLIP = "E2-S1"
 
@@ -26,8 +26,8 @@ def mskd(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> tuple[Path, Path, object]:
     from mskd.convert.student_net import convert_student
-    from mskd.train.student import Student
-    from mskd.train.student_config import StudentConfig
+    from mskd.train.lif_config import StudentConfig
+    from mskd.train.student_lif import Student
 
     from mskd.data.synth import synthesize
 
@@ -41,7 +41,7 @@ def files(tmp_path_factory) -> tuple[Path, Path, object]:
 
 
 def _sim_predictions(net: Path, x: np.ndarray) -> list[int]:
-    from mskd.deploy import sim
+    from mskd.sim import simulator as sim
 
     _, rec = sim.run(net, x, record=("v",))
     return decode_readout(rec, read_encoding(net)).argmax(-1).tolist()
@@ -93,7 +93,7 @@ def test_deploy_run_data_names_the_emotions_the_student_predicts(files) -> None:
 
 
 def test_data_on_a_network_without_encoding_is_one_line(files, tmp_path) -> None:
-    from mskd.netx_io import read_netx, write_netx
+    from mskd.net.netx_io import read_netx, write_netx
 
     net, data, _ = files
     write_netx(read_netx(net), tmp_path / "bare.net")

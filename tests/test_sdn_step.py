@@ -1,4 +1,4 @@
-"""``mskd.sdn.sdn_step`` against Lava's own fixed-point Delta, SigmaDelta and Sigma processes.
+"""``mskd.loihi.sdn.sdn_step`` against Lava's own fixed-point Delta, SigmaDelta and Sigma processes.
 
 netx fixes some options (ReLU, no cumulative error, ``state_exp = 6``); Lava's processes
 take them all, so the one definition is checked against each process built directly:
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from mskd.sdn import SdnParams, abs32, over_24_bits, sdn_step, zero_state
+from mskd.loihi.sdn import SdnParams, abs32, over_24_bits, sdn_step, zero_state
 
 REGS = {"delta": ("act", "residue", "error"), "sigma_delta": ("sigma", "act", "residue", "error"),
         "sigma": ("sigma",)}

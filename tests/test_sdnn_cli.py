@@ -11,9 +11,9 @@ import h5py
 import numpy as np
 import pytest
 
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
-from mskd.netx_io import read_netx, write_netx
-from mskd.neurons import LifNeuron, SdnNeuron
+from mskd.loihi.neurons import LifNeuron, SdnNeuron
+from mskd.net.netx_io import read_netx, write_netx
+from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
 
 
 def cli(*args) -> subprocess.CompletedProcess:

@@ -6,17 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from mskd.deploy import sim
-from mskd.deploy.counts import count_ops
-from mskd.deploy.energy import energy, sensitivity
-from mskd.deploy.neurobench import neurobench_metrics
 from mskd.hw_profiles import load_profile
+from mskd.profiling.counts import count_ops
+from mskd.profiling.energy import energy, sensitivity
+from mskd.profiling.neurobench import neurobench_metrics
 
-from mskd.mapping import map_network
-from mskd.mapping_rules import DesignRuleError
-from mskd.netspec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
-from mskd.neurons import LifNeuron, SdnNeuron
-from mskd.record import REGISTERS
+from mskd.chip.mapping import map_network
+from mskd.chip.rules import DesignRuleError
+from mskd.loihi.neurons import LifNeuron, SdnNeuron
+from mskd.net.record import REGISTERS
+from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
+from mskd.sim import simulator as sim
 
 LOIHI2 = load_profile("loihi2")
 

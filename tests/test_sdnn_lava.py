@@ -14,11 +14,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from mskd.deploy import lava_backend, sim
+from mskd.deploy import lava_backend
 from mskd.deploy.diff import first_divergence
 from mskd.deploy.verify import random_inputs
 
-from mskd.netspec import (
+from mskd.loihi.neurons import DEFAULT_NEURON, LifNeuron, SdnNeuron
+from mskd.net.record import REGISTERS
+from mskd.net.spec import (
     ConvLayer,
     DenseLayer,
     FlattenLayer,
@@ -26,8 +28,7 @@ from mskd.netspec import (
     NetSpec,
     conv_out_hw,
 )
-from mskd.neurons import DEFAULT_NEURON, LifNeuron, SdnNeuron
-from mskd.record import REGISTERS
+from mskd.sim import simulator as sim
 
 pytest.importorskip("lava.lib.dl.netx")
 
@@ -173,7 +174,7 @@ def _slayer_sdnn(path) -> None:
 def test_slayer_sigma_delta_export_bit_exact(tmp_path) -> None:
     from mskd.deploy.verify import verify_net
 
-    from mskd.netx_io import read_netx
+    from mskd.net.netx_io import read_netx
 
     path = tmp_path / "sdnn.net"
     _slayer_sdnn(path)
@@ -221,7 +222,7 @@ def test_file_without_input_layer_given_input_shape(tmp_path) -> None:
     """netx's Network(input_shape=...): a conv-first file with no input layer."""
     import h5py
 
-    from mskd.netx_io import read_netx, write_netx
+    from mskd.net.netx_io import read_netx, write_netx
 
     rng = np.random.default_rng(3)
     spec = NetSpec((InputLayer((1, 5, 5)),

@@ -23,8 +23,8 @@ import pytest
 from mskd.deploy import lava_supervisor
 
 from mskd import procgroup
-from mskd.netspec import DenseLayer, InputLayer, LifNeuron, NetSpec
-from mskd.netx_io import write_netx
+from mskd.net.netx_io import write_netx
+from mskd.net.spec import DenseLayer, InputLayer, LifNeuron, NetSpec
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 LONG_RUN = ["--samples", "400", "--steps", "60"]  # minutes of Lava: always interrupted

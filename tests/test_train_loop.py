@@ -8,11 +8,11 @@ import pytest
 import torch
 from mskd.train.batching import see_dataset
 from mskd.train.checkpoint import load_checkpoint, save_checkpoint
+from mskd.train.costs import summarize
 from mskd.train.evaluate import evaluate
 from mskd.train.loop import NonFiniteLoss, train
 from mskd.train.models import build_model, load_model
 from mskd.train.options import TrainOptions
-from mskd.train.summary import summarize
 from safetensors.torch import load_file, save_file
 
 from mskd.data.synth import synthesize

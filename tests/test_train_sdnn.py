@@ -18,9 +18,9 @@ from mskd.train.calibrate_sdnn import calibrate_delta_thresholds
 from mskd.train.sdnn_config import SdnnConfig
 from mskd.train.student_sdnn import SdnnStudent
 
-from mskd.encoding import decode_readout, encode_frames
 from mskd.errors import ConfigError
-from mskd.record import REGISTERS
+from mskd.net.encoding import decode_readout, encode_frames
+from mskd.net.record import REGISTERS
 
 TINY = dict(size=12, channels=(3, 4), hidden=(5,), n_frames=5)
 
@@ -53,7 +53,7 @@ def test_training_forward_equals_fixed_forward() -> None:
 
 
 def test_converted_network_equals_the_student_in_the_simulator(tmp_path) -> None:
-    from mskd.deploy import sim
+    from mskd.sim import simulator as sim
 
     net = _net(2)
     frames = _frames(3)

@@ -7,13 +7,13 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mskd.train.quant import quantize_weight, round_ste
-from mskd.train.student import Student
-from mskd.train.student_config import OUT_VTH_MANT, StudentConfig
+from mskd.train.lif_config import OUT_VTH_MANT, StudentConfig
+from mskd.train.student_lif import Student
 
 from mskd.errors import ConfigError
 from mskd.frames import normalize_frames, stack_history
-from mskd.loihi import LifParams, effective_bias, lif_step, zero_state
+from mskd.loihi.lif import LifParams, effective_bias, lif_step, zero_state
+from mskd.loihi.quantizers import quantize_weight, round_ste
 
 TINY = dict(size=12, channels=(3,), hidden=(6,), n_frames=2, steps_per_frame=3)
 

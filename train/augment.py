@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from mskd.data.clips import mix_seed
+from mskd.clips import mix_seed
 from mskd.errors import ConfigError, refuse_unknown_fields
 
 _STREAM = 0xA06  # separates the augmentation generator from the clip-start draws

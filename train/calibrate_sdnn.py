@@ -23,7 +23,7 @@ import torch
 from mskd.train.sdnn_config import SdnnConfig
 from mskd.train.student_sdnn import SdnnStudent
 
-from mskd.sdn import SPIKE_EXP, STATE_EXP, sdn_step, zero_state
+from mskd.loihi.sdn import SPIKE_EXP, STATE_EXP, sdn_step, zero_state
 
 ACT_FRACTION_BITS = SPIKE_EXP + STATE_EXP  # act carries 12 fractional bits
 

@@ -1,12 +1,8 @@
 """Evaluation as in SEEN: WAR and UAR averaged over K seeded clip views.
 
-WAR = correct / all clips; UAR = mean over classes (present in the labels) of the recall.
 Each view fixes one clip start per sequence (``train=False`` loader, view v); the metrics
-are computed per view, then averaged; the confusion matrix sums the views.
-
->>> m = metrics(torch.tensor([0, 1, 1, 2]), torch.tensor([0, 1, 2, 2]), ["a", "a", "b", "b"], 3)
->>> m["war"], round(m["uar"], 4), m["per_lighting"]["b"]["war"]
-(0.75, 0.8333, 0.5)
+(:func:`mskd.metrics.classification_metrics`, :func:`mskd.metrics.va_metrics`) are
+computed per view, then averaged; the confusion matrix sums the views.
 """
 
 from __future__ import annotations
@@ -17,25 +13,7 @@ import torch
 from mskd.train.batching import eval_loader, see_dataset
 from mskd.train.models import load_model
 
-
-def _war_uar(pred: torch.Tensor, label: torch.Tensor, classes: int) -> tuple[float, float]:
-    war = float((pred == label).double().mean()) if len(label) else 0.0
-    recalls = [float((pred[label == c] == c).double().mean()) for c in range(classes)
-               if (label == c).any()]
-    return war, (sum(recalls) / len(recalls) if recalls else 0.0)
-
-
-def metrics(pred: torch.Tensor, label: torch.Tensor, lightings: list[str], classes: int) -> dict:
-    """WAR, UAR, per-lighting WAR/UAR and the confusion matrix (rows = true class)."""
-    war, uar = _war_uar(pred, label, classes)
-    conf = torch.zeros(classes, classes, dtype=torch.int64)
-    conf.index_put_((label, pred), torch.ones_like(label), accumulate=True)
-    per = {}
-    for light in sorted(set(lightings)):
-        mask = torch.tensor([x == light for x in lightings])
-        lw, lu = _war_uar(pred[mask], label[mask], classes)
-        per[light] = {"war": lw, "uar": lu, "n": int(mask.sum())}
-    return {"war": war, "uar": uar, "per_lighting": per, "confusion": conf.tolist()}
+from mskd.metrics import classification_metrics, va_metrics
 
 
 def _outputs(model: torch.nn.Module, batch) -> torch.Tensor:
@@ -61,7 +39,7 @@ def _mean(xs: list[float]) -> float:
 
 def evaluate_model(model, view_dataset, views: int, classes: int) -> dict:
     """Average the metrics over ``views`` datasets ``view_dataset(v)``."""
-    runs = [metrics(*predict(model, view_dataset(v)), classes) for v in range(views)]
+    runs = [classification_metrics(*predict(model, view_dataset(v)), classes) for v in range(views)]
     lights = runs[0]["per_lighting"]
     conf = torch.tensor([r["confusion"] for r in runs]).sum(0)
     wars = [r["war"] for r in runs]
@@ -85,32 +63,6 @@ def predict_va(model: torch.nn.Module, ds, batch_size: int = 64):
         targets.append(batch.va.transpose(0, 1))
         lights += [m.get("lighting", "all") for m in batch.meta]
     return torch.cat(preds), torch.cat(targets), lights
-
-
-def va_metrics(pred: torch.Tensor, target: torch.Tensor, lightings: list[str]) -> dict:
-    """CCC, PCC and RMSE per dimension over all frames of all clips, overall and per
-    lighting; ``ccc`` = the mean CCC of the two dimensions.
-
-    >>> t = torch.tensor([[[0.1, 0.2], [0.3, -0.1]], [[-0.2, 0.4], [0.0, 0.0]]])
-    >>> m = va_metrics(t, t, ["a", "b"])
-    >>> round(m["ccc"], 4), m["valence"]["rmse"], sorted(m["per_lighting"])
-    (1.0, 0.0, ['a', 'b'])
-    """
-    from mskd.train.losses_va import ccc, pcc, rmse
-
-    from mskd.data.affect import DIMENSIONS
-
-    def block(p: torch.Tensor, t: torch.Tensor) -> dict:
-        c, r, e = ccc(p, t), pcc(p, t), rmse(p, t)
-        out = {name: {"ccc": float(c[d]), "pcc": float(r[d]), "rmse": float(e[d])}
-               for d, name in enumerate(DIMENSIONS)}
-        return {"ccc": float(c.mean()), **out, "frames": int(p[..., 0].numel())}
-
-    per = {}
-    for light in sorted(set(lightings)):
-        mask = torch.tensor([x == light for x in lightings])
-        per[light] = block(pred[mask], target[mask])
-    return {**block(pred, target), "per_lighting": per}
 
 
 def _mean_tree(runs: list):

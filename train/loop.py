@@ -19,7 +19,7 @@ import torch
 from mskd.train import distributed as D
 from mskd.train.augment import AugmentedClips, ClipAugment
 from mskd.train.batching import collate, see_dataset, train_loader
-from mskd.train.calibrate import calibrate_thresholds
+from mskd.train.calibrate_lif import calibrate_thresholds
 from mskd.train.checkpoint import load_checkpoint, restore_model, restore_optimizer, save_checkpoint
 from mskd.train.losses import cls_loss, mskd_loss
 from mskd.train.models import build_model, load_model, model_for
@@ -28,7 +28,7 @@ from mskd.train.progress import EpochBar
 from mskd.train.teacher_cache import TeacherCache
 from torch.nn.parallel import DistributedDataParallel
 
-from mskd.data.clips import ClipSpec
+from mskd.clips import ClipSpec
 from mskd.errors import CheckpointError, ConfigError, MskdError
 from mskd.fsio import output_lock, write_text
 

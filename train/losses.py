@@ -2,7 +2,7 @@
 
 The student's T equals the teacher's: the teacher runs one step per event frame, and the
 student's per-frame readout is the mean of its output voltage over that frame's
-``steps_per_frame`` steps (see :mod:`mskd.train.student`), so step t of both sees clip frame t.
+``steps_per_frame`` steps (see :mod:`mskd.train.student_lif`), so step t of both sees clip frame t.
 
 Losses are looked up by name in :data:`LOSSES`; each takes ``(z_s, z_t, label, tau)``.
 

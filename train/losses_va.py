@@ -1,12 +1,8 @@
 """Dimensional affect (valence, arousal) losses and metrics, and M2PKD-style privileged
 distillation, on per-frame predictions ``z`` of shape ``[T, B, 2]``.
 
-The concordance correlation coefficient (Lin 1989), per dimension over all frames given::
-
-    CCC(x, y) = 2 cov(x, y) / (var(x) + var(y) + (mean(x) - mean(y))**2)
-
-(population moments). It is 1 only when predictions equal the targets, and unlike Pearson's
-r it penalises a shift or a wrong scale. The task loss is ``1 - mean_d CCC_d`` over the
+The concordance correlation coefficient (:func:`mskd.metrics.ccc`, Lin 1989) per
+dimension over all frames given. The task loss is ``1 - mean_d CCC_d`` over the
 batch's frames (``ccc``, the default, as M2PKD trains) or the mean squared error
 (``mse``).
 
@@ -39,35 +35,9 @@ import torch.nn.functional as F
 from mskd.train.student_geometry import VA_OUTPUTS
 
 from mskd.errors import ConfigError
+from mskd.metrics import ccc
 
-__all__ = ["VA_OUTPUTS", "ccc", "pcc", "rmse", "pkd_loss", "VA_KD", "TASK_LOSSES"]
-
-EPS = 1e-8
-
-
-def ccc(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """CCC per dimension (last axis) over all other axes."""
-    x = pred.reshape(-1, pred.shape[-1]).to(torch.float64)
-    y = target.reshape(-1, target.shape[-1]).to(torch.float64)
-    mx, my = x.mean(0), y.mean(0)
-    vx, vy = ((x - mx) ** 2).mean(0), ((y - my) ** 2).mean(0)
-    cov = ((x - mx) * (y - my)).mean(0)
-    return (2 * cov / (vx + vy + (mx - my) ** 2 + EPS)).to(pred.dtype)
-
-
-def pcc(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Pearson correlation per dimension (last axis) over all other axes."""
-    x = pred.reshape(-1, pred.shape[-1]).to(torch.float64)
-    y = target.reshape(-1, target.shape[-1]).to(torch.float64)
-    x, y = x - x.mean(0), y - y.mean(0)
-    return ((x * y).mean(0) / ((x**2).mean(0).sqrt() * (y**2).mean(0).sqrt() + EPS)).float()
-
-
-def rmse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Root mean squared error per dimension (last axis)."""
-    d = (pred - target).reshape(-1, pred.shape[-1]).to(torch.float64)
-    return (d**2).mean(0).sqrt().float()
-
+__all__ = ["VA_OUTPUTS", "pkd_loss", "VA_KD", "TASK_LOSSES"]
 
 def ccc_loss(z_s: torch.Tensor, z_t: torch.Tensor | None, va: torch.Tensor) -> torch.Tensor:
     """``1 - mean_d CCC_d(z_S, va)`` over the batch's frames."""

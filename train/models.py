@@ -11,9 +11,9 @@ from pathlib import Path
 
 import torch
 from mskd.train.checkpoint import Checkpoint, load_checkpoint, restore_model
-from mskd.train.student import Student
-from mskd.train.student_config import StudentConfig
+from mskd.train.lif_config import StudentConfig
 from mskd.train.student_geometry import feature_dim
+from mskd.train.student_lif import Student
 from mskd.train.teacher import Teacher, TeacherConfig
 
 from mskd.errors import CheckpointError, ConfigError
@@ -82,7 +82,7 @@ def load_model(path: str | Path, kind: str | None = None) -> torch.nn.Module:
     """The model stored in checkpoint ``path`` (its kind checked if given), in eval mode.
 
     A student trained with weight standardisation comes back folded
-    (:meth:`mskd.train.student.Student.folded`): ``weights`` are the float weights the
+    (:meth:`mskd.train.student_lif.Student.folded`): ``weights`` are the float weights the
     integer mantissas are rounded from, as the converter's float reference expects.
     """
     ckpt = load_checkpoint(path, kind)

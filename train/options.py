@@ -141,10 +141,10 @@ class TrainOptions:
     def _check_model(self) -> None:
         """The model the options describe is valid and within the size limits (computed
         from the config, before any data is read or weight allocated)."""
-        from mskd.train.student_config import StudentConfig
+        from mskd.train.lif_config import StudentConfig
         from mskd.train.teacher import TeacherConfig
 
-        from mskd.data.clips import ClipSpec
+        from mskd.clips import ClipSpec
 
         try:
             spec = ClipSpec.parse(self.clip)

@@ -2,15 +2,10 @@
 
 A synaptic layer keeps one float parameter ``w`` and a power-of-two exponent ``e`` (chosen
 once from the initial weight range and stored in the config). Its Loihi weight is the
-8-bit signed mantissa::
+8-bit signed mantissa, :func:`mskd.loihi.quantizers.quantize_weight`::
 
     w_int = clamp(round_ste(w * 2**e), -128, 127)
 
-``round_ste`` rounds in the forward pass and passes the gradient straight through.
-
->>> w = torch.tensor([0.30, -0.51, 3.0])
->>> quantize_weight(w, 7)
-tensor([ 38., -65., 127.])
 >>> weight_exponent(torch.tensor([0.5, -0.25]))
 7
 """
@@ -21,18 +16,9 @@ import math
 
 import torch
 
-W_MIN, W_MAX = -128, 127  # 8-bit signed weight mantissa
+from mskd.loihi.quantizers import pow2_exponent
+
 FLOAT32_EXACT = 1 << 24  # integers below this add exactly in float32
-
-
-def round_ste(x: torch.Tensor) -> torch.Tensor:
-    """``round(x)`` (half to even) forward, identity gradient backward."""
-    return x + (torch.round(x) - x).detach()
-
-
-def quantize_weight(w: torch.Tensor, exponent: int) -> torch.Tensor:
-    """The integer weight mantissa (held in ``w``'s float dtype) with an STE gradient."""
-    return torch.clamp(round_ste(w * (2.0 ** exponent)), W_MIN, W_MAX)
 
 
 def weight_exponent(w: torch.Tensor, target: int = 64) -> int:
@@ -40,13 +26,13 @@ def weight_exponent(w: torch.Tensor, target: int = 64) -> int:
     peak = float(w.detach().abs().max())
     if peak == 0.0:
         return 0
-    return int(math.floor(math.log2(target / peak)))
+    return pow2_exponent(peak, target)
 
 
 def standardize_weights(weights) -> list[torch.Tensor]:
     """Weight standardisation of every hidden synaptic layer (not the readout): per output
     neuron ``w' = (w - mean) / std * sqrt(2 / fan_in)`` (zero mean, a fixed norm), shared by
-    both students (see :meth:`mskd.train.student.Student.float_weights` for why).
+    both students (see :meth:`mskd.train.student_lif.Student.float_weights` for why).
 
     >>> out = standardize_weights([torch.tensor([[1.0, 3.0]]), torch.tensor([[5.0]])])
     >>> [round(x, 4) for x in out[0][0].tolist()], out[1].tolist()
@@ -92,7 +78,7 @@ class SurrogateSpike(torch.autograd.Function):
 
 
 def surrogate(scale: float, k: float = 5.0):
-    """A ``spike_fn`` for :func:`mskd.loihi.lif_step` with threshold scale ``scale``.
+    """A ``spike_fn`` for :func:`mskd.loihi.lif.lif_step` with threshold scale ``scale``.
 
     >>> f = surrogate(64.0)
     >>> f(torch.tensor([-1.0, 0.0, 3.0]))

@@ -7,13 +7,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from mskd.data.clips import ClipSpec
+from mskd.clips import ClipSpec
 
 
 def summary_rows(opts) -> list[dict]:
     """Summaries of the model ``opts`` describes, plus its teacher when one is given."""
+    from mskd.train.costs import summarize
     from mskd.train.models import build_model, load_model
-    from mskd.train.summary import summarize
 
     n = ClipSpec.parse(opts.clip).n if opts.kind == "student" else None
     rows = [summarize(build_model(opts.kind, opts.model_config(), n))]
@@ -83,7 +83,7 @@ def print_eval(result: dict, console: Console | None = None) -> None:
     table.add_row("[bold]all[/]", "", f"[bold]{100 * result['war']:.1f}[/]",
                   f"[bold]{100 * result['uar']:.1f}[/]")
     console.print(table)
-    from mskd.convert.student_io import class_names
+    from mskd.labels import class_names
 
     conf = Table(title="confusion (rows: true class, columns: predicted, summed over views)")
     conf.add_column("true \\ predicted")

@@ -29,7 +29,7 @@ from mskd.train import student_geometry
 
 from mskd.errors import ConfigError, refuse_unknown_fields, refuse_wrong_types
 from mskd.limits import MAX_STEPS
-from mskd.sdn import SPIKE_EXP
+from mskd.loihi.sdn import SPIKE_EXP
 
 INPUT_GAIN_MAX = 4095  # keeps the Delta's x << 12 far inside int32
 

@@ -7,7 +7,7 @@ motion) once it reaches ``input_vth``; ReLU SigmaDelta convs and dense layers se
 change of their activation as graded payloads once it reaches their threshold; a Sigma
 readout accumulates what it receives, and its value at step ``k + L`` (``L`` = synaptic
 layers, one step of delay each) gives the logits of frame ``k``. Every neuron runs
-:func:`mskd.sdn.sdn_step` (the one definition), so the training forward (float64 with
+:func:`mskd.loihi.sdn.sdn_step` (the one definition), so the training forward (float64 with
 straight-through rounding) and :meth:`SdnnStudent.forward_fixed` (int64) equal the
 simulator and Lava on the converted network bit for bit. Units and scales:
 :mod:`mskd.train.sdnn_config`.
@@ -31,13 +31,14 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from mskd.train import student_geometry
-from mskd.train.quant import quantize_weight, round_ste, standardize_weights
+from mskd.train.quant import standardize_weights
 from mskd.train.sdnn_config import SdnnConfig
 from torch import nn
 
 from mskd.frames import frame_schedule, input_mantissa, normalize_frames, stack_history
-from mskd.loihi import conv_output, dense_output, netx_optimize
-from mskd.sdn import SPIKE_EXP, SdnParams, no_overflow_bound, sdn_step, zero_state
+from mskd.loihi.lif import conv_output, dense_output, netx_optimize
+from mskd.loihi.quantizers import quantize_weight, round_ste
+from mskd.loihi.sdn import SPIKE_EXP, SdnParams, no_overflow_bound, sdn_step, zero_state
 
 BIAS_LIMIT = (1 << 19) - 1  # an SDNN bias << 12 must fit Lava's int32 register
 
@@ -134,7 +135,7 @@ class SdnnStudent(nn.Module):
     # -- simulation ----------------------------------------------------------------------
     def _synapse(self, i: int, msgs: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """Synaptic input of layer ``i + 1`` for all steps, as Lava's Conv/Dense send it
-        (:func:`mskd.loihi.conv_output`, :func:`mskd.loihi.dense_output` with netx's weight
+        (:func:`mskd.loihi.lif.conv_output`, :func:`mskd.loihi.lif.dense_output` with netx's weight
         scaling): messages of step t arrive at t + 1. float64 sums of integers are exact
         (below 2**53 here)."""
         T, B = msgs.shape[:2]
@@ -253,8 +254,8 @@ class SdnnStudent(nn.Module):
         return out
 
     def quantized(self):
-        """Integer description for the Loihi converter (layout in :mod:`mskd.train.spec`)."""
-        from mskd.train.spec import QuantizedStudent, QuantLayer
+        """Integer description for the Loihi converter (layout in :mod:`mskd.train.quantized`)."""
+        from mskd.train.quantized import QuantizedStudent, QuantLayer
 
         c, sh = self.config, self.shapes
         ws = [w.detach().to(torch.int64) for w in self.int_weights()]

@@ -50,11 +50,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mskd.data.clips import mix_seed
+from mskd.clips import mix_seed
 from mskd.errors import DataError
+from mskd.labels import DIMENSIONS
 
 ANNOTATION_DIR = "annotation"
-DIMENSIONS = ("valence", "arousal")
 #: Centre of each class's region of the valence-arousal plane.
 VA_CENTERS: dict[str, tuple[float, float]] = {
     "happiness": (0.70, 0.30), "sadness": (-0.60, -0.45), "anger": (-0.55, 0.50),

@@ -2,7 +2,7 @@
 ``deploy verify --data``, ``data encode`` and the demo's Lava check feed a backend.
 
 The encoding is the one the converter stored in the ``.net`` file (root attribute
-``mskd_encoding``, :mod:`mskd.encoding`): clip sampling, image size, input gain, steps per
+``mskd_encoding``, :mod:`mskd.net.encoding`): clip sampling, image size, input gain, steps per
 frame. Clips are the evaluation views of SEEN (:class:`mskd.data.see.SEEDataset` with
 ``train=False``): view ``v`` fixes one seeded start per sequence; ``views`` = K gives views
 ``0..K-1``, view-major (every sequence of view 0, then of view 1, ...), and ``limit`` keeps
@@ -39,7 +39,7 @@ class EncodedClips:
     x: object  # numpy int64 array
     labels: object  # numpy int64 array
     clips: list[dict]
-    encoding: object  # mskd.encoding.InputEncoding
+    encoding: object  # mskd.net.encoding.InputEncoding
     source: str
 
     def describe(self) -> str:
@@ -51,7 +51,7 @@ class EncodedClips:
 
 def _dataset(net: str | Path, root: str | Path, split: str, seed: int):
     from mskd.data.see import SEEDataset
-    from mskd.encoding import read_encoding
+    from mskd.net.encoding import read_encoding
 
     if split not in SPLITS:
         raise ConfigError(f"--split {split!r}: choose from {', '.join(SPLITS)}")
@@ -88,7 +88,7 @@ def iter_encoded(net: str | Path, root: str | Path, split: str = "test", views: 
     or None when the dataset has no annotations."""
     import torch
 
-    from mskd.encoding import encode_frames
+    from mskd.net.encoding import encode_frames
 
     _check(views, limit)
     ds, enc = _dataset(net, root, split, seed)

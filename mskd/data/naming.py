@@ -17,9 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-#: Class order of SEE; a label is an index into this tuple.
-EMOTIONS: tuple[str, ...] = (
-    "happiness", "sadness", "anger", "disgust", "surprise", "fear", "neutral")
+from mskd.labels import EMOTIONS
 
 #: Canonical lighting names of SEE.
 LIGHTINGS: tuple[str, ...] = ("normal", "overexposure", "low-light", "HDR")
@@ -100,3 +98,4 @@ class SequenceName:
     def __str__(self) -> str:
         return "_".join([self.seq, self.subject, self.sex, self.age, self.degree, self.lighting,
                          self.emotion, str(self.length), self.take])
+

@@ -13,7 +13,7 @@ an RGB JPG with R = ON count, B = OFF count, G = 0, counts scaled by
 follow ``[seq]_[ID]_[sex]_[age]_[degree]_[lighting]_[emotion]_[length]_[take]``
 (:mod:`mskd.data.naming`).
 
-Clip sampling (:mod:`mskd.data.clips`): ``E{n}-S{s}`` takes frames ``start + k (s + 1)``.
+Clip sampling (:mod:`mskd.clips`): ``E{n}-S{s}`` takes frames ``start + k (s + 1)``.
 
 * ``train=True``: the start is drawn uniformly from ``[0, length - span]`` by a torch
   Generator seeded with ``(seed, epoch, index)``; call :meth:`SEEDataset.set_epoch` each
@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from mskd.data.clips import ClipSpec
+from mskd.clips import ClipSpec
 from mskd.data.imageio import read_event_frame, read_frame
 from mskd.data.naming import EMOTIONS, LIGHTINGS
 from mskd.data.scan import DatasetScan, SequenceRecord, scan_dataset

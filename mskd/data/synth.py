@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mskd.clips import mix_seed
 from mskd.data.affect import annotation_path, format_csv, subject_affect, synthetic_affect
-from mskd.data.clips import mix_seed
 from mskd.data.events import EventCameraConfig, accumulate, simulate
 from mskd.data.expressions import expression
 from mskd.data.eye import Lighting, Subject, light, render
