@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint bench clean
+.PHONY: demo test test-all lint bench clean docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,11 +15,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/mskd demo
 
-test: $(STAMP)
+test: $(STAMP) docs
 	$(BIN)/python -m pytest -q -m "not slow" tests
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q tests
+
+# the docs site; --strict (and mkdocs.yml's validation) makes a broken link, anchor or nav entry fail
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 lint: $(STAMP)
 	$(BIN)/ruff check mskd train convert deploy profiling hw_profiles tests scripts
