@@ -47,28 +47,21 @@ def write_provenance(path: str | Path, wall_seconds: float | None = None) -> Non
     """Set the root attribute ``mskd_provenance`` (JSON) on an existing HDF5 file."""
     import json
 
-    import h5py
+    from mskd.net.attrs import PROVENANCE, write_attr
+    from mskd.provenance import provenance
 
-    from mskd.provenance import ATTR, provenance
-
-    with h5py.File(path, "a") as f:
-        f.attrs[ATTR] = json.dumps(provenance(wall_seconds), sort_keys=True)
+    write_attr(path, PROVENANCE, json.dumps(provenance(wall_seconds), sort_keys=True))
 
 
 def read_provenance(path: str | Path) -> dict | None:
     """The ``mskd_provenance`` root attribute of a ``.net`` file, or None."""
     import json
 
-    import h5py
+    from mskd.net.attrs import PROVENANCE, read_attr
 
-    from mskd.provenance import ATTR
-
-    with h5py.File(path, "r") as f:
-        raw = f.attrs.get(ATTR)
-    if raw is None:
-        return None
     try:
-        return json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+        raw = read_attr(path, PROVENANCE)
+        return None if raw is None else json.loads(raw)
     except ValueError:
         return None
 

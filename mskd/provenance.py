@@ -22,7 +22,6 @@ from importlib import metadata
 
 PACKAGES = ("mskd", "torch", "lava-nc", "lava-dl", "norse")
 NOT_INSTALLED = "not installed"
-ATTR = "mskd_provenance"  # root attribute of a .net file (lava-dl's netx ignores it)
 
 
 def versions() -> dict[str, str]:

@@ -5,7 +5,7 @@ alternating rounds at the same batch, Lava one sample after another; its margina
 sample from 1 and 1 + n samples), and the simulator checked bit-exact against Lava:
 
 * ``lif``: bias-driven CUBA input 1x32x32, conv 8@3x3 s2, conv 16@3x3 s2, dense 64, dense 7;
-  T = 16 (the first-wave table);
+  T = 16;
 * ``sdnn``: the size of the student, as a Loihi 2 sigma-delta network built by lava-dl
   slayer's own ``sigma_delta`` blocks (their initialisation, threshold 0.1) and exported:
   Delta input 1x32x32 (pixels 0..255), ReLU SigmaDelta conv 16/32/32 @3x3 s2, dense 64,

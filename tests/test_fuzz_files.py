@@ -4,7 +4,7 @@ the file, writes nothing, never shows a traceback, never hangs, never takes the 
 The cases (seeded, :mod:`fuzz_families`) run in-process through :func:`mskd.cli.main`
 under a time limit; the ones that declare huge sizes also run as real subprocesses under
 an address-space limit, with their peak memory checked. More random damage runs under
-``slow``. Totals are in the README ("Hostile input").
+``slow``. Totals are in docs/robustness.md.
 """
 
 from __future__ import annotations

@@ -127,9 +127,8 @@ class ClipAugment:
         return frames, warp(events, "zeros").clamp(min=0.0)
 
 
-#: The training default (CLI and library), chosen on a separate synthetic set (seed 1):
-#: the alpha=0 student went from 33 % (seed 0) to 40.6 % test WAR (mean of 4 seeds, 30
-#: epochs), the teacher from 74 % to 79 %; see the README's recipe tables.
+#: The training default (CLI and library), chosen on the selection set (synthetic seed 1);
+#: the measurements are in docs/benchmarks/recipe-lif.md.
 DEFAULT_AUGMENT = ClipAugment(shift=0.06, scale=0.05, rotate=4.0, gamma=0.2)
 
 

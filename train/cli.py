@@ -102,7 +102,7 @@ def register(app: typer.Typer) -> None:
         kd: str = typer.Option(None, help="Distillation terms, comma separated. Categorical: "
                                f"{', '.join(DEFAULT_KD_TERMS)} (the default), hckd, hckd_clip, "
                                "hckd_pair, kd, kd_ls; dimensional: out,feat (the default), "
-                               "out, feat (formulas: README, Train)."),
+                               "out, feat (formulas: docs/train.md)."),
         epochs: int = typer.Option(30, min=1, help="Epochs."),
         batch_size: int = typer.Option(16, min=1, help="Clips per batch (per process)."),
         lr: float = typer.Option(3e-3, help="AdamW learning rate (x0.94 per epoch)."),

@@ -15,7 +15,7 @@ from mskd.errors import ConfigError
 from mskd.limits import MAX_SIDE
 
 # The distillation terms of MSKD (names in mskd.train.losses.LOSSES), chosen on the
-# selection set (see the README, "Distillation that transfers").
+# selection set (docs/benchmarks/recipe-lif.md and distillation-sdnn.md).
 DEFAULT_KD_TERMS: tuple[str, ...] = ("hckd_ls", "tckd")
 
 # Options that must match to resume a run (anything that changes the trajectory).

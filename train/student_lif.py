@@ -55,7 +55,7 @@ from mskd.train.quantized import QuantizedStudent, QuantLayer
 from torch import nn
 
 from mskd.frames import frame_schedule, input_mantissa
-from mskd.loihi.lif import LifParams, effective_bias, heaviside, lif_step, zero_state
+from mskd.loihi.lif import ACT_SHIFT, LifParams, effective_bias, heaviside, lif_step, zero_state
 from mskd.loihi.quantizers import quantize_weight
 
 
@@ -156,7 +156,7 @@ class Student(nn.Module):
     @property
     def readout_scale(self) -> float:
         """Output ``v`` per unit logit: ``2**6`` (the << 6) times the last weight scale."""
-        return 64.0 * 2.0 ** self.config.weight_exps[-1]
+        return 2.0 ** (ACT_SHIFT + self.config.weight_exps[-1])
 
     def input_bias(self, frames: torch.Tensor, exact: bool) -> torch.Tensor:
         """``round(norm(pixel) * input_gain) << 6`` per pixel, [B, n, 1, H, W]."""

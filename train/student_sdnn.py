@@ -204,7 +204,7 @@ class SdnnStudent(nn.Module):
         c = self.config
         lat = c.n_synaptic
         act = torch.cumsum(self.last_messages, 0)[lat - 1:lat - 1 + c.n_frames]
-        act = act.flatten(2) / (64.0 * self.config.scales()[-2])
+        act = act.flatten(2) / (2.0 ** SPIKE_EXP * self.config.scales()[-2])
         return self.kd_proj(act.float())
 
     @torch.no_grad()

@@ -485,4 +485,4 @@ def quantize_pair(syn: tuple[str, object], neu: tuple[str, object], shape,
     else:
         layer = DenseLayer(w.shape[1], w.shape[0], wq, neuron, bias, delay=dmat,
                            weight_rec=wq_rec)
-    return layer, (64.0 * 2.0 ** e if model.threshold is None else None), flt
+    return layer, (2.0 ** (ACT_SHIFT + e) if model.threshold is None else None), flt

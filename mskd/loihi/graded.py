@@ -47,8 +47,9 @@ import torch
 
 from mskd.errors import NetError, refuse_unknown_fields
 from mskd.loihi.quantizers import pow2_exponent
+from mskd.net.attrs import GRADED_INPUT, attr_text, write_attr
 
-ATTR = "mskd_graded_input"
+ATTR = GRADED_INPUT
 MAX_BITS = 24  # Loihi 2 graded spikes carry up to 24 bits (mskd.net.spec.MAX_MESSAGE_BITS)
 
 
@@ -163,24 +164,20 @@ def encode(x, g: GradedInput) -> torch.Tensor:
 
 def write_graded(path: str | Path, g: GradedInput) -> None:
     """Set the root attribute on an existing HDF5 file (use inside ``atomic_path``)."""
-    import h5py
-
-    with h5py.File(path, "a") as f:
-        f.attrs[ATTR] = g.to_json()
+    write_attr(path, ATTR, g.to_json())
 
 
 def stored_graded(attrs, where: str) -> GradedInput | None:
     """The :class:`GradedInput` in an open HDF5 file's root ``attrs``, or None; NetError
     naming ``where`` when it is not a valid record."""
-    raw = attrs.get(ATTR)
+    try:
+        raw = attr_text(attrs, ATTR, where)
+    except ValueError as exc:
+        raise NetError(str(exc)) from None
     if raw is None:
         return None
-    if isinstance(raw, np.ndarray) and raw.size == 1:
-        raw = raw.reshape(-1)[0]
     try:
-        if not isinstance(raw, (bytes, str)) or len(raw) > 1 << 16:
-            raise ValueError("not a JSON string")
-        return GradedInput.from_json(raw.decode() if isinstance(raw, bytes) else raw)
+        return GradedInput.from_json(raw)
     except (ValueError, TypeError, RecursionError) as exc:
         raise NetError(f"{where}: attribute '{ATTR}': {' '.join(str(exc).split())}") from None
 

@@ -54,8 +54,9 @@ from mskd.errors import NetError, refuse_unknown_fields, refuse_wrong_types
 from mskd.labels import DIMENSIONS
 from mskd.limits import MAX_INPUT_ENTRIES, MAX_LAYERS, MAX_SIDE, MAX_STEPS, check_entries
 from mskd.loihi.lif import BIAS_MANT_MAX
+from mskd.net.attrs import ENCODING, read_attr, write_attr
 
-ATTR = "mskd_encoding"
+ATTR = ENCODING
 
 
 class MissingEncoding(NetError):
@@ -64,7 +65,6 @@ class MissingEncoding(NetError):
 
 KINDS = ("bias", "delta")
 MAX_CLASSES = 1 << 16
-MAX_ATTR_BYTES = 1 << 20
 READOUTS = ("mean_v", "sigma")
 TASKS = ("categorical", "dimensional")
 DIMENSIONAL_OUTPUTS = DIMENSIONS
@@ -259,31 +259,21 @@ def decode_readout(record_or_v, enc: InputEncoding) -> torch.Tensor:
 
 def write_encoding(path: str | Path, enc: InputEncoding) -> None:
     """Set the root attribute on an existing HDF5 file (use inside ``atomic_path``)."""
-    import h5py
-
-    with h5py.File(path, "a") as f:
-        f.attrs[ATTR] = enc.to_json()
+    write_attr(path, ATTR, enc.to_json())
 
 
 def read_encoding(path: str | Path, spec=None) -> InputEncoding:
     """The :class:`InputEncoding` stored in a ``.net`` file, checked against the network in
     that file (or ``spec``, the network read from it); NetError if absent, bad or
     inconsistent."""
-    import h5py
-
     try:
-        with h5py.File(path, "r") as f:
-            raw = f.attrs.get(ATTR)
-    except Exception as exc:  # noqa: BLE001 - h5py raises many kinds on a corrupt file
-        raise NetError(f"{path}: cannot read HDF5 ({' '.join(str(exc).split())})") from None
+        raw = read_attr(path, ATTR)
+    except ValueError as exc:
+        raise NetError(str(exc)) from None
     if raw is None:
         raise MissingEncoding(f"{path}: no '{ATTR}' attribute (not written by mskd convert)")
-    if isinstance(raw, np.ndarray) and raw.size == 1:
-        raw = raw.reshape(-1)[0]
-    if not isinstance(raw, (bytes, str)) or len(raw) > MAX_ATTR_BYTES:
-        raise NetError(f"{path}: attribute '{ATTR}' is not a JSON string")
     try:
-        enc = InputEncoding.from_json(raw.decode() if isinstance(raw, bytes) else raw)
+        enc = InputEncoding.from_json(raw)
     except (ValueError, TypeError) as exc:
         raise NetError(f"{path}: attribute '{ATTR}': {' '.join(str(exc).split())}") from None
     if spec is None:

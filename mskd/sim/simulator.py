@@ -54,7 +54,7 @@ from mskd.net.spec import (
     NetSpec,
     kind,
 )
-from mskd.sim.synapses import binary, build_kernel, max_abs, recurrent_kernels
+from mskd.sim.synapses import binary, build_kernel, peak_abs, recurrent_kernels
 
 
 @dataclass
@@ -166,7 +166,7 @@ class Simulator:
         # Bound argument (sigma-delta): skip the int32 wraps when this run provably cannot
         # overflow (mskd.loihi.sdn.no_overflow_bound; a recurrent layer's input is not known here).
         fits = not is_lif and layer.recurrent is None and sdn.no_overflow_bound(
-            layer.params, T, max_abs(a_in), max_abs(torch.as_tensor(layer.bias)))
+            layer.params, T, peak_abs(a_in), peak_abs(torch.as_tensor(layer.bias)))
         new_state = (lambda: lif.zero_state(shape, device=self.device)) if is_lif else \
             (lambda: sdn.zero_state(shape, device=self.device))
         state = new_state()

@@ -68,7 +68,7 @@ def binary(s: torch.Tensor) -> torch.Tensor:
     return (s != 0).to(torch.uint8)
 
 
-def max_abs(s: torch.Tensor) -> int:
+def peak_abs(s: torch.Tensor) -> int:
     """``max |s|`` in one pass (no ``abs`` temporary)."""
     if not s.numel():
         return 0
@@ -138,7 +138,7 @@ class DenseKernel:
     def __call__(self, s: torch.Tensor) -> torch.Tensor:
         T, B = s.shape[:2]
         total = None
-        for d, a in self.accumulate(s.reshape(T * B, -1), max_abs(s)):
+        for d, a in self.accumulate(s.reshape(T * B, -1), peak_abs(s)):
             a = _shift_in_time(a.reshape(T, B, -1), d)
             total = a if total is None else total + a
         # a_buff / the a_out port are int32: Lava's in-place ``a_buff +=`` wraps there.
@@ -155,7 +155,7 @@ class RecurrentKernel:
 
     def step(self, s_prev: torch.Tensor) -> torch.Tensor:
         x = s_prev if self.graded else binary(s_prev)
-        ((_, a),) = self.dense.accumulate(x.reshape(x.shape[0], -1), max_abs(x))
+        ((_, a),) = self.dense.accumulate(x.reshape(x.shape[0], -1), peak_abs(x))
         return a.reshape(s_prev.shape)
 
 
@@ -251,7 +251,7 @@ class ConvKernel:
                 x = s[idx].reshape(-1, *s.shape[2:])
                 y = self._split_conv(x, max_abs) if exact else self._conv(x, torch.float32)
                 acc[idx] = y.reshape(len(idx), B, *y.shape[1:])
-        if max_abs(acc) >= 1 << (CONV_ACC_BITS - 1):
+        if peak_abs(acc) >= 1 << (CONV_ACC_BITS - 1):
             acc = conv_output(acc)  # Lava's int32 cast and 24-bit wrap
         out[1:] = acc
         return out
