@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint bench clean docs
+.PHONY: demo test test-unit test-all lint bench clean docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,6 +17,10 @@ demo: $(STAMP)
 
 test: $(STAMP) docs
 	$(BIN)/python -m pytest -q -m "not slow" tests
+
+# the fast unit tests alone (under two minutes): a developer's inner loop
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m "unit and not slow" tests
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q tests
