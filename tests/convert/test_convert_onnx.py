@@ -71,3 +71,10 @@ def test_integer_step_graph_sees_a_changed_threshold(tmp_path, student):
     got = run_onnx_steps(tmp_path / "o.onnx", other, x)
     want = run_onnx_steps(export_step(net.spec, tmp_path / "s.onnx"), net.spec, x)
     assert not torch.equal(got.spikes["1:conv"], want.spikes["1:conv"])
+    # ... and what it computes is the changed network's own run, not noise: vth_mant = 1
+    # makes the conv layer fire at least as often as with its own threshold
+    from mskd.sim.simulator import run
+
+    _, rec = run(other, x, record=())
+    assert torch.equal(got.spikes["1:conv"], rec.spikes["1:conv"].to(got.spikes["1:conv"].dtype))
+    assert int(got.spikes["1:conv"].sum()) > int(want.spikes["1:conv"].sum())

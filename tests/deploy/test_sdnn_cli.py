@@ -9,6 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+import torch
 from helpers import run_mskd
 
 from mskd.loihi.neurons import LifNeuron, SdnNeuron
@@ -109,6 +110,11 @@ def test_file_without_input_layer_needs_the_input_shape(tmp_path: Path) -> None:
     _one_line_error(run_mskd(*args), "give the input shape")
     out = run_mskd(*args, "--input-shape", "1,4,4", "--input-message-bits", "8")
     assert out.returncode == 0, out.stderr
+    # the file read with the shape given runs as the network written with its input layer
+    from mskd.sim.simulator import run
+
+    want, _ = run(spec, torch.from_numpy(np.load(tmp_path / "x.npy")))
+    assert np.array_equal(np.load(tmp_path / "o.npz")["output"], want.numpy())
     _one_line_error(run_mskd(*args, "--input-shape", "1,4,4", "--input-message-bits", "30"),
                     "input_message_bits=30 outside 0..24")
     _one_line_error(run_mskd(*args, "--input-shape", "1,4,4", "--input-message-bits", "4"),
