@@ -10,7 +10,7 @@ checked against the same schema (:mod:`mskd.hw_profiles.schema`).
 >>> p.limit("neurons_per_core")
 1024
 >>> load_profile("loihi2").assumed_keys()[:2]
-['energy.graded_spike_in_tile', 'energy.neuron_update_active']
+['energy.graded_spike_in_tile', 'energy.spike_in_tile']
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class HwProfile:
     energy: dict[str, Quantity]
     time: dict[str, Quantity] = field(default_factory=dict)
     limits: dict[str, Quantity] = field(default_factory=dict)
+    power: dict[str, Quantity] = field(default_factory=dict)
+    mapper: str = "greedy"  # how layers are split onto cores (mskd.chip.mapping)
 
     def limit(self, key: str) -> int | None:
         """An integer limit, or None where the profile does not set it."""
@@ -55,7 +57,7 @@ class HwProfile:
     def assumed_keys(self) -> list[str]:
         """``section.key`` of every figure marked ``assumed = true``, sorted."""
         out = []
-        for sec in ("energy", "time", "limits"):
+        for sec in ("energy", "time", "limits", "power"):
             for key, q in getattr(self, sec).items():
                 if q.assumed:
                     out.append(f"{sec}.{key}")
@@ -84,12 +86,15 @@ def load_profile(name_or_path: str | Path) -> HwProfile:
         table, path = read_toml(p), str(p)
     parts = validate(table, path)
     limits = parts.get("limits", {})
-    if parts["kind"] == "neuromorphic" and not (
+    if parts["kind"] == "neuromorphic" and parts["mapper"] == "greedy" and not (
         "synapse_memory_per_core" in limits or "synapses_per_core" in limits
     ):
         raise ConfigError(
             f"{path}: [limits] needs synapse_memory_per_core or synapses_per_core"
         )
+    words = ("synapse_words_per_core", "synapse_word_bits", "synapse_entry_bits")
+    if parts["mapper"] == "loihi2" and not all(k in limits for k in words):
+        raise ConfigError(f"{path}: mapper = \"loihi2\" needs [limits] {', '.join(words)}")
     if limits and limits["weight_bits_min"].value > limits["weight_bits_max"].value:
         raise ConfigError(f"{path}: [limits.weight_bits_min] exceeds weight_bits_max")
     return HwProfile(source_path=path, **parts)  # type: ignore[arg-type]

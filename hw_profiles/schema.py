@@ -60,6 +60,13 @@ _NEURO_LIMITS = {
     "weight_bits_min": ("bit", True),
     "weight_bits_max": ("bit", True),
     "graded_spike_bits_max": ("bit", False),  # absent: no graded spikes
+    # the Loihi 2 compiler's synaptic memory (mapper = "loihi2", mskd.chip.loihi2_partition)
+    "synapse_words_per_core": ("words", False),
+    "synapse_word_bits": ("bit", False),
+    "synapse_entry_bits": ("bit", False),
+}
+_NEURO_POWER = {
+    "static_per_chip": ("W", True),  # leakage and clocks of one chip, whatever it runs
 }
 _ANN_ENERGY = {
     "mac_fp32": ("pJ", True),
@@ -74,10 +81,14 @@ _ANN_ENERGY = {
     "sram_read_64b_1mb": ("pJ", False),
 }
 SCHEMA: dict[str, dict[str, dict[str, tuple[str, bool]]]] = {
-    "neuromorphic": {"energy": _NEURO_ENERGY, "time": _NEURO_TIME, "limits": _NEURO_LIMITS},
+    "neuromorphic": {"energy": _NEURO_ENERGY, "time": _NEURO_TIME, "limits": _NEURO_LIMITS,
+                     "power": _NEURO_POWER},
     "ann": {"energy": _ANN_ENERGY},
 }
-_TOP_KEYS = {"schema_version", "name", "kind", "description"}
+OPTIONAL_SECTIONS = {"power"}  # absent: static power unknown (not reported)
+SECTIONS = ("energy", "time", "limits", "power")
+MAPPERS = ("greedy", "loihi2")  # how layers are split onto cores (mskd.chip.mapping)
+_TOP_KEYS = {"schema_version", "name", "kind", "description", "mapper"}
 _QUANTITY_KEYS = {"value", "unit", "source", "note", "assumed"}
 
 
@@ -161,7 +172,7 @@ def validate(raw: dict, path: str) -> dict[str, object]:
     """
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: not a TOML table")
-    unknown = set(raw) - _TOP_KEYS - {"energy", "time", "limits"}
+    unknown = set(raw) - _TOP_KEYS - set(SECTIONS)
     if unknown:
         raise ConfigError(f"{_where(path, sorted(unknown)[0])} is an unknown key")
     if raw.get("schema_version") != SCHEMA_VERSION:
@@ -177,10 +188,17 @@ def validate(raw: dict, path: str) -> dict[str, object]:
         raise ConfigError(f"{_where(path, 'name')} must be a non-empty string")
     sections: dict[str, object] = {"name": name, "kind": kind}
     sections["description"] = str(raw.get("description", ""))
-    for extra in set(raw) & {"energy", "time", "limits"} - set(SCHEMA[kind]):
+    mapper = raw.get("mapper", "greedy")
+    if mapper not in MAPPERS or (mapper != "greedy" and kind != "neuromorphic"):
+        raise ConfigError(f"{_where(path, 'mapper')} is {mapper!r}; expected one of "
+                          f"{list(MAPPERS)} (neuromorphic profiles only)")
+    sections["mapper"] = mapper
+    for extra in set(raw) & set(SECTIONS) - set(SCHEMA[kind]):
         raise ConfigError(f"{_where(path, extra)} is not part of a '{kind}' profile")
     for sec, spec in SCHEMA[kind].items():
         if sec not in raw:
+            if sec in OPTIONAL_SECTIONS:
+                continue
             raise ConfigError(f"{_where(path, sec)} is missing")
         sections[sec] = _section(raw[sec], spec, path, sec)
     return sections

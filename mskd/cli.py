@@ -8,7 +8,7 @@ or after the sub-command) shows the traceback.
 
 Start-up stays light: the command modules import only typer and the standard library at
 module level; torch, numpy, h5py, matplotlib and Lava are imported inside the commands that
-use them (``tests/test_cli.py`` checks that ``import mskd.cli`` loads none of them).
+use them (``tests/core/test_cli.py`` checks that ``import mskd.cli`` loads none of them).
 """
 
 from __future__ import annotations

@@ -174,12 +174,14 @@ def _print_summary(rep: dict, out: Path) -> None:
 
     console = Console(stderr=True)
     e, lat = rep["energy"]["total"], rep["latency"]
+    tot = rep.get("energy_with_static")
+    total = "" if not tot else f" ({tot['total_at_max_pj'] / 1e6:.4g} uJ with static power)"
     console.print(f"{rep['profile']['name']}: {rep['mapping']['total_cores']} cores, "
-                  f"{e / 1e6:.4g} uJ/inference, {lat['inference_ns_mean'] / 1e6:.4g} ms/inference"
-                  f" -> {out}")
+                  f"{e / 1e6:.4g} uJ/inference dynamic{total}, "
+                  f"{lat['inference_ns_mean'] / 1e6:.4g} ms/inference -> {out}")
     if rep["assumptions"]:
         console.print(f"[yellow]{len(rep['assumptions'])} figures of this profile are "
-                      "assumed (Loihi 1 values); see report.md[/yellow]")
+                      "assumed (no measurement exists); see report.md[/yellow]")
 
 
 INPUT_SHAPE_HELP = "Input shape C,H,W (or N) of a file without an input layer."

@@ -116,3 +116,39 @@ def ann_energy(macs: float, profile) -> float:
 def ac_energy(synops: float, profile) -> float:
     """pJ of ``synops`` fp32 accumulates on an ``ann`` profile (the SNN-paper AC figure)."""
     return float(synops) * profile.energy["add_fp32"].value
+
+
+def static_and_total(dynamic_pj: float, inference_ns: float, cores: int, profile,
+                     rate_per_s: float | None = None) -> dict | None:
+    """Static power and total energy per inference (None: the profile has no static power).
+
+    A chip draws ``power.static_per_chip`` whatever it runs, so an inference costs its
+    dynamic energy plus the static power of the chips it occupies for as long as one
+    inference lasts: at the maximum throughput (one inference after another) that is the
+    inference's own latency, at a slower input rate ``r`` it is ``1 / r`` (the chips idle
+    between inferences still leak). ``share_of_cores_w`` charges only the cores used
+    (``cores / cores_per_chip`` of a chip), as a network sharing its chip would pay.
+
+    >>> from mskd.hw_profiles import load_profile
+    >>> out = static_and_total(1e9, 2e6, 60, load_profile("loihi2"), rate_per_s=100)
+    >>> round(out["static_w"], 6), out["chips"], round(out["share_of_cores_w"], 6)
+    (0.232078, 1, 0.116039)
+    >>> round(out["total_at_max_pj"] / 1e6, 1), round(out["total_at_rate_pj"] / 1e6, 1)
+    (1464.2, 3320.8)
+    """
+    q = profile.power.get("static_per_chip")
+    if q is None:
+        return None
+    per_chip = int(profile.limits["cores_per_chip"].value)
+    chips = -(-cores // per_chip)
+    static_w = chips * q.value
+    out = {"static_per_chip_w": q.value, "chips": chips, "static_w": static_w,
+           "share_of_cores_w": q.value * cores / per_chip, "dynamic_pj": dynamic_pj,
+           "max_rate_per_s": 1e9 / inference_ns,
+           "total_at_max_pj": dynamic_pj + static_w * inference_ns * 1e3,
+           "rate_per_s": rate_per_s, "total_at_rate_pj": None}
+    if rate_per_s is not None:
+        rate = min(rate_per_s, out["max_rate_per_s"])  # a faster input cannot be kept up with
+        out["rate_per_s"] = rate
+        out["total_at_rate_pj"] = dynamic_pj + static_w / rate * 1e12
+    return out

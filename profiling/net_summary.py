@@ -41,6 +41,8 @@ RULE_VALUES: dict[str, tuple[Callable, Callable]] = {
                                 lambda lim: lim.synapse_memory_bits),
     "synapses_per_core": (lambda lm: max(c.synapses for c in lm.cores),
                           lambda lim: lim.synapses),
+    "synapse_words_per_core": (lambda lm: max((c.words or 0) for c in lm.cores) or None,
+                               lambda lim: lim.synapse_words),
     "fan_in_axons": (lambda lm: max(c.fan_in_axons for c in lm.cores),
                      lambda lim: lim.fan_in_axons),
     "fan_out_axons": (lambda lm: max(c.fan_out_axons for c in lm.cores),

@@ -83,7 +83,7 @@ def plot_energy(rep: dict, path: Path) -> Path:
     ax_k.set_xlabel("energy per inference (µJ)")
     ax_k.set_title(f"by operation: total {total:.4g} µJ per inference")
     if rep["assumptions"]:
-        fig.text(0.01, -0.02, "Per-op figures ASSUMED (Loihi 1 values), see report",
+        fig.text(0.01, -0.02, f"{len(rep['assumptions'])} profile figures ASSUMED, see report",
                  fontsize=8, color="tab:red")
     fig.tight_layout()
     return _save(fig, path)

@@ -57,6 +57,7 @@ def build_report(result, *, network: str, ann_profile=None, macs: dict[str, floa
     ``wall_seconds``: how long producing it took (recorded under ``provenance``);
     ``sample``: what sample 0 of the raster is (``true``/``predicted`` class names).
     """
+    from mskd.profiling.energy import static_and_total
     from mskd.profiling.latency import critical_layers
 
     from mskd.provenance import provenance
@@ -82,6 +83,10 @@ def build_report(result, *, network: str, ann_profile=None, macs: dict[str, floa
                                           / (result.counts.steps * result.input_step_s)),
         "latency": {**lat.to_json(), "step_budget": budget,
                     "throughput_at_step_budget": lat.throughput_at(budget)},
+        "energy_with_static": static_and_total(
+            result.energy.total_pj, lat.inference_ns_mean, result.mapping.total_cores, hw,
+            None if result.input_step_s is None else
+            1.0 / (result.counts.steps * result.input_step_s)),
         "comparison": _comparison(result, ann_profile, macs or {}),
         "critical_layers": critical_layers(result.counts, hw),
         "neurobench": result.neurobench,

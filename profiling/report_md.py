@@ -40,13 +40,25 @@ def _summary_md(rep: dict) -> list[str]:
     lat, m = rep["latency"], rep["mapping"]
     rows = [["samples x steps", f"{rep['samples']} x {rep['steps']}"],
             ["cores / chips", f"{m['total_cores']} / {m['chips']}"],
-            ["energy per inference", f"{rep['energy']['total'] / PJ_PER_UJ:.4g} uJ"],
+            ["dynamic energy per inference", f"{rep['energy']['total'] / PJ_PER_UJ:.4g} uJ"],
             ["latency per step (mean / max)",
              f"{lat['step_ns_mean'] / NS_PER_US:.4g} / {lat['step_ns_max'] / NS_PER_US:.4g} us"],
             ["latency per inference", f"{lat['inference_ns_mean'] / NS_PER_MS:.4g} ms"],
             ["throughput (as run)", f"{lat['throughput_per_s']:,.1f} inferences/s"],
             [f"throughput at {lat['step_budget']} steps (mean step time)",
              f"{lat['throughput_at_step_budget']:,.1f} inferences/s"]]
+    tot = rep.get("energy_with_static")
+    if tot:
+        rows += [["static power", f"{tot['static_w']:.4g} W ({tot['chips']} chip(s)); "
+                  f"{tot['share_of_cores_w']:.4g} W as a share of the cores used"],
+                 ["total energy per inference at the maximum rate "
+                  f"({tot['max_rate_per_s']:,.1f}/s)",
+                  f"{tot['total_at_max_pj'] / PJ_PER_UJ:.4g} uJ (dynamic + static)"]]
+        if tot["total_at_rate_pj"] is not None:
+            rows += [[f"total energy per inference at the input rate "
+                      f"({tot['rate_per_s']:,.1f}/s)",
+                      f"{tot['total_at_rate_pj'] / PJ_PER_UJ:.4g} uJ (the chip idles between "
+                      "inferences)"]]
     if rep["input_step_s"] is not None:
         rows += [["input time per step", f"{rep['input_step_s'] * 1e3:.4g} ms"],
                  ["real-time factor", f"{lat['realtime_factor']:.4g}x"],
@@ -93,12 +105,11 @@ def _time_md(rep: dict) -> list[str]:
             f"{top['max_core_neurons']:,} neurons (this profile allows {lim['neurons']:,} per "
             f"core). Mean step: {lat['step_ns_mean'] / NS_PER_US:.3g} us, of which about "
             f"{max(barrier, 0) / NS_PER_US:.3g} us barrier.", "",
-            "With the same per-op times, a profile that packs more neurons per core needs "
-            "fewer cores but makes its fullest core work longer every step: that is why the "
-            "Loihi 2 profile (8,192 neurons per core, derived from 1 M neurons per chip; "
-            "per-op times ASSUMED equal to Loihi 1's) can be slower per inference than "
-            "Loihi 1 (1,024 per core) on the same network. Real Loihi 2 per-op times are "
-            "unpublished (and a compiler may spread a layer over more cores than it must).",
+            "A profile that packs more neurons per core needs fewer cores but makes its "
+            "fullest core work longer every step. Not modelled: input streamed from the host "
+            "(a network fed frame by frame from the host runs at the host's rate) and routing "
+            "between chips; the model and its check against Intel's measurements are in the "
+            "documentation (Loihi 2 figures and their sources, Loihi 2 validation).",
             ""] + _table(["layer", "cores", "most neurons on one core",
                           "slowest core us/step (mean)", "steps it sets the time"], rows) + [""]
 

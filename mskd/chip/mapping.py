@@ -40,6 +40,12 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from mskd.chip.loihi2_partition import (
+    dense_neurons_per_core,
+    dense_words,
+    map_chunks,
+    map_order,
+)
 from mskd.chip.synapses import (
     feedforward_inputs,
     kind_of,
@@ -66,6 +72,10 @@ class CoreLimits:
     max_chips: int | None = None
     assumed: tuple[str, ...] = ()  # profile keys (``limits.<key>``) marked assumed
     graded_spike_bits_max: int | None = None  # None: the chip has no graded spikes
+    mapper: str = "greedy"  # or "loihi2": the Loihi 2 compiler's rules (loihi2_partition)
+    synapse_words: int | None = None  # synaptic-memory words per core (loihi2 mapper)
+    synapse_word_bits: int | None = None
+    synapse_entry_bits: int | None = None
 
     @classmethod
     def from_profile(cls, profile, max_chips: int | None = None) -> CoreLimits:
@@ -77,7 +87,9 @@ class CoreLimits:
                    lim("weight_bits_min"), lim("weight_bits_max"),
                    profile.synapse_memory_bits(), lim("synapses_per_core"), max_chips,
                    tuple(k for k in profile.assumed_keys() if k.startswith("limits.")),
-                   lim("graded_spike_bits_max"))
+                   lim("graded_spike_bits_max"), profile.mapper,
+                   lim("synapse_words_per_core"), lim("synapse_word_bits"),
+                   lim("synapse_entry_bits"))
 
     def synapse_capacity(self, bits: int) -> int:
         """Synapses one core holds at ``bits`` per synapse (memory and count limits)."""
@@ -99,6 +111,7 @@ class CoreLoad:
     synapse_bits: int
     fan_in_axons: int
     fan_out_axons: int
+    words: int | None = None  # synaptic-memory words (loihi2 mapper, dense layers)
 
     @property
     def neurons(self) -> int:
@@ -117,6 +130,7 @@ class LayerMapping:
     shape: tuple[int, ...]
     cores: tuple[CoreLoad, ...]
     graded: bool = False  # sends or receives graded payloads (needs graded spikes)
+    map_order: str = "hwc"  # how a (C, H, W) map is laid out: "hwc" or "whc" (loihi2)
 
     @property
     def n_cores(self) -> int:
@@ -124,13 +138,14 @@ class LayerMapping:
 
     @property
     def order(self) -> str:
-        """``hwc`` for (C, H, W) maps (a core takes a spatial patch with all its channels,
-        so a source pixel reaches few cores), ``flat`` for vectors."""
-        return "hwc" if len(self.shape) == 3 else "flat"
+        """``hwc`` for (C, H, W) maps under the greedy mapper (a core takes a spatial patch
+        with all its channels, so a source pixel reaches few cores), ``whc`` under the
+        Loihi 2 compiler's (whole columns), ``flat`` for vectors."""
+        return self.map_order if len(self.shape) == 3 else "flat"
 
     def placement(self) -> np.ndarray:
         """Flat (C, H, W) index of the neuron at each placement position."""
-        return placement(self.shape)
+        return placement(self.shape, self.order)
 
     def neurons_of(self, core: CoreLoad) -> np.ndarray:
         """Flat indices of the neurons on ``core`` (a core of this layer)."""
@@ -144,15 +159,19 @@ class LayerMapping:
         return out
 
 
-def placement(shape: tuple[int, ...]) -> np.ndarray:
+def placement(shape: tuple[int, ...], order: str = "hwc") -> np.ndarray:
     """Placement order of a layer's neurons as flat indices: channels innermost for maps.
 
     >>> placement((2, 1, 2)).tolist()   # (c, h, w): (0,0,0) (1,0,0) (0,0,1) (1,0,1)
+    [0, 2, 1, 3]
+    >>> placement((1, 2, 2), "whc").tolist()  # whole columns first: (h, w) (0,0) (1,0) ...
     [0, 2, 1, 3]
     """
     n = int(np.prod(shape))
     if len(shape) != 3:
         return np.arange(n)
+    if order == "whc":
+        return map_order(shape)
     return np.arange(n).reshape(shape).transpose(1, 2, 0).reshape(-1)
 
 
@@ -254,19 +273,88 @@ def own_destinations(syn, layer: LayerMapping | None, index_layer) -> np.ndarray
     return destinations(syn, layer, layer.neurons, offset=n_ff)
 
 
+def _chunk_loads(syn, n: int, bounds: list[tuple[int, int]],
+                 dest: np.ndarray | None) -> list[tuple[int, int, int, int, int]]:
+    """``(start, stop, synapses, fan_in_axons, fan_out_axons)`` of given neuron runs."""
+    dest = np.zeros(n, np.int64) if dest is None else dest
+    indptr, inputs = _csr(syn, n) if syn is not None else (np.zeros(n + 1, np.int64), None)
+    out = []
+    for a, b in bounds:
+        src = inputs[indptr[a]:indptr[b]] if syn is not None else np.zeros(0, np.int64)
+        out.append((a, b, int(src.size), int(np.unique(src).size), int(dest[a:b].sum())))
+    return out
+
+
+def _loihi2_bounds(layer, syn, n: int, limits: CoreLimits) -> tuple[list, int | None]:
+    """Core runs under the Loihi 2 compiler's rules, and a dense core's words per axon."""
+    shape = tuple(layer.out_shape)
+    if len(shape) == 3:
+        return map_chunks(shape, limits.neurons), None
+    if syn is None:
+        per = min(n, limits.neurons)
+        return [(a, min(a + per, n)) for a in range(0, n, per)], None
+    axons = int(syn.n_in)
+    per = dense_neurons_per_core(n, axons, weight_bits(layer), limits.neurons,
+                                 limits.synapse_words, limits.synapse_word_bits,
+                                 limits.synapse_entry_bits)
+    return [(a, min(a + per, n)) for a in range(0, n, per)], axons
+
+
 def _layer(index, layer, syn, limits, dest, graded: bool = False) -> LayerMapping:
     n, bits = n_neurons(layer), max(weight_bits(layer), limits.weight_bits_min)
     shape = tuple(layer.out_shape)
-    perm = placement(shape)
+    order = "whc" if limits.mapper == "loihi2" else "hwc"
+    perm = placement(shape, order)
     if syn is not None:  # number output neurons by placement position
         position = np.empty(n, np.int64)
         position[perm] = np.arange(n)
         syn = replace(syn, out_idx=position[syn.out_idx])
     dest = None if dest is None else dest[perm]
-    cores = tuple(CoreLoad(k, index, a, b, s, s * bits, ax, fo)
-                  for k, (a, b, s, ax, fo) in enumerate(_partition(syn, n, limits, bits, dest)))
+    if limits.mapper == "loihi2":
+        bounds, axons = _loihi2_bounds(layer, syn, n, limits)
+        cores = tuple(
+            CoreLoad(k, index, a, b, s, s * bits, ax, fo,
+                     None if axons is None else dense_words(
+                         b - a, axons, weight_bits(layer), limits.synapse_word_bits,
+                         limits.synapse_entry_bits))
+            for k, (a, b, s, ax, fo) in enumerate(_chunk_loads(syn, n, bounds, dest)))
+    else:
+        cores = tuple(CoreLoad(k, index, a, b, s, s * bits, ax, fo)
+                      for k, (a, b, s, ax, fo) in enumerate(_partition(syn, n, limits, bits,
+                                                                       dest)))
     return LayerMapping(index, kind_of(layer), n, 0 if syn is None else syn.count,
-                        weight_bits(layer), shape, cores, graded)
+                        weight_bits(layer), shape, cores, graded, order)
+
+
+def _loihi2_axons(layers: list[LayerMapping], syns: list) -> list[LayerMapping]:
+    """Axons as the Loihi 2 compiler's table counts them (AxonIn, AxonMap columns).
+
+    Into a conv tile: a conv synapse finds its weights by the sender's position, so a tile
+    takes one input axon per source core that reaches it, and a source core one output
+    axon per tile. Into a dense layer: one output axon per source neuron, whatever number
+    of the layer's cores it reaches (PilotNet's conv layer before its 12-core dense layer
+    maps 1,280 axons per core, one per neuron); the dense core's input axons stay its
+    distinct source neurons (2,560)."""
+    out = list(layers)
+    for k in range(1, len(out)):
+        dst, syn = out[k], syns[k]
+        if syn is None:
+            continue
+        src = out[k - 1]
+        keep = syn.in_idx < src.neurons  # a recurrent layer's own inputs come from itself
+        src_core = src.core_of_neuron()
+        if len(dst.shape) == 3:
+            pairs = np.unique(src_core[syn.in_idx[keep]] * dst.n_cores
+                              + dst.core_of_neuron()[syn.out_idx[keep]])
+            fan_in = np.bincount(pairs % dst.n_cores, minlength=dst.n_cores)
+            fan_out = np.bincount(pairs // dst.n_cores, minlength=src.n_cores)
+            out[k] = replace(dst, cores=tuple(replace(c, fan_in_axons=int(fan_in[j]))
+                                              for j, c in enumerate(dst.cores)))
+        else:
+            fan_out = np.bincount(src_core[np.unique(syn.in_idx[keep])], minlength=src.n_cores)
+        out[k - 1] = replace(src, cores=tuple(replace(c, fan_out_axons=int(fan_out[j]))
+                                              for j, c in enumerate(src.cores)))
+    return out
 
 
 def map_network(spec, profile, *, max_chips: int | None = None, skip_zero: bool = False,
@@ -295,6 +383,8 @@ def map_network(spec, profile, *, max_chips: int | None = None, skip_zero: bool 
     final = [replace(lm, cores=tuple(replace(c, core=int(first[k]) + j)
                                      for j, c in enumerate(lm.cores)))
              for k, lm in enumerate(final)]
+    if limits.mapper == "loihi2":
+        final = _loihi2_axons(final, syns)
     mapping = CoreMapping(profile.name, limits, tuple(final))
     if check:
         from mskd.chip.rules import raise_on_violation

@@ -6,7 +6,8 @@ one-line :class:`DesignRuleError` naming the rule, the layer and the numbers.
 
 >>> [name for name, _ in DESIGN_RULES]  # doctest: +NORMALIZE_WHITESPACE
 ['neurons_per_core', 'synapse_memory_per_core', 'synapses_per_core',
- 'fan_in_axons', 'fan_out_axons', 'weight_bits', 'graded_spikes', 'chips']
+ 'synapse_words_per_core', 'fan_in_axons', 'fan_out_axons', 'weight_bits', 'graded_spikes',
+ 'chips']
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ DESIGN_RULES: tuple[tuple[str, Callable[..., Iterator[Violation]]], ...] = (
                                           lambda lim: lim.synapse_memory_bits)),
     ("synapses_per_core", _per_core("synapses_per_core", lambda c: c.synapses,
                                     lambda lim: lim.synapses)),
+    ("synapse_words_per_core", _per_core("synapse_words_per_core", lambda c: c.words or 0,
+                                         lambda lim: lim.synapse_words)),
     ("fan_in_axons", _per_core("fan_in_axons", lambda c: c.fan_in_axons,
                                lambda lim: lim.fan_in_axons)),
     ("fan_out_axons", _per_core("fan_out_axons", lambda c: c.fan_out_axons,
@@ -99,6 +102,7 @@ RULE_LIMIT_KEYS = {
     "neurons_per_core": "limits.neurons_per_core",
     "synapse_memory_per_core": "limits.synapse_memory_per_core",
     "synapses_per_core": "limits.synapses_per_core",
+    "synapse_words_per_core": "limits.synapse_words_per_core",
     "fan_in_axons": "limits.fan_in_axons_per_core",
     "fan_out_axons": "limits.fan_out_axons_per_core",
     "weight_bits": "limits.weight_bits_max",

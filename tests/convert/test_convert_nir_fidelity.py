@@ -74,13 +74,14 @@ def test_snntorch_report_agrees_with_snntorch(tmp_path, conv):
 @pytest.mark.parametrize("conv", [False, True], ids=["mlp", "conv"])
 def test_norse_report_agrees_with_norse(tmp_path, conv):
     from mskd.convert.netx_writer import write_net
+    from mskd.convert.nir.fidelity import fidelity
 
     net, graph, shape = norse_net(conv)
     x = random_spikes(shape)
     if conv:  # norse 1.1 writes Flatten as an empty node, which nir.write cannot store
         imp = nir_to_netspec(graph, resolve(graph, "norse", None))
         write_net(imp.spec, None, tmp_path / "m.net")
-        fid, scale = spike_fidelity(imp, x.double(), "byom inputs"), imp.readout_scale
+        fid, scale = fidelity(imp, x.double(), "byom inputs"), imp.readout_scale
     else:
         nir.write(str(tmp_path / "m.nir"), graph)
         rep = convert_nir(tmp_path / "m.nir", tmp_path / "m.net", source="norse",

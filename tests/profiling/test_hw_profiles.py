@@ -18,7 +18,7 @@ PROFILES = REPO / "hw_profiles"
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_profiles_load_and_every_number_is_sourced(name: str) -> None:
     p = load_profile(name)
-    for sec in ("energy", "time", "limits"):
+    for sec in ("energy", "time", "limits", "power"):
         for key, q in getattr(p, sec).items():
             assert q.source.strip() and q.note.strip(), f"{name}: {sec}.{key}"
 
@@ -33,13 +33,20 @@ def test_loihi1_figures_match_davies_2018() -> None:
     assert p.assumed_keys() == []
 
 
-def test_loihi2_marks_loihi1_figures_as_assumed_and_derives_per_core_limits() -> None:
+def test_loihi2_is_built_from_loihi2_sources() -> None:
+    """Every Loihi 2 figure that enters an inference estimate is measured or derived from a
+    Loihi 2 source; what is still assumed (learning, message energy, axon limits) says so."""
     p = load_profile("loihi2")
-    assert p.energy["synop"].assumed and "Loihi 1" in p.energy["synop"].source
-    assert not p.limits["cores_per_chip"].assumed
-    assert p.limit("neurons_per_core") == 2**20 // 128
-    assert p.limit("synapses_per_core") == 120_000_000 // 128
-    assert "128" in p.limits["synapses_per_core"].note
+    assert p.mapper == "loihi2" and p.power["static_per_chip"].value == 0.232078
+    used = {"energy.synop", "energy.neuron_update_active", "energy.neuron_update_inactive",
+            "time.synop", "time.synop_graded", "time.neuron_update_active",
+            "time.neuron_update_inactive", "time.barrier_sync", "limits.neurons_per_core",
+            "limits.synapse_words_per_core", "limits.cores_per_chip"}
+    assert not used & set(p.assumed_keys())
+    assert "Loihi 1" not in " ".join(getattr(p, s)[k].source for s, k in
+                                     (key.split(".") for key in used))
+    assert p.energy["neuron_update_active"].value == pytest.approx(10 * p.energy["synop"].value)
+    assert p.limit("neurons_per_core") == 4095 and p.limit("synapse_words_per_core") == 12000
 
 
 def _toml(v) -> str:
@@ -51,7 +58,7 @@ def _write(tmp_path: Path, mutate) -> Path:
     mutate(raw)
     lines = [f"schema_version = {raw.pop('schema_version')}"]
     lines += [f"{k} = {_toml(v)}" for k, v in raw.items() if isinstance(v, str)]
-    for sec in ("energy", "time", "limits"):
+    for sec in ("energy", "time", "limits", "power"):
         for key, q in raw.get(sec, {}).items():
             lines.append(f"[{sec}.{key}]")
             for f, v in q.items():
@@ -78,6 +85,14 @@ def test_user_profile_round_trips(tmp_path: Path) -> None:
         (lambda r: r["limits"]["cores_per_chip"].update(value="lots"), "limits.cores_per_chip"),
         (lambda r: r.update(schema_version=99), "schema_version"),
         (lambda r: r.update(kind="gpu"), "kind"),
+        (lambda r: r.update(mapper="fastest"), "mapper"),
+        (lambda r: r.update(mapper="loihi2"), "synapse_words_per_core"),
+        (lambda r: r.update(power={"static_per_chip": {"value": -0.2, "unit": "W",
+                                                       "source": "x", "note": "y"}}),
+         "power.static_per_chip"),
+        (lambda r: r.update(power={"static_per_chip": {"value": 0.2, "unit": "mW",
+                                                       "source": "x", "note": "y"}}),
+         "power.static_per_chip"),
     ],
 )
 def test_bad_profiles_name_the_file_and_key(tmp_path: Path, mutate, needle: str) -> None:

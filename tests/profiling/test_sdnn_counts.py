@@ -121,7 +121,8 @@ def test_graded_energy_and_sensitivity() -> None:
     counts = count_ops(spec, rec, map_network(spec, LOIHI2))
     e = energy(counts, LOIHI2).by_kind()
     assert e["synop"] == 0 and e["spike"] == 0
-    assert e["synop_graded"] == pytest.approx(counts.total("synops_mac") * 29.5)
+    assert e["synop_graded"] == pytest.approx(
+        counts.total("synops_mac") * LOIHI2.energy["synop_graded"].value)
     assert e["graded_spike"] == pytest.approx(counts.total("messages_graded") * 2.55)
     rows = sensitivity(counts, LOIHI2)
     total = energy(counts, LOIHI2).total_pj
