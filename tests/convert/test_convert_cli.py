@@ -17,6 +17,7 @@ from mskd.errors import MskdError
 from mskd.net.encoding import read_encoding
 from mskd.net.netx_io import read_netx
 
+pytestmark = pytest.mark.unit
 
 def _student(seed=0) -> Student:
     torch.manual_seed(seed)

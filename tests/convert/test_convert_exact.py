@@ -11,6 +11,7 @@ from mskd.train.student_lif import Student
 
 from mskd.net.encoding import decode_readout, encode_frames, read_encoding
 
+pytestmark = pytest.mark.unit
 
 def _student(seed: int = 0, **kw) -> Student:
     torch.manual_seed(seed)

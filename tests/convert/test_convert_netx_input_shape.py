@@ -18,6 +18,7 @@ from mskd.net.netx_io import read_netx
 from mskd.net.spec import InputLayer, specs_equal
 from mskd.sim.simulator import run
 
+pytestmark = pytest.mark.unit
 
 def _slayer_export(path):
     """A conv -> flatten -> dense slayer network, exported by slayer, no Input block."""

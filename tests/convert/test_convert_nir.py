@@ -14,6 +14,8 @@ from mskd.convert.quantize import fold_student
 from mskd.errors import NetError
 from mskd.net.netx_io import read_netx
 
+pytestmark = pytest.mark.unit
+
 DT = 1e-3
 
 

@@ -24,6 +24,8 @@ from helpers import (
 )
 from mskd.convert.nir.importer import convert_nir, nir_to_netspec
 
+pytestmark = pytest.mark.unit
+
 DT = 1e-3  # with tau 0.01 and r 10: decay dt/tau = 0.1, gain r dt/tau = 1
 
 

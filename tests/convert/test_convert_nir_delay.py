@@ -25,6 +25,8 @@ from mskd.convert.nir.importer import convert_nir
 
 from mskd.net.netx_io import read_netx
 
+pytestmark = pytest.mark.unit
+
 DT = 1e-3  # tau 0.01, r 10: decay 0.1 and gain 1 per step
 
 

@@ -32,6 +32,7 @@ from mskd.convert.nir.conventions import resolve
 from mskd.convert.nir.fidelity import float_reference, random_inputs
 from mskd.convert.nir.importer import convert_nir, nir_to_netspec
 
+pytestmark = pytest.mark.unit
 
 def _save(path, x: torch.Tensor) -> str:
     np.save(path, x.numpy().astype(np.uint8))

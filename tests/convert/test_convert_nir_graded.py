@@ -37,6 +37,7 @@ from helpers import (
 from mskd.loihi.graded import GradedInput, encode, read_graded
 from mskd.net.netx_io import read_netx
 
+pytestmark = pytest.mark.unit
 
 def _analog_mlp(tmp_path):
     """snnTorch MLP 20 -> 32 -> 6 (zero reset), exported by snnTorch; its static analog

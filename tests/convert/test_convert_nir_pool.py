@@ -11,6 +11,7 @@ from mskd.convert.nir.pool import fold_conv, fold_dense, pool_of
 
 from mskd.errors import NetError
 
+pytestmark = pytest.mark.unit
 
 def _pool(kind: str, k: int, s: int, shape=(3, 8, 8)):
     cls = nir.SumPool2d if kind == "sum" else nir.AvgPool2d

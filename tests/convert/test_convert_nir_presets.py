@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from helpers import call_mskd
 
+pytestmark = pytest.mark.unit
 
 def _graph(neuron, syn=None, n_in: int = 4):
     """Input -> synapse -> neuron -> Output, as an exporter would write it."""

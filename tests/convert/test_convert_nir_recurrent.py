@@ -31,6 +31,7 @@ from mskd.convert.nir.importer import convert_nir
 
 from mskd.net.netx_io import read_netx
 
+pytestmark = pytest.mark.unit
 
 def _rleaky_net(all_to_all: bool = True):
     snn = pytest.importorskip("snntorch")

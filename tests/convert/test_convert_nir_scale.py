@@ -12,6 +12,8 @@ import pytest
 from helpers import assert_same_spec, call_mskd, nir_chain, nir_lif
 from mskd.convert.nir.importer import nir_to_netspec
 
+pytestmark = pytest.mark.unit
+
 DT = 1e-3
 
 

@@ -12,6 +12,7 @@ from mskd.convert.student_net import student_netspec
 from mskd.train.lif_config import StudentConfig
 from mskd.train.student_lif import Student
 
+pytestmark = pytest.mark.unit
 
 @pytest.fixture(scope="module")
 def student():

@@ -12,6 +12,7 @@ from mskd.convert.quantize import check_representable
 from mskd.errors import NetError
 from mskd.loihi.lif import netx_weights
 
+pytestmark = pytest.mark.unit
 
 @settings(max_examples=100, deadline=None)
 @given(arrays(np.int64, st.integers(2, 40), elements=st.integers(-128, 127)))

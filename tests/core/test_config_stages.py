@@ -12,6 +12,7 @@ from mskd.config import config_option
 from mskd.errors import MskdError
 from mskd.workflow.cache import StageError, StageRunner
 
+pytestmark = pytest.mark.unit
 
 def _app() -> typer.Typer:
     app = typer.Typer()

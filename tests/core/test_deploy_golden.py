@@ -13,6 +13,7 @@ from mskd.loihi.lif import netx_weights, synaptic_input
 from mskd.net.spec import DenseLayer, InputLayer, LifNeuron, NetSpec
 from mskd.sim import simulator as sim
 
+pytestmark = pytest.mark.unit
 
 def _one_synapse(w: int) -> NetSpec:
     # iDecay 2048: u halves each step; vDecay 1024: v keeps 3/4; vth 3: spike when v > 192.

@@ -20,6 +20,7 @@ from mskd.net.spec import (
     specs_equal,
 )
 
+pytestmark = pytest.mark.unit
 
 def small_spec() -> NetSpec:
     rng = np.random.default_rng(0)

@@ -12,6 +12,8 @@ import pkgutil
 
 import pytest
 
+pytestmark = pytest.mark.unit
+
 PACKAGES = ["mskd", "mskd.data", "mskd.train", "mskd.convert", "mskd.deploy", "mskd.hw_profiles"]
 
 

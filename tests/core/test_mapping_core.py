@@ -16,6 +16,8 @@ from mskd.chip.rules import DesignRuleError, check_rules
 from mskd.chip.synapses import layer_synapses
 from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
 
+pytestmark = pytest.mark.unit
+
 LIF = LifNeuron(1024, 128, 80)
 LOIHI1 = load_profile("loihi1")
 
@@ -132,13 +134,15 @@ def test_broken_design_rules_name_rule_layer_and_numbers(limits, kwargs, rule) -
         map_network(spec, tiny_profile(**limits), **kwargs)
 
 
-def test_loihi2_counts_synapses_not_bits() -> None:
+def test_loihi2_splits_dense_layers_by_synaptic_memory_words() -> None:
     rng = np.random.default_rng(4)
-    w = rng.integers(-100, 100, (600, 2000)).astype(np.int64)
+    w = rng.integers(-100, 100, (600, 2000)).astype(np.int64)  # 8 signed bits
     spec = NetSpec((InputLayer((2000,), LIF), DenseLayer(2000, 600, w, LIF)))
     m2 = map_network(spec, load_profile("loihi2"))
-    # 937,500 synapses per core / 2,000 per neuron = 468 neurons per core
-    assert [c.neurons for c in m2.layer(1).cores] == [468, 132]
+    # the compiler's iterations: 600 neurons need 2,000 x ceil(600 x 19 / 63) = 362,000
+    # words, ratio 31 -> 20 neurons, 14,000 words, ratio 2 -> 10 neurons, 8,000 words
+    assert [c.neurons for c in m2.layer(1).cores] == [10] * 60
+    assert {c.words for c in m2.layer(1).cores} == {8000}
     m1 = map_network(spec, LOIHI1)  # 1 Mibit / (8 bits x 2,000) = 65 neurons per core
     assert m1.layer(1).cores[0].neurons == 65
     # every input neuron reaches all 10 dense cores: 4,096 output axons / 10 = 409 per core

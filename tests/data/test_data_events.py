@@ -17,6 +17,8 @@ from PIL import Image
 from mskd.data.events import EventCameraConfig, accumulate, linlog, simulate
 from mskd.data.imageio import read_event_frame
 
+pytestmark = pytest.mark.unit
+
 QUIET = dict(threshold_sigma=0.0, leak_rate_hz=0.0, shot_noise_rate_hz=0.0)
 
 

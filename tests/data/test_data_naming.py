@@ -15,6 +15,7 @@ from mskd.data.naming import (
     canonical_lighting,
 )
 
+pytestmark = pytest.mark.unit
 
 @pytest.mark.parametrize("text,expected", [
     ("normal", "normal"), ("Overexposure", "overexposure"), ("over", "overexposure"),

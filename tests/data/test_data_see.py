@@ -11,6 +11,7 @@ from helpers import SIZE, make_tree
 from mskd.data.see import EMOTIONS, LIGHTINGS, ClipSpec, SEEDataset, scan_dataset
 from mskd.errors import DataError
 
+pytestmark = pytest.mark.unit
 
 def decoded_indices(frames) -> list[int]:
     values = frames[:, 0].mean(dim=(1, 2)).numpy() * 255.0

@@ -17,6 +17,8 @@ from mskd.data.naming import EMOTIONS, LIGHTINGS, SequenceName
 from mskd.data.see import SEEDataset
 from mskd.errors import ConfigError, DataError
 
+pytestmark = pytest.mark.unit
+
 TINY = dict(subjects=2, size=16, min_length=4, max_length=6)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from helpers import REPO, run_mskd
 
+pytestmark = pytest.mark.unit
+
 README = REPO / "README.md"
 SKIP = ("mskd demo", "mskd bench")  # each its own test (test_pipeline, test_bench)
 TINY = [("--subjects 24", "--subjects 3 --size 16"), ("--samples 4", "--samples 1"),

@@ -12,6 +12,8 @@ from mskd.hw_profiles import SHIPPED, load_profile
 
 from mskd.errors import ConfigError
 
+pytestmark = pytest.mark.unit
+
 PROFILES = REPO / "hw_profiles"
 
 

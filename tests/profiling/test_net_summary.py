@@ -17,6 +17,8 @@ from mskd.loihi.neurons import DEFAULT_NEURON, LifNeuron, SdnNeuron
 from mskd.net.netx_io import write_netx
 from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
 
+pytestmark = pytest.mark.unit
+
 LIF = LifNeuron(1024, 128, 40)
 
 

@@ -15,6 +15,8 @@ from mskd.chip.mapping import map_network
 from mskd.net.record import LayerInfo, Record
 from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
 
+pytestmark = pytest.mark.unit
+
 LIF = LifNeuron(1024, 128, 80)
 LOIHI1 = load_profile("loihi1")
 

@@ -17,6 +17,8 @@ from PIL import Image
 
 from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, LifNeuron, NetSpec
 
+pytestmark = pytest.mark.unit
+
 LIF = LifNeuron(1024, 128, 40)
 
 

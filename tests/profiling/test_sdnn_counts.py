@@ -18,6 +18,8 @@ from mskd.net.record import REGISTERS
 from mskd.net.spec import ConvLayer, DenseLayer, FlattenLayer, InputLayer, NetSpec
 from mskd.sim import simulator as sim
 
+pytestmark = pytest.mark.unit
+
 LOIHI2 = load_profile("loihi2")
 
 

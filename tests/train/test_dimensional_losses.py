@@ -11,6 +11,7 @@ from mskd.train.losses_va import ccc_loss, feat, mse_loss, out, pkd_loss
 from mskd.errors import ConfigError
 from mskd.metrics import ccc, pcc, rmse
 
+pytestmark = pytest.mark.unit
 
 def _pair(seed: int = 0):
     g = torch.Generator().manual_seed(seed)

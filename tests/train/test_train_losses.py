@@ -9,6 +9,8 @@ from mskd.train.losses import LOSSES, cls_loss, hckd, hckd_ls, mskd_loss, tckd
 
 from mskd.errors import ConfigError
 
+pytestmark = pytest.mark.unit
+
 G = torch.Generator().manual_seed(0)
 LABEL = torch.tensor([0, 3, 6])
 

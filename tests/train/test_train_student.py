@@ -15,6 +15,8 @@ from mskd.frames import normalize_frames, stack_history
 from mskd.loihi.lif import LifParams, effective_bias, lif_step, zero_state
 from mskd.loihi.quantizers import quantize_weight, round_ste
 
+pytestmark = pytest.mark.unit
+
 TINY = dict(size=12, channels=(3,), hidden=(6,), n_frames=2, steps_per_frame=3)
 
 

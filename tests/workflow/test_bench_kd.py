@@ -8,6 +8,8 @@ import sys
 import pytest
 from helpers import REPO
 
+pytestmark = pytest.mark.unit
+
 SPEC = importlib.util.spec_from_file_location(
     "bench_kd", REPO / "scripts" / "bench_kd.py")
 bench_kd = importlib.util.module_from_spec(SPEC)

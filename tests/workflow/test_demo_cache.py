@@ -15,6 +15,8 @@ from mskd.workflow.cache import StageRunner
 from mskd.workflow.demo import DemoOptions, run_stages
 from mskd.workflow.stages import DEMO_STAGES, downstream_of
 
+pytestmark = pytest.mark.unit
+
 ALL = {s.name for s in DEMO_STAGES}
 AFTER_DATA = ALL - {"data"}
 AFTER_STUDENT = {"student", "eval", "convert", "verify", "profile"}
