@@ -138,6 +138,23 @@ def _fail(line: str, code: int) -> None:
     sys.exit(code)
 
 
+def _one_line_warnings() -> None:
+    """Print mskd's own warnings as ``warning: ...`` on stderr (no file and line)."""
+    import warnings
+
+    from mskd.errors import MskdWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, MskdWarning):
+            print(f"warning: {' '.join(str(message).split())}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run ``mskd`` with ``argv``; every failure is one line on stderr and a non-zero exit.
 
@@ -147,6 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = hoist_debug(argv)
+    _one_line_warnings()
     try:
         code = _invoke(argv)
         raise_if_swallowed()

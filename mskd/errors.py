@@ -113,3 +113,9 @@ def _is_a(value, hint) -> bool:
 def _type_name(hint) -> str:
     return getattr(hint, "__name__", None) if not getattr(hint, "__args__", None) \
         else str(hint).replace("typing.", "")
+
+
+class MskdWarning(UserWarning):
+    """Something the toolchain changed or doubts, said in one line (``warning: ...``) by
+    the CLI: the file still runs, but not exactly as written (e.g. delays clamped as netx
+    clamps them)."""

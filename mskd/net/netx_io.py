@@ -27,6 +27,7 @@ from mskd.limits import MAX_ENTRIES, MAX_FILE_ENTRIES
 from mskd.loihi.neurons import DEFAULT_NEURON, LifNeuron, SdnNeuron
 from mskd.loihi.sdn import SPIKE_EXP
 from mskd.net.spec import (
+    MAX_DELAY,
     ConvLayer,
     DenseLayer,
     FlattenLayer,
@@ -204,6 +205,7 @@ def _build_layer(g, t: str, where: str, prev: tuple[int, ...] | None) -> Layer:
     bias = None if bias is None else bias.reshape(-1)
     delay = _opt(g, "delay", where)
     if t in ("dense", "dense_rec"):
+        delay = _netx_delays(delay, where)
         out = int(np.prod(_shape(g, where)))
         if weight.ndim == 1:
             if weight.size % out:
@@ -384,3 +386,23 @@ def write_netx(spec: NetSpec, path) -> None:
             group = f.create_group("layer")
             for i, layer in enumerate(spec.layers):
                 _write_layer(group.create_group(str(i)), layer)
+
+
+def _netx_delays(delay, where: str):
+    """A dense layer's delays as netx builds them: above :data:`~mskd.net.spec.MAX_DELAY`
+    steps, netx warns and clips every delay to ``0..MAX_DELAY`` (``hdf5.py`` create_dense);
+    so does this reader, with a one-line warning naming the layer and how many it clamped."""
+    if delay is None:
+        return None
+    d = np.asarray(delay)
+    if not d.size or d.max() <= MAX_DELAY:
+        return delay
+    import warnings
+
+    from mskd.errors import MskdWarning
+
+    over = int(np.count_nonzero(d > MAX_DELAY))
+    warnings.warn(f"{where}: {over} of {d.size} delays above {MAX_DELAY} steps (up to "
+                  f"{d.max():g}) clamped to {MAX_DELAY}, as netx does: the layer runs with "
+                  "shorter delays than the file holds", MskdWarning, stacklevel=2)
+    return np.clip(d, 0, MAX_DELAY)

@@ -79,7 +79,7 @@ def _edit(path: Path, fn) -> None:
     (lambda f: f["layer/1/neuron/vThMant"].write_direct(np.array((1 << 17) + 1)), "vThMant"),
     (lambda f: f["layer/1"].__delitem__("neuron"), "layer 1 (conv): missing field 'neuron'"),
     (lambda f: f["layer/1/bias"].write_direct(np.array([0, 0, 0, 4096])), "13-bit"),
-    (lambda f: f["layer/3/delay"].write_direct(np.arange(7) + 60), "delay outside 0..62"),
+    (lambda f: f["layer/3/delay"].write_direct(np.arange(7) - 1), "delay outside 0..62"),
     (lambda f: f["layer/3/weight"].write_direct(np.full((7, 60), 300)), "weight outside"),
     (lambda f: f["layer/4/weight"].write_direct(np.zeros((3, 7), np.int64)), "all zero"),
 ])
@@ -90,6 +90,18 @@ def test_bad_fields_name_layer_and_field(tmp_path: Path, edit, message) -> None:
     with pytest.raises(NetError, match=message.replace("(", r"\(").replace(")", r"\)")) as e:
         read_netx(path)
     assert "\n" not in str(e.value) and str(path) in str(e.value)
+
+
+def test_delays_beyond_62_are_clamped_as_netx_does_with_a_warning(tmp_path: Path) -> None:
+    from mskd.errors import MskdWarning
+
+    path = tmp_path / "a.net"
+    write_netx(small_spec(), path)
+    _edit(path, lambda f: f["layer/3/delay"].write_direct(np.arange(7) + 58))  # 58..64
+    with pytest.warns(MskdWarning, match=r"layer 3 \(dense\): 2 of 7 delays above 62 steps "
+                                         r"\(up to 64\) clamped to 62, as netx does"):
+        spec = read_netx(path)
+    assert spec.layers[3].delay.tolist() == [58, 59, 60, 61, 62, 62, 62]
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])

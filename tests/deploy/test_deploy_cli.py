@@ -68,6 +68,27 @@ def test_verify_reports_bit_exact(net: Path) -> None:
     assert "bit-exact" in out.stdout
 
 
+@pytest.mark.lava
+def test_delays_beyond_netx_range_run_clamped_and_bit_exact(tmp_path: Path) -> None:
+    """A file with axonal delays up to 64 (Intel's N-DNS baseline holds such): netx clamps
+    them to 62 and runs it; mskd does the same, says so in one line, and matches Lava."""
+    import h5py
+
+    rng = np.random.default_rng(3)
+    spec = NetSpec((InputLayer((6,), LifNeuron(4096, 0, 5)),
+                    DenseLayer(6, 5, rng.integers(-60, 60, (5, 6)), LifNeuron(512, 64, 8),
+                               np.array([40, 80, 0, 60, 20]), np.array([0, 61, 62, 62, 62]))))
+    path = tmp_path / "d.net"
+    write_netx(spec, path)
+    with h5py.File(path, "a") as f:
+        f["layer/1/delay"][...] = np.array([0, 61, 62, 63, 64])
+    out = run_mskd("deploy", "verify", path, "--samples", "2", "--steps", "70")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("bit-exact"), out.stdout
+    warn = [ln for ln in out.stderr.splitlines() if ln.startswith("warning:")]
+    assert len(warn) == 1 and "layer 1 (dense): 2 of 5 delays above 62" in warn[0]
+
+
 def test_loihi2_without_extension_is_one_line(net: Path, tmp_path: Path) -> None:
     pytest.importorskip("lava.lib.dl.netx")
     np.save(tmp_path / "x.npy", np.ones((1, 4)))
