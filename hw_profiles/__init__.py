@@ -24,7 +24,8 @@ from mskd.hw_profiles.schema import SCHEMA_VERSION, Quantity, validate
 from mskd.config import parse_toml, read_toml
 from mskd.errors import ConfigError
 
-SHIPPED = ("loihi1", "loihi2", "ann-45nm")
+SHIPPED = ("loihi1", "loihi2", "ann-45nm", "gap9", "ndp9120", "stm32u385", "efr32mg24",
+           "jetson-agx-orin")
 KIB_BITS = 1024 * 8  # bits in one KiB (unit conversion, not a hardware figure)
 
 __all__ = ["HwProfile", "Quantity", "SCHEMA_VERSION", "SHIPPED", "load_profile"]
@@ -42,6 +43,7 @@ class HwProfile:
     time: dict[str, Quantity] = field(default_factory=dict)
     limits: dict[str, Quantity] = field(default_factory=dict)
     power: dict[str, Quantity] = field(default_factory=dict)
+    macs: dict[str, Quantity] = field(default_factory=dict)  # edge: reference models' MACs
     mapper: str = "greedy"  # how layers are split onto cores (mskd.chip.mapping)
 
     def limit(self, key: str) -> int | None:
@@ -57,7 +59,7 @@ class HwProfile:
     def assumed_keys(self) -> list[str]:
         """``section.key`` of every figure marked ``assumed = true``, sorted."""
         out = []
-        for sec in ("energy", "time", "limits", "power"):
+        for sec in ("energy", "time", "limits", "power", "macs"):
             for key, q in getattr(self, sec).items():
                 if q.assumed:
                     out.append(f"{sec}.{key}")
@@ -92,6 +94,10 @@ def load_profile(name_or_path: str | Path) -> HwProfile:
         raise ConfigError(
             f"{path}: [limits] needs synapse_memory_per_core or synapses_per_core"
         )
+    if parts["kind"] == "edge" and not any(
+            k in parts["energy"] and k in parts["time"] for k in parts["macs"]):
+        raise ConfigError(f"{path}: an edge profile needs a reference model with [energy], "
+                          "[time] and [macs] entries of the same name")
     words = ("synapse_words_per_core", "synapse_word_bits", "synapse_entry_bits")
     if parts["mapper"] == "loihi2" and not all(k in limits for k in words):
         raise ConfigError(f"{path}: mapper = \"loihi2\" needs [limits] {', '.join(words)}")

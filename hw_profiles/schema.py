@@ -80,13 +80,22 @@ _ANN_ENERGY = {
     "sram_read_64b_32kb": ("pJ", False),
     "sram_read_64b_1mb": ("pJ", False),
 }
+# an edge platform: what it measured per reference model (MLPerf's benchmarks)
+_EDGE_MODELS = ("kws", "vww", "ic", "ad", "resnet50")
+_EDGE = {
+    "energy": {k: ("uJ", False) for k in _EDGE_MODELS},  # energy per inference
+    "time": {k: ("ms", False) for k in _EDGE_MODELS},  # latency per inference
+    "macs": {k: ("MMAC", False) for k in _EDGE_MODELS},  # the reference model's MACs
+    "power": {"idle": ("W", False)},  # drawn between inferences, where published
+}
 SCHEMA: dict[str, dict[str, dict[str, tuple[str, bool]]]] = {
     "neuromorphic": {"energy": _NEURO_ENERGY, "time": _NEURO_TIME, "limits": _NEURO_LIMITS,
                      "power": _NEURO_POWER},
     "ann": {"energy": _ANN_ENERGY},
+    "edge": _EDGE,
 }
-OPTIONAL_SECTIONS = {"power"}  # absent: static power unknown (not reported)
-SECTIONS = ("energy", "time", "limits", "power")
+OPTIONAL_SECTIONS = {"power"}  # absent: static (or idle) power unknown, not reported
+SECTIONS = ("energy", "time", "limits", "power", "macs")
 MAPPERS = ("greedy", "loihi2")  # how layers are split onto cores (mskd.chip.mapping)
 _TOP_KEYS = {"schema_version", "name", "kind", "description", "mapper"}
 _QUANTITY_KEYS = {"value", "unit", "source", "note", "assumed"}

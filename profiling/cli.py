@@ -117,7 +117,8 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
                     limit: int | None = None, max_chips: int | None = None,
                     macs: list[str] | None = None, ann_profile: str = "ann-45nm",
                     skip_zero_weights: bool = False, step_budget: int | None = None,
-                    verbose: bool = True, read: dict | None = None) -> dict:
+                    verbose: bool = True, read: dict | None = None,
+                    platforms: str = "all") -> dict:
     """Profile ``net`` and write the report into ``out``; returns the report dict."""
     from mskd.fsio import output_lock
 
@@ -125,12 +126,43 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
     with output_lock(out):  # two profiles into one folder: the second fails at once
         return _profile(net, data, inputs, profile, steps, steps_per_frame, frame_ms, out,
                         batch_size, limit, max_chips, macs, ann_profile, skip_zero_weights,
-                        step_budget, verbose, read)
+                        step_budget, verbose, read, platforms)
+
+
+def load_platforms(names: str) -> list:
+    """``--platforms``: ``all`` (every shipped edge profile), ``none``, or a comma list of
+    edge profile names or TOML paths; ConfigError naming one that is not an edge profile."""
+    from mskd.hw_profiles import load_profile
+    from mskd.profiling.platforms import EDGE_PROFILES
+
+    text = names.strip().lower()
+    if text == "none":
+        return []
+    chosen = EDGE_PROFILES if text == "all" else [n.strip() for n in names.split(",") if n.strip()]
+    out = []
+    for name in chosen:
+        p = load_profile(name)
+        if p.kind != "edge":
+            raise ConfigError(f"--platforms {name}: kind '{p.kind}', not an edge platform "
+                              f"(shipped: {', '.join(EDGE_PROFILES)})")
+        out.append(p)
+    return out
+
+
+def _network_macs(spec, enc) -> float:
+    """Dense multiply-accumulates per inference: every synapse once per frame the
+    network reads (the encoding's frames; one without an encoding)."""
+    from mskd.chip.synapses import layer_synapses
+    from mskd.net.spec import SYNAPSE_LAYERS
+
+    per_frame = sum(layer_synapses(la).count for _, la in spec.neuron_layers()
+                    if isinstance(la, SYNAPSE_LAYERS))
+    return float(per_frame * (enc.n_frames if enc is not None else 1))
 
 
 def _profile(net, data, inputs, profile, steps, steps_per_frame, frame_ms, out, batch_size,
              limit, max_chips, macs, ann_profile, skip_zero_weights, step_budget, verbose,
-             read) -> dict:
+             read, platforms="all") -> dict:
     from mskd.hw_profiles import load_profile
     from mskd.profiling.estimate import profile_run
     from mskd.profiling.plots import write_plots
@@ -146,6 +178,10 @@ def _profile(net, data, inputs, profile, steps, steps_per_frame, frame_ms, out, 
     if hw.kind != "neuromorphic":
         raise ConfigError(f"--profile {profile}: kind '{hw.kind}' cannot run an SNN "
                           "(use loihi1, loihi2 or a neuromorphic PATH.toml)")
+    if ann_hw.kind != "ann":
+        raise ConfigError(f"--ann-profile {ann_profile}: kind '{ann_hw.kind}', not an ANN "
+                          "profile (use ann-45nm or an ann PATH.toml)")
+    edge = load_platforms(platforms)
     labels: list[int] = []
     x, n, enc, described = _load_inputs(net, data, inputs, limit, batch_size, labels)
     spf = steps_per_frame if steps_per_frame is not None else (
@@ -156,10 +192,16 @@ def _profile(net, data, inputs, profile, steps, steps_per_frame, frame_ms, out, 
         result = profile_run(spec, x, hw, steps=steps, input_step_s=input_step_s,
                              batch_size=batch_size, max_chips=max_chips,
                              skip_zero=skip_zero_weights, progress=tick)
+    from mskd.profiling.ann_energy import ann_energy_with_memory
+
+    frames = enc.n_frames if enc is not None else 1
     rep = build_report(result, network=str(net), inputs=described,
                        ann_profile=ann_hw, macs=macs_by_name,
                        step_budget=step_budget, sample=raster_sample(result, enc, labels),
-                       wall_seconds=time.perf_counter() - start)
+                       wall_seconds=time.perf_counter() - start, platforms=edge,
+                       network_macs=_network_macs(spec, enc),
+                       bound_45nm=ann_energy_with_memory(spec, frames, ann_hw)
+                       if "sram_read_64b_8kb" in ann_hw.energy else None)
     write_json(out / "report.json", rep)
     write_text(out / "report.md", render_markdown(rep))
     write_plots(rep, result.raster, out, result.output_v,
@@ -220,9 +262,13 @@ def register_profile(app: typer.Typer) -> None:
         input_shape: str = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP),
         input_message_bits: int = typer.Option(None, "--input-message-bits", min=0,
                                                help=INPUT_BITS_HELP),
+        platforms: str = typer.Option("all", "--platforms",
+                                      help="Edge platforms to set the network beside: all, "
+                                           "none, or names/TOML paths, comma separated."),
     ) -> None:
         from mskd.config import read_options
 
         profile_command(net, data, inputs, hw, steps, steps_per_frame, frame_ms, out,
                         batch_size, limit, max_chips, macs, ann, skip_zero, step_budget,
-                        read=read_options(input_shape, input_message_bits))
+                        read=read_options(input_shape, input_message_bits),
+                        platforms=platforms)

@@ -48,14 +48,40 @@ def _comparison(result, ann_profile, macs: dict[str, float]) -> dict | None:
             "snn_on_profile_pj": result.energy.total_pj, "snn_profile": result.hw.name}
 
 
+def _platforms(result, platforms, network_macs: float | None, rate: float | None,
+               bound: dict | None) -> dict | None:
+    """The network on each edge platform, the 45 nm bound, and the break-even points."""
+    if network_macs is None or not platforms:
+        return None
+    from mskd.profiling.platforms import break_even, on_platform
+
+    by_kind = result.energy.by_kind()
+    rows = []
+    for p in platforms:
+        est = on_platform(network_macs, p, rate)
+        est["break_even_synops"] = break_even(by_kind, est["energy_uj"]["median"] * 1e6)
+        rows.append(est)
+    out = {"network_macs": network_macs, "rate_per_s": rate, "platforms": rows,
+           "bound_45nm": None}
+    if bound is not None:
+        out["bound_45nm"] = {**bound, "break_even_synops": break_even(by_kind,
+                                                                      bound["total_pj"])}
+    return out
+
+
 def build_report(result, *, network: str, ann_profile=None, macs: dict[str, float] | None = None,
                  inputs: str = "", step_budget: int | None = None,
-                 wall_seconds: float | None = None, sample: dict | None = None) -> dict:
+                 wall_seconds: float | None = None, sample: dict | None = None,
+                 platforms=(), network_macs: float | None = None,
+                 bound_45nm: dict | None = None) -> dict:
     """The JSON-ready report of a :class:`~mskd.profiling.estimate.ProfileResult`.
 
     ``step_budget``: steps per inference for the throughput figure (default: as run);
     ``wall_seconds``: how long producing it took (recorded under ``provenance``);
-    ``sample``: what sample 0 of the raster is (``true``/``predicted`` class names).
+    ``sample``: what sample 0 of the raster is (``true``/``predicted`` class names);
+    ``platforms``: edge profiles to set the network on by its ``network_macs`` (dense
+    multiply-accumulates per inference), beside ``bound_45nm``
+    (:func:`mskd.profiling.ann_energy.ann_energy_with_memory` of the same network).
     """
     from mskd.profiling.energy import static_and_total
     from mskd.profiling.latency import critical_layers
@@ -88,6 +114,9 @@ def build_report(result, *, network: str, ann_profile=None, macs: dict[str, floa
             None if result.input_step_s is None else
             1.0 / (result.counts.steps * result.input_step_s)),
         "comparison": _comparison(result, ann_profile, macs or {}),
+        "platforms": _platforms(result, platforms, network_macs,
+                                None if result.input_step_s is None else
+                                1.0 / (result.counts.steps * result.input_step_s), bound_45nm),
         "critical_layers": critical_layers(result.counts, hw),
         "neurobench": result.neurobench,
         "energy_sensitivity": result.sensitivity or [],

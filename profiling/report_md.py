@@ -227,6 +227,49 @@ DEFINITIONS = [
     "as the output layer read as its mean voltage, is drawn as its voltage traces instead"]
 
 
+def _platforms_md(rep: dict) -> list[str]:
+    """The network on the chips a user would buy instead, and the break-even points."""
+    plat = rep.get("platforms")
+    if not plat:
+        return []
+    dyn = rep["energy"]["total"] / PJ_PER_UJ
+    tot = rep.get("energy_with_static") or {}
+
+    def be(x):
+        return "never (neuron updates alone cost more)" if x is None else (
+            f"{x:.3g}x today's synops" if x < 1 else "already below")
+
+    rows = []
+    for p in plat["platforms"]:
+        e, t = p["energy_uj"], p["latency_ms"]
+        rows.append([p["platform"], f"{e['median']:.3g} ({e['min']:.3g} .. {e['max']:.3g})",
+                     f"{t['median']:.3g} ({t['min']:.3g} .. {t['max']:.3g})",
+                     "-" if p["energy_at_rate_uj"] is None else f"{p['energy_at_rate_uj']:.4g}",
+                     be(p["break_even_synops"])])
+    b = plat.get("bound_45nm")
+    if b:
+        rows.append(["45 nm bound (8-bit MACs + SRAM; a bound, not a chip)",
+                     f"{b['total_pj'] / PJ_PER_UJ:.3g}", "-", "-", be(b["break_even_synops"])])
+    lines = ["## The same network on the chips a user would buy instead", "",
+             f"The network as a dense ANN: {plat['network_macs']:,.0f} MACs per inference, "
+             "placed on each platform by the energy and latency per MAC it measured on "
+             "MLPerf's reference models (median, and the range across them: per-MAC cost "
+             "moves about 3x with layer types). This network on this profile: "
+             f"{dyn:.4g} uJ dynamic per inference"
+             + (f", {tot['total_at_max_pj'] / PJ_PER_UJ:.4g} uJ with static power at its "
+                f"maximum rate" if tot else "")
+             + (f", {tot['total_at_rate_pj'] / PJ_PER_UJ:.4g} uJ at the input rate "
+                f"({tot['rate_per_s']:.3g}/s; {tot['share_of_cores_w'] * 1e3:.3g} mW if only "
+                "its share of the chip's cores leaked)" if tot.get("total_at_rate_pj") else "")
+             + ". Break-even: the fraction of today's synaptic ops at which its dynamic "
+               "energy matches the platform.", ""]
+    lines += _table(["platform", "energy uJ/inference", "latency ms",
+                     "uJ/inference at the input rate (idle power in)", "break-even"], rows)
+    return lines + ["", "MLPerf Tiny energies cover active inference only (sleep between "
+                    "frames is left out); the Jetson figure is the whole developer kit at the "
+                    "wall. Sources: each platform's profile file.", ""]
+
+
 def render_markdown(rep: dict) -> str:
     """Markdown tables of a report built by :func:`mskd.profiling.report.build_report`."""
     lines = [f"# Profile of `{rep['network']}` on {rep['profile']['name']}", "",
@@ -244,6 +287,7 @@ def render_markdown(rep: dict) -> str:
                     + [["**total**", f"**{rep['energy']['total'] / PJ_PER_UJ:.4g}**", "100 %"]])
     lines += [""] + _sensitivity_md(rep) + _widths_md(rep)
     lines += ["## Comparison with ANNs", ""] + _comparison_md(rep["comparison"])
+    lines += [""] + _platforms_md(rep)
     lines += [""] + _neurobench_md(rep.get("neurobench"))
     lines += ["## Definitions", "", f"- active neuron: {rep['counts']['active_definition']}",
               *DEFINITIONS, ""]

@@ -237,10 +237,13 @@ def closing_lines(folders: dict[str, Path], summary: Path, seconds: float,
              f"{verify['steps']} steps"]
     for name in profiles:
         rep = _load(folders["profile"] / name / "report.json")
-        note = (" (per-op figures assumed from Loihi 1's; see its report)"
+        tot = rep.get("energy_with_static")
+        static = "" if not tot else (f" ({tot['total_at_max_pj'] / PJ_PER_UJ:.4g} uJ with the "
+                                     "chip's static power)")
+        note = (f"; {len(rep['assumptions'])} assumed figures, see its report"
                 if rep["assumptions"] else "")
-        lines.append(f"{name}: {rep['energy']['total'] / PJ_PER_UJ:.4g} uJ per inference, "
-                     f"{rep['mapping']['total_cores']} cores, "
+        lines.append(f"{name}: {rep['energy']['total'] / PJ_PER_UJ:.4g} uJ per inference "
+                     f"dynamic{static}, {rep['mapping']['total_cores']} cores, "
                      f"{rep['latency']['inference_ns_mean'] / NS_PER_MS:.3g} ms{note}")
     lines.append(f"summary: {summary} ({seconds:.0f} s; {len(skipped)} of {len(folders)} "
                  "stages reused)")

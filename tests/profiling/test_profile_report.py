@@ -117,6 +117,9 @@ def test_bad_options_are_one_line_errors(files, tmp_path: Path) -> None:
         profile_command(net, inputs=x, profile="ann-45nm", out=tmp_path / "o")
     with pytest.raises(ConfigError, match="NAME=COUNT"):
         parse_macs(["teacher"])
+    with pytest.raises(ConfigError, match="--ann-profile loihi1: kind 'neuromorphic'"):
+        profile_command(net, inputs=x, ann_profile="loihi1", out=tmp_path / "o")
+    assert not (tmp_path / "o" / "report.json").exists()
 
 
 def test_data_split_is_encoded_with_the_nets_encoding(tmp_path: Path) -> None:
