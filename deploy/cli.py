@@ -281,6 +281,41 @@ def register(app: typer.Typer) -> None:
         if not ok:
             raise typer.Exit(1)
 
+    @deploy_app.command("script", help="Write a runnable Lava script that measures NET on "
+                        "Loihi 2 (Loihi2HwCfg with Intel's profilers where lava-loihi is "
+                        "installed; Lava's CPU models elsewhere) and saves a JSON for "
+                        "`mskd profile --measured`.")
+    def script(
+        net: Path = typer.Argument(..., help="netx HDF5 network (.net)."),
+        input: Path = typer.Option(..., "--input", help="Inputs .npy as `deploy run` takes "
+                                   "them; sample 0 is held (bias) or replayed."),
+        out: Path = typer.Option(..., "--out", help="The script to write (.py); it writes "
+                                 "its JSON beside itself."),
+        steps: int = typer.Option(None, "--steps", min=1, max=MAX_STEPS,
+                                  help="Steps per inference (default: the file's encoding)."),
+        num_steps: int = typer.Option(10000, "--num-steps", min=1,
+                                      help="Steps the script runs (power is averaged)."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing script."),
+    ) -> None:
+        from mskd.deploy.lava_script import write_script
+
+        from mskd.net.encoding import MissingEncoding, read_encoding
+        from mskd.net.netx_io import read_netx
+
+        if out.exists() and not force:
+            raise ConfigError(f"{out} exists: give --force to replace it")
+        if not input.is_file():
+            raise ConfigError(f"{input}: input file not found")
+        spec = read_netx(net)
+        if steps is None:
+            try:
+                steps = read_encoding(net, spec).steps
+            except MissingEncoding:
+                raise ConfigError(f"{net} records no encoding: give --steps") from None
+        path = write_script(net, out, input, spec, steps, num_steps)
+        typer.echo(f"wrote {path}; run it with Lava's Python, then "
+                   f"`mskd profile {net} --measured {path.with_suffix('.json')}`")
+
     app.add_typer(deploy_app, name="deploy")
 
 

@@ -104,3 +104,22 @@ def load_profile(name_or_path: str | Path) -> HwProfile:
     if limits and limits["weight_bits_min"].value > limits["weight_bits_max"].value:
         raise ConfigError(f"{path}: [limits.weight_bits_min] exceeds weight_bits_max")
     return HwProfile(source_path=path, **parts)  # type: ignore[arg-type]
+
+
+def dump_profile(p: HwProfile) -> str:
+    """The TOML text of ``p`` (what :func:`load_profile` reads back as the same profile)."""
+    import json
+
+    lines = [f"schema_version = {SCHEMA_VERSION}", f"name = {json.dumps(p.name)}",
+             f"kind = {json.dumps(p.kind)}", f"description = {json.dumps(p.description)}"]
+    if p.kind == "neuromorphic":
+        lines.append(f"mapper = {json.dumps(p.mapper)}")
+    for sec in ("energy", "time", "limits", "power", "macs"):
+        for key, q in getattr(p, sec).items():
+            value = int(q.value) if sec == "limits" else q.value
+            lines += ["", f"[{sec}.{key}]", f"value = {json.dumps(value)}",
+                      f"unit = {json.dumps(q.unit)}", f"source = {json.dumps(q.source)}",
+                      f"note = {json.dumps(q.note)}"]
+            if q.assumed:
+                lines.append("assumed = true")
+    return "\n".join(lines) + "\n"

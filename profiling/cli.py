@@ -118,15 +118,33 @@ def profile_command(net: Path, data: Path | None = None, inputs: Path | None = N
                     macs: list[str] | None = None, ann_profile: str = "ann-45nm",
                     skip_zero_weights: bool = False, step_budget: int | None = None,
                     verbose: bool = True, read: dict | None = None,
-                    platforms: str = "all") -> dict:
+                    platforms: str = "all", measured: Path | None = None,
+                    refit: Path | None = None) -> dict:
     """Profile ``net`` and write the report into ``out``; returns the report dict."""
     from mskd.fsio import output_lock
 
     _check_timing(frame_ms, steps_per_frame, steps)
+    run = None
+    if measured is not None:
+        from mskd.profiling.measured import read_measured
+
+        run = read_measured(measured)
+    if refit is not None and run is None:
+        raise ConfigError("--refit needs --measured RUN.json (the figures it fits to)")
     with output_lock(out):  # two profiles into one folder: the second fails at once
-        return _profile(net, data, inputs, profile, steps, steps_per_frame, frame_ms, out,
-                        batch_size, limit, max_chips, macs, ann_profile, skip_zero_weights,
-                        step_budget, verbose, read, platforms)
+        rep = _profile(net, data, inputs, profile, steps, steps_per_frame, frame_ms, out,
+                       batch_size, limit, max_chips, macs, ann_profile, skip_zero_weights,
+                       step_budget, verbose, read, platforms, run)
+    if refit is not None:
+        from mskd.hw_profiles import load_profile
+        from mskd.profiling.measured import refit as refit_profile
+
+        from mskd.fsio import write_text
+
+        write_text(refit, refit_profile(load_profile(profile), rep, run, str(measured)))
+        if verbose:
+            print(f"wrote {refit}: pass it back with --profile {refit}", file=sys.stderr)
+    return rep
 
 
 def load_platforms(names: str) -> list:
@@ -162,7 +180,7 @@ def _network_macs(spec, enc) -> float:
 
 def _profile(net, data, inputs, profile, steps, steps_per_frame, frame_ms, out, batch_size,
              limit, max_chips, macs, ann_profile, skip_zero_weights, step_budget, verbose,
-             read, platforms="all") -> dict:
+             read, platforms="all", run=None) -> dict:
     from mskd.hw_profiles import load_profile
     from mskd.profiling.estimate import profile_run
     from mskd.profiling.plots import write_plots
@@ -202,6 +220,10 @@ def _profile(net, data, inputs, profile, steps, steps_per_frame, frame_ms, out, 
                        network_macs=_network_macs(spec, enc),
                        bound_45nm=ann_energy_with_memory(spec, frames, ann_hw)
                        if "sram_read_64b_8kb" in ann_hw.energy else None)
+    if run is not None:
+        from mskd.profiling.measured import compare
+
+        rep["measured"] = {"run": run, "comparison": compare(rep, run)}
     write_json(out / "report.json", rep)
     write_text(out / "report.md", render_markdown(rep))
     write_plots(rep, result.raster, out, result.output_v,
@@ -265,10 +287,14 @@ def register_profile(app: typer.Typer) -> None:
         platforms: str = typer.Option("all", "--platforms",
                                       help="Edge platforms to set the network beside: all, "
                                            "none, or names/TOML paths, comma separated."),
+        measured: Path = typer.Option(None, "--measured", help="A run's JSON from the script "
+                                      "of `mskd deploy script`: estimate beside measurement."),
+        refit: Path = typer.Option(None, "--refit", help="With --measured: write the profile "
+                                   "refitted to the run as this TOML."),
     ) -> None:
         from mskd.config import read_options
 
         profile_command(net, data, inputs, hw, steps, steps_per_frame, frame_ms, out,
                         batch_size, limit, max_chips, macs, ann, skip_zero, step_budget,
                         read=read_options(input_shape, input_message_bits),
-                        platforms=platforms)
+                        platforms=platforms, measured=measured, refit=refit)

@@ -270,6 +270,25 @@ def _platforms_md(rep: dict) -> list[str]:
                     "wall. Sources: each platform's profile file.", ""]
 
 
+def _measured_md(rep: dict) -> list[str]:
+    """Estimate beside what a run on the chip measured (``--measured``)."""
+    m = rep.get("measured")
+    if not m:
+        return []
+    run = m["run"]
+    lines = ["## Estimate against the measured run", "",
+             f"{run['backend']} run of {run['network']}: {run['num_steps']} steps, "
+             f"{run['steps_per_inference']} per inference, {run['wall_s']:.3g} s wall.", ""]
+    if not m["comparison"]:
+        return lines + ["A CPU run measures no chip figures (time, power): only that Lava "
+                        "ran the network.", ""]
+    rows = [[r["quantity"], f"{r['measured']:.4g}",
+             "-" if r["estimated"] is None else f"{r['estimated']:.4g}",
+             "-" if r["error"] is None else f"{100 * r['error']:+.1f} %"]
+            for r in m["comparison"]]
+    return lines + _table(["quantity", "measured", "estimated", "error"], rows) + [""]
+
+
 def render_markdown(rep: dict) -> str:
     """Markdown tables of a report built by :func:`mskd.profiling.report.build_report`."""
     lines = [f"# Profile of `{rep['network']}` on {rep['profile']['name']}", "",
@@ -287,7 +306,7 @@ def render_markdown(rep: dict) -> str:
                     + [["**total**", f"**{rep['energy']['total'] / PJ_PER_UJ:.4g}**", "100 %"]])
     lines += [""] + _sensitivity_md(rep) + _widths_md(rep)
     lines += ["## Comparison with ANNs", ""] + _comparison_md(rep["comparison"])
-    lines += [""] + _platforms_md(rep)
+    lines += [""] + _platforms_md(rep) + _measured_md(rep)
     lines += [""] + _neurobench_md(rep.get("neurobench"))
     lines += ["## Definitions", "", f"- active neuron: {rep['counts']['active_definition']}",
               *DEFINITIONS, ""]

@@ -158,7 +158,7 @@ def _netx_edits() -> list[tuple[str, object]]:
         ("groups 3", h5_set("layer/1/groups", 3)),
         ("groups negative", h5_set("layer/1/groups", -1)),
         ("delay negative", h5_set("layer/3/delay", np.array([-1, 0, 1]))),
-        ("delay 1e9", h5_set("layer/3/delay", np.array([10**9, 0, 1]))),
+        ("delay not whole", h5_set("layer/3/delay", np.array([2.5, 0, 1]))),
         ("delay wrong length", h5_set("layer/3/delay", np.array([1, 2]))),
         ("iDecay -1", h5_set("layer/1/neuron/iDecay", -1)),
         ("iDecay 5000", h5_set("layer/1/neuron/iDecay", 5000)),

@@ -4,11 +4,11 @@ power at an input rate, the break-even point, and the refusals."""
 from __future__ import annotations
 
 import pytest
+from mskd.hw_profiles import load_profile
 from mskd.profiling.cli import load_platforms
 from mskd.profiling.platforms import EDGE_PROFILES, break_even, on_platform
 
 from mskd.errors import ConfigError
-from mskd.hw_profiles import load_profile
 
 pytestmark = pytest.mark.unit
 
