@@ -286,6 +286,7 @@ def register(app: typer.Typer) -> None:
                         "installed; Lava's CPU models elsewhere) and saves a JSON for "
                         "`mskd profile --measured`.")
     def script(
+        config: str = config_option(),
         net: Path = typer.Argument(..., help="netx HDF5 network (.net)."),
         input: Path = typer.Option(..., "--input", help="Inputs .npy as `deploy run` takes "
                                    "them; sample 0 is held (bias) or replayed."),

@@ -93,7 +93,7 @@ def profile_run(spec, inputs, hw, *, steps: int | None = None, input_step_s: flo
     counts = merge_counts(parts)
     return ProfileResult(hw, mapping, counts, energy(counts, hw),
                          latency(counts, hw, input_step_s), raster, input_step_s,
-                         neurobench_metrics(spec, counts), sensitivity(counts, hw),
+                         neurobench_metrics(spec, counts, input_step_s), sensitivity(counts, hw),
                          list(widths.values()), output_v)
 
 

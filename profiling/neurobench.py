@@ -78,5 +78,52 @@ def workload_metrics(counts: Counts) -> dict:
             "activation_sparsity": 1.0 - sent / outputs if outputs else 0.0}
 
 
-def neurobench_metrics(spec: NetSpec, counts: Counts) -> dict:
-    return {**static_metrics(spec), **workload_metrics(counts)}
+def neurobench_metrics(spec: NetSpec, counts: Counts, input_step_s: float | None = None) -> dict:
+    """NeuroBench's static and workload metrics, and Intel's N-DNS power proxy beside them."""
+    return {**static_metrics(spec), **workload_metrics(counts),
+            "dns_power_proxy": dns_power_proxy(spec, counts, input_step_s)}
+
+
+NEURON_OP_WEIGHT = 10  # Intel's proxy: a neuron update costs about ten synaptic ops
+
+
+def dns_power_proxy(spec: NetSpec, counts: Counts, input_step_s: float | None) -> dict:
+    """Intel's N-DNS challenge power proxy (``evaluate_network.ipynb`` of
+    IntelLabs/IntelNeuromorphicDNSChallenge), computed as its code does it.
+
+    Per step: ``SynOPS = sum over synapse layers of (event rate of the layer feeding it) x
+    (its weight matrix size)``, the event rate being the share of non-zero outputs over
+    neurons, steps and samples; ``NeuronOPS = neurons of every layer but the last``. The
+    proxy is ``(SynOPS + 10 NeuronOPS) / dt`` operations per second of input, ``dt`` the
+    input time one step stands for (8 ms in the challenge: a 128-sample hop at 16 kHz).
+    Unlike NeuroBench's effective operations it counts zero weights and every synapse of
+    the matrix a message could reach (the challenge's networks are dense).
+
+    >>> import numpy as np
+    >>> from mskd.net.spec import DenseLayer, InputLayer, NetSpec
+    >>> from mskd.loihi.neurons import SdnNeuron
+    >>> from mskd.profiling.counts import LayerCounts
+    >>> spec = NetSpec((InputLayer((4,), SdnNeuron(1)),
+    ...                 DenseLayer(4, 3, np.ones((3, 4), np.int64), SdnNeuron(1))))
+    >>> lc = lambda name, i, n, sent: LayerCounts(name, i, "dense", n, 0, np.array(sent),
+    ...     np.zeros((2, 1)), np.zeros((2, 1)), np.zeros((2, 1)), np.zeros((2, 1, 1)),
+    ...     np.zeros((2, 1, 1)), (n,))
+    >>> counts = Counts((lc("0:input", 0, 4, [[2.0], [0.0]]), lc("1:dense", 1, 3, [[1.0], [1.0]])),
+    ...                 steps=2, batch=1, active_definition="")
+    >>> out = dns_power_proxy(spec, counts, 0.008)
+    >>> out["synops_per_step"], out["neuronops_per_step"], out["effective_synops_per_s"]
+    (3.0, 4, 5375.0)
+    """
+    layers = counts.layers
+    rates = [float(lc.spikes.sum()) / (lc.neurons * counts.steps * counts.batch)
+             if lc.neurons else 0.0 for lc in layers]
+    synops = 0.0
+    for k in range(1, len(layers)):
+        layer = spec.layers[layers[k].index]
+        if isinstance(layer, SYNAPSE_LAYERS):
+            synops += rates[k - 1] * sum(w.size for w in _weights(layer))
+    neuron_ops = sum(lc.neurons for lc in layers[:-1])
+    per_step = synops + NEURON_OP_WEIGHT * neuron_ops
+    return {"synops_per_step": synops, "neuronops_per_step": neuron_ops,
+            "input_step_s": input_step_s,
+            "effective_synops_per_s": None if not input_step_s else per_step / input_step_s}

@@ -125,6 +125,13 @@ def _neurobench_md(nb: dict | None) -> list[str]:
             ["footprint", f"{nb['footprint_bytes'] / 1024:,.1f} KiB (weights "
                           f"{nb['footprint_parts']['weights'] / 1024:,.1f}, neuron state "
                           f"{nb['footprint_parts']['neuron_state'] / 1024:,.1f})"]]
+    dns = nb.get("dns_power_proxy")
+    if dns:
+        rate = dns["effective_synops_per_s"]
+        rows.append(["Intel N-DNS power proxy (SynOPS + 10 NeuronOPS per second of input)",
+                     "-" if rate is None else f"{rate / 1e6:,.4g} M-ops/s (SynOPS "
+                     f"{_fmt(dns['synops_per_step'])}, NeuronOPS "
+                     f"{_fmt(dns['neuronops_per_step'])} per step)"])
     return ["## NeuroBench metrics", ""] + _table(["metric", "value"], rows) + [
         "", "Counted as NeuroBench defines them (Yik et al. 2025): effective operations skip "
         "zero weights, an AC for a binary spike and a MAC for a graded payload; dense "
