@@ -81,20 +81,53 @@ def _verify_lines(verify: dict) -> list[str]:
 
 
 def _profile_rows(reports: dict[str, dict]) -> list[str]:
-    lines = ["| profile | cores / chips | energy per inference (uJ) | latency per inference (ms)"
-             " | throughput (inf/s) | assumed figures |", "|---|---|---|---|---|---|"]
-    rep = {}
+    lines = ["| profile | cores / chips | dynamic energy per inference (uJ) | with static power "
+             "(uJ) | latency per inference (ms) | throughput (inf/s) | assumed figures |",
+             "|---|---|---|---|---|---|---|"]
     for name, rep in reports.items():
         lat, m = rep["latency"], rep["mapping"]
+        tot = rep.get("energy_with_static")
         lines.append(f"| {name} | {m['total_cores']} / {m['chips']} | "
                      f"{rep['energy']['total'] / PJ_PER_UJ:.4g} | "
+                     f"{'-' if not tot else format(tot['total_at_max_pj'] / PJ_PER_UJ, '.4g')} | "
                      f"{lat['inference_ns_mean'] / NS_PER_MS:.4g} | "
                      f"{lat['throughput_per_s']:,.0f} | {len(rep['assumptions'])} |")
-    cmp = rep.get("comparison") or {}
-    for row in cmp.get("ann_models", []):
-        lines.append(f"| {row['model']} on {cmp['ann_profile']} ({row['macs']:,.0f} MACs) | | "
-                     f"{row['ann_energy_pj'] / PJ_PER_UJ:.4g} | | | |")
     return lines
+
+
+def platform_verdicts(reports: dict[str, dict]) -> list[str]:
+    """The student against the chips a user would buy instead, one verdict per platform
+    (the same table and wording as the profile report)."""
+    name, rep = next(((n, r) for n, r in reports.items() if r.get("platforms")), (None, None))
+    if rep is None:
+        return []
+    snn = rep["energy"]["total"] / PJ_PER_UJ
+    plat = rep["platforms"]
+    rows = ["| platform | energy per inference (uJ): median (range over reference models) | "
+            "verdict |", "|---|---|---|"]
+    entries = [(p["platform"], p["energy_uj"], p["break_even_synops"])
+               for p in plat["platforms"]]
+    if plat.get("bound_45nm"):
+        b = plat["bound_45nm"]
+        e = b["total_pj"] / PJ_PER_UJ
+        entries.append(("45 nm bound (a bound, not a chip)", {"median": e, "min": e, "max": e},
+                        b["break_even_synops"]))
+    for label, e, be in entries:
+        ratio = e["median"] / snn
+        if ratio >= 1:
+            verdict = f"the student costs {ratio:.3g}x less"
+        elif be is None:
+            verdict = (f"the student costs {1 / ratio:.3g}x more and cannot match it (its "
+                       "neuron updates alone cost more)")
+        else:
+            verdict = (f"the student costs {1 / ratio:.3g}x more; it matches at {be:.2g}x "
+                       "today's synaptic ops")
+        rows.append(f"| {label} | {e['median']:.3g} ({e['min']:.3g} .. {e['max']:.3g}) | "
+                    f"{verdict} |")
+    return [f"The same network as a dense ANN ({plat['network_macs']:,.0f} MACs per "
+            f"inference) on the chips a user would buy instead, against its {snn:.4g} uJ "
+            f"dynamic on {name} (MLPerf measurements scaled by MACs; see the profile's "
+            "report.md):", "", *rows, ""]
 
 
 def latency_note(reports: dict[str, dict]) -> list[str]:
@@ -202,9 +235,9 @@ def write_summary(out: Path, settings: dict, folders: dict[str, Path], *,
              "## Accuracy on the test split", "", *_accuracy_rows(evals, conversion), "",
              *_confusion(out, evals, read_encoding(net).classes), "",
              "## Exactness", "", *_verify_lines(_load(folders["verify"] / "verify.json")), "",
-             "## Cost on the chip (estimates from hw_profiles; Loihi 2 per-op figures are "
-             "Loihi 1's, assumed, the graded-spike ones derived from them)", "",
-             *_profile_rows(reports), "", *latency_note(reports),
+             "## Cost on the chip (estimates from hw_profiles; Loihi 2's built from Intel's "
+             "measurements and checked against them in the docs' Loihi 2 validation)", "",
+             *_profile_rows(reports), "", *latency_note(reports), *platform_verdicts(reports),
              "Each profile's `report.md` (under `profile/`) has the per-layer tables, where "
              "the time goes, and the core mapping with the share of every per-core limit.", "",
              "## Plots", "", *[f"![{cap}]({f})" for f, cap in plots], "",
